@@ -1,0 +1,41 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Both create .venv and install the package first.
+PY     ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO   ?= demo
+WORKERS ?= 2
+
+.PHONY: demo test install export clean-demo
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# The whole loop on built-in demo data: write DICOM studies, ingest, label a seed set from the ground truth
+# (standing in for a reader), train, score the pool, evaluate on the hold-out, then compare query strategies.
+demo: $(STAMP)
+	$(BIN)/al-demo $(DEMO) --n-patients 80 --seed 0
+	$(BIN)/al-ingest $(DEMO)/dicom --project $(DEMO)/project
+	$(BIN)/al-demo-label --project $(DEMO)/project --truth $(DEMO)/demo_truth.csv --n 160
+	$(BIN)/al-train --project $(DEMO)/project --epochs 6 --size 192
+	$(BIN)/al-evaluate --project $(DEMO)/project
+	$(BIN)/al-simulate --project $(DEMO)/project --truth $(DEMO)/demo_truth.csv --rounds 5 --repeats 2 --out $(DEMO)/simulation
+	@echo "Label more with: $(BIN)/al-label --project $(DEMO)/project"
+
+# Every notebook test, slow cells included, then a check that the library matches the notebooks.
+test: $(STAMP)
+	$(BIN)/nbdev-test --flags slow --n-workers $(WORKERS) --timing
+	$(BIN)/nbdev-export
+	git diff --exit-code -- active_learn || (echo "active_learn/ differs from nbs/: run nbdev-export and commit" && exit 1)
+
+export: $(STAMP)
+	$(BIN)/nbdev-export
+	$(BIN)/nbdev-clean
+
+clean-demo:
+	rm -rf $(DEMO)
