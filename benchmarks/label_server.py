@@ -1,0 +1,139 @@
+"""Label-plus-next latency of `al-label` over HTTP, on projects of 100k and 1M images with predictions.
+
+Builds each project with bulk inserts (thumbnails are a few shared files), starts the app with uvicorn in a subprocess,
+and times `POST /label` (which records the label and returns the next image) from one client, then the throughput of
+4 concurrent clients. The baseline, measured in the same run on the same database, is the naive per-request query
+`ORDER BY ABS(conf-0.5), RANDOM()` plus the same label write.
+
+    python benchmarks/label_server.py                      # 100k and 1M
+    python benchmarks/label_server.py --sizes 20000 --n 100  # quick
+"""
+import argparse, json, os, socket, subprocess, sys, tempfile, threading, time
+from pathlib import Path
+import numpy as np, httpx
+from PIL import Image
+from active_learn.core import *
+from active_learn.select import uncertainty
+
+def build(path, n, seed=0):
+    "A project of `n` images (4 per patient) and a finished run with predictions for every non-test image"
+    t = time.perf_counter()
+    db = create_project(path)
+    labels = get_labels(db)
+    for i in range(8): Image.fromarray(np.full((512,400), 30*i, np.uint8)).save(Project(path).thumbs/f't{i}.png')
+    rng = np.random.default_rng(seed)
+    sd,ho,va = get_meta(db,'split_seed'),get_meta(db,'holdout_pct'),get_meta(db,'valid_pct')
+    sp = [split_of(f'P{i:07d}', sd, ho, va) for i in range(n//4+1)]
+    rnd,now = rng.random(n),now_iso()
+    with db.conn:
+        db.conn.executemany('insert into images (id, sha1, frame, path, thumb, patient_id, study_id, split, rnd, added, width, height) '
+                            'values (?,?,0,?,?,?,?,?,?,?,400,512)',
+            ((i+1, f'{i:040x}', f'/archive/{i}.dcm', f'thumbs/t{i%8}.png', f'P{i//4:07d}', f'S{i//2}', sp[i//4], float(rnd[i]), now)
+             for i in range(n)))
+    rid = db['runs'].insert(dict(started=now_iso(), finished=now_iso(), status='done', arch='bench', labels=json.dumps(labels))).last_pk
+    ids = np.array([o for o, in db.execute("select id from images where split!='test'")])
+    p = rng.beta(0.5, 0.5, (len(ids), len(labels)))
+    u = uncertainty(p)
+    with db.conn:
+        db.conn.executemany(f"insert into preds (run_id, image_id, {', '.join(labels)}, uncert, at) values (?,?,{','.join('?'*len(labels))},?,?)",
+            ((rid, int(i), *map(float, pr), float(uu), now) for i,pr,uu in zip(ids, p, u)))
+    db.execute('analyze')
+    return db, rid, time.perf_counter()-t
+
+def naive(db, rid, k):
+    "Baseline: pick the next image with a per-request ORDER BY ABS(conf-0.5), RANDOM(), then write its label"
+    lab, ts = get_labels(db), []
+    for _ in range(k):
+        t = time.perf_counter()
+        i, = db.execute(f"select p.image_id from preds p where p.run_id=? and p.image_id not in (select image_id from labels) "
+                        f"order by abs(p.{lab[0]}-0.5), random() limit 1", [rid]).fetchone()
+        set_label(db, i, {o:0 for o in lab}, 'naive')
+        ts.append(time.perf_counter()-t)
+    return np.array(ts)*1000
+
+def free_port():
+    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+
+def serve(path, port):
+    code = ("import uvicorn; from active_learn.app import make_app; "
+            f"uvicorn.run(make_app({str(path)!r}, 'bench'), host='127.0.0.1', port={port}, log_level='warning')")
+    pr = subprocess.Popen([sys.executable, '-c', code])
+    url = f'http://127.0.0.1:{port}'
+    for _ in range(600):
+        try: httpx.get(url+'/', timeout=1); return pr, url
+        except httpx.TransportError: time.sleep(0.1)
+    pr.kill(); raise RuntimeError('server did not start')
+
+class Client:
+    "One page's worth of requests: a tab that keeps `have` images and labels the first each time"
+    def __init__(self, url, tab, annotator='bench'):
+        self.c, self.tab, self.ann = httpx.Client(base_url=url, timeout=60), tab, annotator
+        self.q = self.post('/next', want=4, reset=True)['items']
+    def post(self, path, **kw):
+        r = self.c.post(path, json=dict(queue='learn', tab=self.tab, annotator=self.ann, **kw))
+        r.raise_for_status(); return r.json()
+    def label(self):
+        it = self.q.pop(0)
+        t = time.perf_counter()
+        d = self.post('/label', id=it['id'], rev=it['rev'], values=dict(biopsy_tool=0, mag_view=1), ms=800,
+                      have=[o['id'] for o in self.q], want=1)
+        dt = time.perf_counter()-t
+        self.q += d['items']
+        return dt
+
+def pct(a): return f"p50 {np.percentile(a,50):6.2f} ms  p95 {np.percentile(a,95):6.2f} ms  max {np.max(a):7.1f} ms"
+
+def bench(n, k, k4, n_naive, keep=False):
+    tmp = Path(tempfile.mkdtemp(prefix=f'al_bench_{n}_'))
+    db, rid, tb = build(tmp/'proj', n)
+    print(f"\n== {n:,} images ({db.execute('select count(*) from preds').fetchone()[0]:,} with predictions); built in {tb:.1f} s")
+    nv = naive(db, rid, n_naive)
+    print(f"naive ORDER BY ABS(conf-0.5), RANDOM() + label, in-process, n={n_naive}: {pct(nv)}")
+    pr, url = serve(tmp/'proj', free_port())
+    try:
+        t = time.perf_counter(); c = Client(url, 'solo')
+        print(f"first request (materialises the 'learn' queue of 500 with select.refresh_queue): {time.perf_counter()-t:.2f} s")
+        for _ in range(20): c.label()   # warm up
+        ts = np.array([c.label() for _ in range(k)])*1000
+        print(f"label+next over HTTP, 1 client, n={k}:                       {pct(ts)}")
+        cs = [Client(url, f'tab{i}', f'reader{i}') for i in range(4)]
+        res = [[] for _ in cs]
+        def run(i):
+            for _ in range(k4): res[i].append(cs[i].label())
+        th = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+        t = time.perf_counter()
+        for o in th: o.start()
+        for o in th: o.join()
+        el = time.perf_counter()-t
+        all4 = np.concatenate(res)*1000
+        print(f"4 concurrent clients, {4*k4} labels: {4*k4/el:.0f} labels/s;  per request {pct(all4)}")
+        ids = [o for r in [c.q]+[x.q for x in cs] for o in r]
+        dup = db.execute("select count(*) from (select image_id from events where action='label' and annotator!='naive' "
+                         "group by image_id having count(*)>1)").fetchone()[0]
+        print(f"images labeled twice by the clients: {dup}  (claims keep tabs apart)")
+        from active_learn.app import Labeler
+        lb = Labeler(tmp/'proj', 'inproc')
+        q = lb.next('learn', 'inproc', 't', 4, reset=True)
+        def step():
+            it = q.pop(0); t = time.perf_counter()
+            lb.label(it['id'], dict(biopsy_tool=1, mag_view=0), 'inproc', 't', it['rev'], 800)
+            q.extend(lb.next('learn', 'inproc', 't', 1, [o['id'] for o in q])); lb.progress('learn')
+            return time.perf_counter()-t
+        ip = np.array([step() for _ in range(min(k, 100))])*1000
+        print(f"the server's own work per label+next (Labeler in-process, no HTTP): {pct(ip)}")
+        print(f"p95 ratio naive/app: {np.percentile(nv,95)/np.percentile(ts,95):.0f}x;  goal p95 < 10 ms: "
+              f"{'met' if np.percentile(ts,95)<10 else 'NOT met'}")
+    finally:
+        pr.terminate(); pr.wait(10)
+        if not keep:
+            import shutil; shutil.rmtree(tmp, ignore_errors=True)
+
+if __name__=='__main__':
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--sizes', default='100000,1000000', help='comma-separated pool sizes')
+    ap.add_argument('--n', type=int, default=250, help='timed labels from one client (the queue holds 500)')
+    ap.add_argument('--n4', type=int, default=50, help='labels per client in the 4-client run')
+    ap.add_argument('--naive', type=int, default=30, help='naive baseline iterations')
+    ap.add_argument('--keep', action='store_true', help='keep the generated projects')
+    a = ap.parse_args()
+    for n in map(int, a.sizes.split(',')): bench(n, a.n, a.n4, a.naive, a.keep)
