@@ -1,5 +1,6 @@
 "End-to-end test of the labeling app in a real browser: Debian's Chromium driven by Playwright (never `playwright install`)."
 import json, os, socket, sys, tempfile, threading, time
+from contextlib import contextmanager
 from pathlib import Path
 import numpy as np, pytest
 
@@ -19,29 +20,45 @@ def _project(path):
     except ImportError:
         from active_learn.app import tiny_project
         return tiny_project(path, n=48)
-    from active_learn.core import create_project
-    src, _ = make_demo(path.parent/'demo', n_patients=12, seed=0)
-    db = create_project(path)
-    ingest(db, [src])
+    from active_learn.core import open_project
+    src, _ = make_demo(path.parent/'demo', n_patients=16, seed=0)
+    ingest([src], path, workers=1, verbose=False)
+    db = open_project(path)
+    n = db.execute("select count(*) from images where split!='test'").fetchone()[0]
+    assert n >= 26, f'the demo gave only {n} pool images; the test labels 21 and reloads'
     return db
 
 def _free_port():
     with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
 
-@pytest.fixture
-def server(tmp_path):
+@contextmanager
+def _serve(path):
+    "The app of the project at `path`, served by uvicorn in a thread"
     import uvicorn
     from active_learn.app import make_app
-    db = _project(tmp_path/'proj')
-    app = make_app(tmp_path/'proj', annotator='reader1', prefetch=4)
+    app = make_app(path, annotator='reader1', prefetch=4)
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host='127.0.0.1', port=port, log_level='warning'))
     th = threading.Thread(target=srv.run, daemon=True); th.start()
     for _ in range(200):
         if srv.started: break
         time.sleep(0.05)
-    yield f'http://127.0.0.1:{port}', db, tmp_path
-    srv.should_exit = True; th.join(10)
+    try: yield f'http://127.0.0.1:{port}'
+    finally: srv.should_exit = True; th.join(10)
+
+@contextmanager
+def _browser():
+    if not Path(CHROMIUM).exists(): _skip_notice(f'{CHROMIUM} not found (apt-get install chromium)')
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        br = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try: yield br.new_page(viewport=dict(width=1280, height=800))
+        finally: br.close()
+
+@pytest.fixture
+def server(tmp_path):
+    db = _project(tmp_path/'proj')
+    with _serve(tmp_path/'proj') as url: yield url, db, tmp_path
 
 def _cur(page): return page.evaluate('cur && cur.id')
 
@@ -52,13 +69,9 @@ def _press(page, key):
     page.wait_for_function(f'alLat.length > {n}', timeout=10_000)
 
 def test_label_by_keyboard(server):
-    if not Path(CHROMIUM).exists(): _skip_notice(f'{CHROMIUM} not found (apt-get install chromium)')
-    from playwright.sync_api import sync_playwright
     url, db, tmp = server
     labeled, skipped = {}, None
-    with sync_playwright() as pw:
-        br = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        page = br.new_page(viewport=dict(width=1280, height=800))
+    with _browser() as page:
         page.goto(url + '/?queue=learn')
         page.wait_for_function('cur && !document.getElementById("img").hidden', timeout=15_000)
         keys = list('1234') * 6
@@ -73,7 +86,9 @@ def test_label_by_keyboard(server):
             img, k = _cur(page), keys[i]
             _press(page, k); labeled[img] = KEYS[k]
         page.evaluate('chain')  # all requests answered
+        assert not page.is_visible('#preds'), "the model's confidences are hidden by default"
         page.keyboard.press('p'); page.keyboard.press('b')
+        assert page.is_visible('#preds') and 'model' in page.inner_text('#preds')
         shot = Path(tempfile.gettempdir())/'al_label_screenshot.png'
         page.screenshot(path=str(shot))
         lat = page.evaluate('alLat')
@@ -81,7 +96,6 @@ def test_label_by_keyboard(server):
         page.wait_for_function('cur && !document.getElementById("img").hidden', timeout=15_000)
         first = _cur(page)
         legend = page.inner_text('#legend')
-        br.close()
 
     assert len(labeled) == 20
     assert first not in labeled and first != skipped, 'after a reload, labeled and skipped images must not come back first'
@@ -103,3 +117,19 @@ def test_label_by_keyboard(server):
     print(f"\nkeypress -> next image painted: n={len(lat)} p50={np.median(lat):.1f} ms p95={p95:.1f} ms "
           f"(goal p95 < 50 ms); screenshot {shot}")
     assert p95 < 500, f'keypress-to-paint p95 {p95:.0f} ms: the prefetch is not working'
+
+def test_toggle_schema(tmp_path):
+    "Any other schema: number keys toggle labels, Enter submits, 0 submits none"
+    from active_learn.app import tiny_project
+    db = tiny_project(tmp_path/'p3', n=20, labels=('mass','calcification','implant'))
+    with _serve(tmp_path/'p3') as url, _browser() as page:
+        page.goto(url + '/')
+        page.wait_for_function('cur && !document.getElementById("img").hidden', timeout=15_000)
+        a = _cur(page)
+        page.keyboard.press('1'); page.keyboard.press('3'); page.keyboard.press('1'); page.keyboard.press('3'); page.keyboard.press('3')
+        assert page.inner_text('#legend .on') == '3 implant'
+        _press(page, 'Enter')
+        b = _cur(page); _press(page, '0')
+        page.evaluate('chain')
+    rows = {r[0]: tuple(r[1:]) for r in db.execute('select image_id, mass, calcification, implant from labels')}
+    assert rows == {a: (0,0,1), b: (0,0,0)}
