@@ -203,7 +203,7 @@ def _gray_display(a, ds, k:int=1):
     if str(ds.get('PhotometricInterpretation','')).strip()=='MONOCHROME1': img = 255-img
     return img
 
-# %% ../nbs/02_imaging.ipynb #d348f502
+# %% ../nbs/02_imaging.ipynb #e04f0608
 _ts_of_encoding = {(True,True):ImplicitVRLittleEndian, (False,True):ExplicitVRLittleEndian, (False,False):ExplicitVRBigEndian}
 
 def _read_dicom(src, path):
@@ -236,8 +236,12 @@ def _str(ds, kw):
     v = str(v).strip() if v is not None else ''
     return v or None
 
-def _codes(sq):
-    return [m for o in (sq or []) if (m:=_str(o,'CodeMeaning') or _str(o,'CodeValue'))]
+def _seq(ds, kw)->list:
+    try: return list(ds.get(kw) or [])
+    except Exception: return []  # a damaged optional sequence costs its metadata, not the image
+
+def _codes(ds, kw)->list:
+    return [m for o in _seq(ds, kw) if (m:=_str(o,'CodeMeaning') or _str(o,'CodeValue'))]
 
 def dicom_meta(ds, path=None, root=None)->dict:
     "Columns of the `images` table from a DICOM header, with folder-name fallbacks"
@@ -248,11 +252,11 @@ def dicom_meta(ds, path=None, root=None)->dict:
     if path and (lat is None or view is None):
         flat,fview = _tokens(Path(path).stem)
         lat,view = lat or flat, view or fview
-    vcs = ds.get('ViewCodeSequence') or []
-    vcode = next(iter(_codes(vcs)), None)
+    vcs = _seq(ds, 'ViewCodeSequence')
+    vcode = next(iter(_codes(ds, 'ViewCodeSequence')), None)
     po = _str(ds,'PatientOrientation')
     tag_view = _str(ds,'ViewPosition') or (_view_names.get(vcode.lower(), vcode) if vcode else None) or (po if po in _views else None)
-    mods = _codes(ds.get('ViewModifierCodeSequence')) + [m for o in vcs for m in _codes(o.get('ViewModifierCodeSequence'))]
+    mods = _codes(ds, 'ViewModifierCodeSequence') + [m for o in vcs for m in _codes(o, 'ViewModifierCodeSequence')]
     lat_tag = _str(ds,'ImageLaterality') or _str(ds,'Laterality')
     return dict(patient_id=pid or fpid, study_id=_str(ds,'StudyInstanceUID') or _str(ds,'StudyID') or fstudy,
                 series_uid=_str(ds,'SeriesInstanceUID'), sop_uid=_str(ds,'SOPInstanceUID'),
