@@ -9,7 +9,8 @@ the timing. Then, in the same run:
 It prints both rates in images/s, their ratio, and the ingest rate over the goal of 0.8 x cores x the decode-only rate.
 
 Wall-clock rates suffer when other programs share the cores, so it also prints CPU seconds per image for both (ingest:
-its worker processes plus the main process), which other load disturbs much less. Ingest workers keep freed memory for
+its worker processes plus the main process), which other load disturbs much less, the cores each actually obtained, and
+the ingest/goal ratio the CPU figures project when every core is free (assuming the workers scale linearly). Ingest workers keep freed memory for
 reuse (`keep_freed_memory`); the same tuning makes the bare loop faster too, so that tuned baseline is printed as well,
 for a like-for-like comparison of the work per image.
 
@@ -76,6 +77,9 @@ def main(n=32, workers=None):
               f"ingest / goal rate ({goal:.2f} images/s): {ing/goal:.2f}")
         print(f"CPU per image: decode-only {cd:.1f} ms, ingest {cin:.1f} ms (ratio {cin/cd:.2f}; the goal needs <= 1.25 "
               f"with all cores free); decode-only with the workers' memory tuning {ctu:.1f} ms (ratio {cin/ctu:.2f})")
+        print(f"cores actually obtained (CPU s / wall s): decode-only {(c1+c2)/(w1+w2):.2f}, ingest {ci/wi:.2f} of {cores}; "
+              f"with {cores} free cores the CPU figures project ingest / goal rate = {cd/(0.8*cin):.2f} "
+              f"(like for like with the tuned loop: {ctu/(0.8*cin):.2f})")
     finally: shutil.rmtree(tmp, ignore_errors=True)
 
 if __name__=='__main__':
