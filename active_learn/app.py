@@ -452,8 +452,9 @@ def stats_page(st:dict)->str:
            "td,th{border:1px solid #333;padding:3px 8px;text-align:left}")
     return to_xml(Html(Head(Meta(charset='utf-8'), Title('al-label stats'), Style(css)), Body(*body)))
 
-# %% ../nbs/07_app.ipynb #bb6b7f4d
+# %% ../nbs/07_app.ipynb #65412e90
 class HTTPError(Exception):
+    "A request refused with HTTP `status`"
     def __init__(self, status, msg): super().__init__(msg); self.status = status
 
 class BasicAuth:

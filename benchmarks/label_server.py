@@ -8,7 +8,7 @@ and times `POST /label` (which records the label and returns the next image) fro
     python benchmarks/label_server.py                      # 100k and 1M
     python benchmarks/label_server.py --sizes 20000 --n 100  # quick
 """
-import argparse, json, os, socket, subprocess, sys, tempfile, threading, time
+import argparse, http.client, json, os, socket, subprocess, sys, tempfile, threading, time
 from pathlib import Path
 import numpy as np, httpx
 from PIL import Image
@@ -67,13 +67,16 @@ def serve(path, port):
     pr.kill(); raise RuntimeError('server did not start')
 
 class Client:
-    "One page's worth of requests: a tab that keeps `have` images and labels the first each time"
+    "One page's worth of requests over a keep-alive connection: a tab that keeps `have` images and labels the first each time"
     def __init__(self, url, tab, annotator='bench'):
-        self.c, self.tab, self.ann = httpx.Client(base_url=url, timeout=60), tab, annotator
+        self.c, self.tab, self.ann = http.client.HTTPConnection(*url.split('//')[1].split(':'), timeout=60), tab, annotator
         self.q = self.post('/next', want=4, reset=True)['items']
     def post(self, path, **kw):
-        r = self.c.post(path, json=dict(queue='learn', tab=self.tab, annotator=self.ann, **kw))
-        r.raise_for_status(); return r.json()
+        self.c.request('POST', path, json.dumps(dict(queue='learn', tab=self.tab, annotator=self.ann, **kw)),
+                       {'Content-Type': 'application/json'})
+        r = self.c.getresponse(); d = r.read()
+        if r.status!=200: raise RuntimeError(f'{path}: {r.status} {d[:200]}')
+        return json.loads(d)
     def label(self):
         it = self.q.pop(0)
         t = time.perf_counter()
