@@ -21,8 +21,8 @@ def _project(path):
         from active_learn.app import tiny_project
         return tiny_project(path, n=48)
     from active_learn.core import open_project
-    src, _ = make_demo(path.parent/'demo', n_patients=16, seed=0)
-    ingest([src], path, workers=1, verbose=False)
+    src, _ = make_demo(path.parent/'demo', n_patients=8, seed=0, size=512)
+    ingest([src], path, workers=2, verbose=False)
     db = open_project(path)
     n = db.execute("select count(*) from images where split!='test'").fetchone()[0]
     assert n >= 26, f'the demo gave only {n} pool images; the test labels 21 and reloads'
