@@ -27,9 +27,10 @@ demo: $(STAMP)
 	$(BIN)/al-simulate --project $(DEMO)/project --truth $(DEMO)/demo_truth.csv --rounds 5 --repeats 2 --out $(DEMO)/simulation
 	@echo "Label more with: $(BIN)/al-label --project $(DEMO)/project"
 
-# Every notebook test, slow cells included, then a check that the library matches the notebooks.
+# Every notebook test, slow cells included, the browser test, then a check that the library matches the notebooks.
 test: $(STAMP)
 	$(BIN)/nbdev-test --flags slow --n-workers $(WORKERS) --timing
+	$(BIN)/python -m pytest -rs -q tests
 	$(BIN)/nbdev-export
 	git diff --exit-code -- active_learn || (echo "active_learn/ differs from nbs/: run nbdev-export and commit" && exit 1)
 
