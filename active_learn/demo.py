@@ -113,7 +113,7 @@ def _clip_shape(kind, s, rng):
     raise ValueError(kind)
 CLIPS = ('ribbon','coil','ring','x','seed','barbell')
 
-# %% ../nbs/04_demo.ipynb #480f5237
+# %% ../nbs/04_demo.ipynb #a5de1ce3
 DIFFICULTY = dict(
     easy  =dict(tool_con=(.55,.95), tool_scale=(1.1,1.6), occlude=.1, paddle_vis=1.,  paddle_con=(.12,.25), noise=(.004,.012), hdr_mag=.7, confound=.02),
     normal=dict(tool_con=(.25,.85), tool_scale=(.75,1.3), occlude=.3, paddle_vis=.85, paddle_con=(.05,.16), noise=(.006,.02),  hdr_mag=.5, confound=.06),
@@ -125,22 +125,23 @@ def _tissue_img(spec, f, rng, n=12):
     H,W = spec['H'],spec['W']
     src = tissue_sources()[spec['src']]
     h0,w0 = src['h0'],src['w0']
-    k = min(H*(rng.uniform(.9,1.08) if spec['view']=='MLO' else rng.uniform(.78,.96))/h0, W*rng.uniform(.8,.96)/w0)
+    st = rng.uniform(1, 1.45)   # breasts differ in how far they reach from the chest wall
+    k = min(H*(rng.uniform(.9,1.08) if spec['view']=='MLO' else rng.uniform(.8,.97))/h0, W*rng.uniform(.8,.96)/(w0*st))
     mag = spec['mag']
     if mag:
         k *= mag
         m8 = src['mask'][::8, ::8].astype(np.float32)   # centre where the magnified field is mostly breast
-        loc = ndi.uniform_filter(m8, (max(1,int(H/k/8)), max(1,int(W/k/8))), mode='constant')
+        loc = ndi.uniform_filter(m8, (max(1,int(H/k/8)), max(1,int(W/k/st/8))), mode='constant')
         ys,xs = np.nonzero((loc >= min(.6, loc.max()*.9)) & (m8>0))
         ok = (xs*8 > .15*w0) & (ys*8 > .2*h0) & (ys*8 < .85*h0)
         i = rng.choice(np.nonzero(ok)[0] if ok.any() else np.arange(len(ys)))
         csy,csx = ys[i]*8, xs[i]*8
-        cx = min(W*rng.uniform(.35,.65), csx*k)   # chest wall at or beyond the frame edge, as when the paddle presses it to the detector
+        cx = min(W*rng.uniform(.35,.65), csx*k*st)   # chest wall at or beyond the frame edge, as when the paddle presses it to the detector
         cy = min(H*rng.uniform(.35,.65), csy*k) if spec['view']=='MLO' else H*rng.uniform(.35,.65)
     else:
         csy,csx = h0/2, w0/2
         cy = h0*k/2 - H*rng.uniform(0,.06) if spec['view']=='MLO' else H/2 + H*rng.uniform(-.04,.04)
-        cx = w0/2*k - W*rng.uniform(0,.04)
+        cx = w0/2*k*st - W*rng.uniform(0,.04)
     cx += (f - (spec['n_frames']-1)/2) * .015*W   # stereo pairs see the breast from slightly different angles
     lvl = int(k<.55)
     t, kl, z = src['t'][lvl], k*(1+lvl), 1/(1+lvl)
@@ -152,7 +153,7 @@ def _tissue_img(spec, f, rng, n=12):
     amp = rng.uniform(.005,.02)*h0*z
     warp = lambda: np.asarray(Image.fromarray(rng.normal(0, amp, (5,4)).astype(np.float32), 'F').resize((n+1,n+1), Image.BICUBIC))
     sy = (csy + src['origin'][0])*z + vf*(Y*c - X*s) + warp()
-    sx = (csx + src['origin'][1])*z + (Y*s + X*c) + warp()
+    sx = (csx + src['origin'][1])*z + (Y*s + X*c)/st + warp()
     mesh = [((int(xs[j]),int(ys[i]),int(xs[j+1]),int(ys[i+1])),
              (sx[i,j],sy[i,j], sx[i+1,j],sy[i+1,j], sx[i+1,j+1],sy[i+1,j+1], sx[i,j+1],sy[i,j+1])) for i in range(n) for j in range(n)]
     return np.array(t.transform((W,H), Image.MESH, mesh, resample=Image.BILINEAR))
