@@ -79,9 +79,10 @@ def _load(path:str, root:str|None):
     except Exception as e: return dict(res, error=f"unexpected {type(e).__name__} while decoding: {e}")
     return res
 
-# %% ../nbs/10_classify.ipynb #54285063
+# %% ../nbs/10_classify.ipynb #b187d731
 def scorer(bundle:Bundle, # loaded bundle
            device:str='auto', # 'cpu' (ONNX Runtime), 'cuda' (PyTorch) or 'auto'
+           threads:int|None=None, # ONNX Runtime threads (default: every core)
           ):
     "A function from a uint8 batch [N,H,W] to probabilities [N,L], on the best available device"
     import importlib.util
@@ -98,6 +99,7 @@ def scorer(bundle:Bundle, # loaded bundle
     import onnxruntime as ort
     opts = ort.SessionOptions()
     opts.add_session_config_entry('session.intra_op.allow_spinning', '0')
+    if threads: opts.intra_op_num_threads = threads
     sess = ort.InferenceSession(str(bundle.path/bundle.meta['files']['onnx']), opts, providers=['CPUExecutionProvider'])
     return lambda x: sess.run(None, {bundle.meta['input_name']: to_input(x, bundle.pre)})[0]
 
@@ -112,7 +114,7 @@ def _write(db, rows, labels, probs, files_done):
 
 def _file_row(r, **kw): return dict(path=r['path'], sha1=r.get('sha1'), size=r.get('size'), mtime=r.get('mtime'), **kw)
 
-# %% ../nbs/10_classify.ipynb #17a88049
+# %% ../nbs/10_classify.ipynb #ef9e09ba
 def classify(srcs, # DICOM/image files or folders (searched recursively)
              bundle, # bundle folder or loaded `Bundle`
              out='results.db', # results database (created, or continued when it exists)
@@ -120,6 +122,7 @@ def classify(srcs, # DICOM/image files or folders (searched recursively)
              bs:int=32, # images per scored batch (and per commit)
              workers:int=None, # decoding processes (default: every core)
              device:str='auto', # 'cpu', 'cuda' or 'auto'
+             threads:int|None=None, # ONNX Runtime threads (default: a quarter of the cores, at least 1)
              progress:bool=True, # show a progress bar
              on_batch=None, # called with the number of batches committed so far (e.g. to stop a run)
             )->dict: # counts, seconds and images/s
@@ -138,11 +141,18 @@ def classify(srcs, # DICOM/image files or folders (searched recursively)
             if known.get(str(f))==(st.st_size, st.st_mtime_ns): n_skip += 1
             else: files.append((str(f), str(o if o.is_dir() else o.parent)))
     done = {o for o, in db.execute("select sha1 from files where status='done'")}
-    score = scorer(b, device)
-    workers = max(1, min(workers or len(os.sched_getaffinity(0)), len(files)))
+    ncpu = len(os.sched_getaffinity(0))
+    workers = max(1, min(workers or ncpu, len(files)))
+    # decoding a DICOM costs several times more than scoring it, so most cores decode; one ONNX Runtime thread also
+    # wastes no time synchronising with a second one that the decoders keep off the CPU
+    threads = threads or max(1, ncpu//4)
     stats = dict(files=len(files)+n_skip, skipped=n_skip, done=0, dup=0, bad=0, images=0, batches=0)
     buf, waiting = [], {}  # frames not yet scored; path -> [file row, frames left]
+    score = None
     def flush(n):
+        nonlocal score
+        # made once the workers exist, so no inference threads are running when they fork
+        if score is None: score = scorer(b, device, threads)
         rows,xs = zip(*buf[:n]); del buf[:n]
         probs = score(np.stack(xs))
         fin = []
@@ -161,15 +171,18 @@ def classify(srcs, # DICOM/image files or folders (searched recursively)
         if pb:
             pb.comment = f"{stats['images']/max(time.time()-t0,1e-6):.1f} images/s"
             pb.update(n_fin)
-    # spawn, not fork: the parent may hold ONNX Runtime or PyTorch threads; spawned workers find the worker
-    # functions by module name, so they come from the installed module even when this runs in a notebook
+    # Forked workers start at once, without importing anything again. They only read files, decode and resize
+    # (pydicom, numpy, PIL), never touching the ONNX Runtime or PyTorch state the parent may hold. Where fork is
+    # unavailable, spawned workers find the worker functions by module name, hence the import from the installed module.
     from active_learn.classify import _init_worker, _load
-    ex = ProcessPoolExecutor(workers, mp.get_context('spawn'), initializer=_init_worker, initargs=(b.pre, done)) if files else None
+    ctx = mp.get_context('fork' if 'fork' in mp.get_all_start_methods() else 'spawn')
+    ex = ProcessPoolExecutor(workers, ctx, initializer=_init_worker, initargs=(b.pre, done)) if files else None
     try:
         it, pending = iter(files), set()
         while True:
-            # submit before scoring, so workers decode ahead while the model runs, at most 2 files per worker in flight
-            while len(pending)<2*workers and (nxt:=next(it, None)): pending.add(ex.submit(_load, *nxt))
+            # submit before scoring, so workers keep decoding while the model runs: a batch plus two files per worker
+            # in flight, few enough to bound memory (results are small: frames at the model's input size)
+            while len(pending)<bs+2*workers and (nxt:=next(it, None)): pending.add(ex.submit(_load, *nxt))
             if len(buf)>=bs: flush(bs); continue
             if not pending:
                 if buf: flush(len(buf)); continue
@@ -226,7 +239,7 @@ def bad_files(db_or_out)->list:
     db = db_or_out if isinstance(db_or_out, Database) else results_db(db_or_out)
     return db.execute("select path, reason from files where status='bad' order by path").fetchall()
 
-# %% ../nbs/10_classify.ipynb #6e8c274b
+# %% ../nbs/10_classify.ipynb #70b261b3
 @call_parse
 def al_classify(*src:Annotated[str, "DICOM/image files or folders to classify (searched recursively)", dict(nargs='+')],
                 model:Annotated[str, "model bundle folder written by al-export", dict(required=True)]=None,
@@ -235,10 +248,11 @@ def al_classify(*src:Annotated[str, "DICOM/image files or folders to classify (s
                 bs:int=32, # images per batch
                 workers:int=None, # decoding processes (default: every core)
                 device:str='auto', # 'cpu' (ONNX Runtime), 'cuda' (PyTorch) or 'auto'
+                threads:int=None, # ONNX Runtime threads (default: a quarter of the cores, at least 1)
                ):
     "Classify every image of a DICOM archive with a model bundle; writes per-image results and a study report"
     if model is None: raise CliError("al-classify: give the model bundle with --model DIR")
-    try: s = classify(list(src), model, out, csv, bs, workers, device)
+    try: s = classify(list(src), model, out, csv, bs, workers, device, threads)
     except ProjectError as e: raise CliError(f"al-classify: {e}")
     print(f"{s['files']} files ({s['skipped']} done before): {s['images']} images scored, {s['dup']} duplicates, {s['bad']} bad; "
           f"{s['seconds']:.1f} s ({s['images_per_s']:.1f} images/s). Results: {s['out']}; studies: {csv}")
