@@ -338,7 +338,7 @@ def phase_epochs(epochs:int, freeze_epochs:int=None)->tuple:
     e1 = ifnone(freeze_epochs, min(5, max(1, epochs//3)) if epochs>1 else 0)
     return min(e1, epochs), epochs-min(e1, epochs)
 
-# %% ../nbs/06_train.ipynb #7e44c1eb
+# %% ../nbs/06_train.ipynb #0f26e9ac
 def train(db, arch:str=None, # timm architecture (default: the offline EfficientNet-Lite0)
           epochs:int=20, # total epochs, frozen then unfrozen
           bs:int=32, # batch size
@@ -356,6 +356,8 @@ def train(db, arch:str=None, # timm architecture (default: the offline Efficient
     arch,p = ifnone(arch, DEFAULT_ARCH),project_of(db)
     labels = get_labels(db)
     df = check_trainable(db)
+    try: timm_model_kwargs(arch, weights)   # a wrong --arch or --weights fails here, before a run is recorded
+    except Exception as e: raise ProjectError(str(e)) from e
     e1,e2 = phase_epochs(epochs, freeze_epochs)
     stats = arch_stats(arch, weights)
     trn,val = df[df.split=='train'],df[df.split=='valid']
@@ -403,7 +405,7 @@ def _metric_value(m, probs, targs):
     o = _O(); o.pred,o.y = torch.logit(torch.tensor(probs).clamp(1e-7,1-1e-7)),torch.tensor(targs)
     m.reset(); m.accumulate(o); return m.value
 
-# %% ../nbs/06_train.ipynb #96b008ed
+# %% ../nbs/06_train.ipynb #a4bd1ddf
 def get_run(db, run_id:int=None)->dict:
     "Row of run `run_id`, or of the latest finished run, with clear errors when there is none"
     if run_id is None:
@@ -415,9 +417,11 @@ def get_run(db, run_id:int=None)->dict:
 
 def _infer_df(db, labels)->pd.DataFrame:
     "A couple of non-hold-out rows, only to set up the transforms of an inference Learner"
-    rows = db.execute("select id, thumb from images where split!='test' and thumb is not null order by id limit 2").fetchall()
+    root = project_of(db).path
+    rows = db.execute("select id, thumb from images where split!='test' and thumb is not null order by id limit 100").fetchall()
+    rows = [(i,str(root/t)) for i,t in rows if (root/t).exists()][:2]
+    if not rows: raise ProjectError(f"No image with a thumbnail outside the hold-out in {root}: ingest some with `al-ingest SRC --project {root}`")
     df = pd.DataFrame(rows, columns=['image_id','thumb'])
-    df['thumb'] = [str(project_of(db).path/o) for o in df.thumb]
     df['split'] = ['train','valid'][:len(df)]
     for o in labels: df[o] = 0
     return df
@@ -448,7 +452,7 @@ def predict_pool(db, run_id:int=None, # run whose model scores the pool (default
     run = get_run(db, run_id)
     return score_pool(db, load_run_learner(db, run['id']), run['id'], **kw)
 
-# %% ../nbs/06_train.ipynb #acbe9c2e
+# %% ../nbs/06_train.ipynb #e54a7c05
 def _holdout_text(res)->str:
     out = [f"Run {res['run_id']} on {res['n_images']} labeled hold-out image(s).",
            f"The hold-out set has been looked at {res['n_prior_looks']} time(s) before this; each look makes it a little less unbiased."]
@@ -495,7 +499,7 @@ def evaluate_holdout(db, run_id:int=None, # run to evaluate (default: the latest
     if show: print(res['text'])
     return res
 
-# %% ../nbs/06_train.ipynb #30b44f6a
+# %% ../nbs/06_train.ipynb #e9565adc
 def _cli(f, *args, **kw):
     try: return f(*args, **kw)
     except ProjectError as e:
@@ -540,4 +544,4 @@ def al_evaluate(project:str='.', # project folder
                 run:int=None, # run id (default: the latest finished run)
                ):
     "Evaluate a trained model on the labeled hold-out images, once in a while"
-    _cli(lambda: evaluate_holdout(open_project(project), run))
+    _cli(lambda: evaluate_holdout(open_project(project), run) and None)
