@@ -79,22 +79,26 @@ def _load(path:str, root:str|None):
     except Exception as e: return dict(res, error=f"unexpected {type(e).__name__} while decoding: {e}")
     return res
 
-# %% ../nbs/10_classify.ipynb #b187d731
+# %% ../nbs/10_classify.ipynb #3517fea0
 def scorer(bundle:Bundle, # loaded bundle
-           device:str='auto', # 'cpu' (ONNX Runtime), 'cuda' (PyTorch) or 'auto'
+           device:str='auto', # 'cpu' (ONNX Runtime), 'cuda' (PyTorch), 'torch' (PyTorch on the CPU) or 'auto'
            threads:int|None=None, # ONNX Runtime threads (default: every core)
           ):
     "A function from a uint8 batch [N,H,W] to probabilities [N,L], on the best available device"
     import importlib.util
-    use_cuda = device=='cuda'
-    if device=='auto' and 'torch' in bundle.meta['files'] and importlib.util.find_spec('torch'):
+    if device not in ('auto','cpu','cuda','torch'): raise ProjectError(f"Unknown device {device!r}: use auto, cpu, cuda or torch")
+    if device=='auto':
+        device = 'cpu'
+        if 'torch' in bundle.meta['files'] and importlib.util.find_spec('torch'):
+            import torch
+            if torch.cuda.is_available(): device = 'cuda'
+    if device in ('cuda','torch'):
         import torch
-        use_cuda = torch.cuda.is_available()
-    if use_cuda:
-        import torch
-        m = torch.export.load(str(bundle.path/bundle.meta['files']['torch'])).module().to('cuda')
+        if 'torch' not in bundle.meta['files']: raise BundleError(f"Bundle {bundle.path} has no PyTorch program (model.pt2): use --device cpu")
+        dev = 'cuda' if device=='cuda' else 'cpu'
+        m = torch.export.load(str(bundle.path/bundle.meta['files']['torch'])).module().to(dev)
         def f(x):
-            with torch.no_grad(): return m(torch.from_numpy(to_input(x, bundle.pre)).to('cuda')).float().cpu().numpy()
+            with torch.no_grad(): return m(torch.from_numpy(to_input(x, bundle.pre)).to(dev)).float().cpu().numpy()
         return f
     import onnxruntime as ort
     opts = ort.SessionOptions()
@@ -114,14 +118,14 @@ def _write(db, rows, labels, probs, files_done):
 
 def _file_row(r, **kw): return dict(path=r['path'], sha1=r.get('sha1'), size=r.get('size'), mtime=r.get('mtime'), **kw)
 
-# %% ../nbs/10_classify.ipynb #ef9e09ba
+# %% ../nbs/10_classify.ipynb #05cd42c0
 def classify(srcs, # DICOM/image files or folders (searched recursively)
              bundle, # bundle folder or loaded `Bundle`
              out='results.db', # results database (created, or continued when it exists)
              csv='studies.csv', # study report to write at the end (None: none)
              bs:int=32, # images per scored batch (and per commit)
              workers:int=None, # decoding processes (default: every core)
-             device:str='auto', # 'cpu', 'cuda' or 'auto'
+             device:str='auto', # 'cpu', 'cuda', 'torch' or 'auto' (see `scorer`)
              threads:int|None=None, # ONNX Runtime threads (default: a quarter of the cores, at least 1)
              progress:bool=True, # show a progress bar
              on_batch=None, # called with the number of batches committed so far (e.g. to stop a run)
@@ -239,7 +243,7 @@ def bad_files(db_or_out)->list:
     db = db_or_out if isinstance(db_or_out, Database) else results_db(db_or_out)
     return db.execute("select path, reason from files where status='bad' order by path").fetchall()
 
-# %% ../nbs/10_classify.ipynb #70b261b3
+# %% ../nbs/10_classify.ipynb #21c7f2b9
 @call_parse
 def al_classify(*src:Annotated[str, "DICOM/image files or folders to classify (searched recursively)", dict(nargs='+')],
                 model:Annotated[str, "model bundle folder written by al-export", dict(required=True)]=None,
@@ -247,7 +251,7 @@ def al_classify(*src:Annotated[str, "DICOM/image files or folders to classify (s
                 csv:str='studies.csv', # study report, one row per study
                 bs:int=32, # images per batch
                 workers:int=None, # decoding processes (default: every core)
-                device:str='auto', # 'cpu' (ONNX Runtime), 'cuda' (PyTorch) or 'auto'
+                device:str='auto', # 'cpu' (ONNX Runtime), 'cuda' (PyTorch), 'torch' (PyTorch on the CPU) or 'auto'
                 threads:int=None, # ONNX Runtime threads (default: a quarter of the cores, at least 1)
                ):
     "Classify every image of a DICOM archive with a model bundle; writes per-image results and a study report"
