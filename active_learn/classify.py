@@ -118,7 +118,7 @@ def _write(db, rows, labels, probs, files_done):
 
 def _file_row(r, **kw): return dict(path=r['path'], sha1=r.get('sha1'), size=r.get('size'), mtime=r.get('mtime'), **kw)
 
-# %% ../nbs/10_classify.ipynb #05cd42c0
+# %% ../nbs/10_classify.ipynb #3172d44a
 def classify(srcs, # DICOM/image files or folders (searched recursively)
              bundle, # bundle folder or loaded `Bundle`
              out='results.db', # results database (created, or continued when it exists)
@@ -151,6 +151,16 @@ def classify(srcs, # DICOM/image files or folders (searched recursively)
     # wastes no time synchronising with a second one that the decoders keep off the CPU
     threads = threads or max(1, ncpu//4)
     stats = dict(files=len(files)+n_skip, skipped=n_skip, done=0, dup=0, bad=0, images=0, batches=0)
+    pb = progress_bar(range(len(files)), leave=False) if progress and files else None
+    if pb: pb.update(0)
+    n_fin = 0
+    def finished(k):
+        "Progress counts files whose results are committed (or that were bad or duplicates)"
+        nonlocal n_fin
+        n_fin += k
+        if pb:
+            pb.comment = f"{stats['images']/max(time.time()-t0,1e-6):.1f} images/s"
+            pb.update(n_fin)
     buf, waiting = [], {}  # frames not yet scored; path -> [file row, frames left]
     score = None
     def flush(n):
@@ -165,16 +175,8 @@ def classify(srcs, # DICOM/image files or folders (searched recursively)
             if w[1]==0: fin.append(w[0]); del waiting[r['path']]
         _write(db, rows, b.labels, probs, fin)
         stats['images'] += len(rows); stats['done'] += len(fin); stats['batches'] += 1
+        finished(len(fin))
         if on_batch: on_batch(stats['batches'])
-    pb = progress_bar(range(len(files)), leave=False) if progress and files else None
-    if pb: pb.update(0)
-    n_fin = 0
-    def finished(k=1):
-        nonlocal n_fin
-        n_fin += k
-        if pb:
-            pb.comment = f"{stats['images']/max(time.time()-t0,1e-6):.1f} images/s"
-            pb.update(n_fin)
     # Forked workers start at once, without importing anything again. They only read files, decode and resize
     # (pydicom, numpy, PIL), never touching the ONNX Runtime or PyTorch state the parent may hold. Where fork is
     # unavailable, spawned workers find the worker functions by module name, hence the import from the installed module.
@@ -204,7 +206,7 @@ def classify(srcs, # DICOM/image files or folders (searched recursively)
             if bad or dups:
                 with db.conn: db['files'].upsert_all(bad+dups, pk='path')
                 stats['bad'] += len(bad); stats['dup'] += len(dups)
-            finished(len(ready))
+                finished(len(bad)+len(dups))
     finally:
         if ex is not None: ex.shutdown(wait=False, cancel_futures=True)
     secs = time.time()-t0
