@@ -251,7 +251,7 @@ def pool_scorer(learn, onnx_file=None, engine:str='auto'):
         return p.float().cpu().numpy(), e.half().cpu().numpy()
     return run
 
-# %% ../nbs/06_train.ipynb #b7564865
+# %% ../nbs/06_train.ipynb #34fe20b1
 def _emb_files(db, run_id): m = project_of(db).models; return m/f'run-{run_id}-emb.npy', m/f'run-{run_id}-ids.npy'
 
 def score_pool(db, learn, run_id:int, bs:int=64, # batch size
@@ -266,8 +266,9 @@ def score_pool(db, learn, run_id:int, bs:int=64, # batch size
     # a snapshot: images ingested while scoring wait for the next run
     n,last_id = db.execute("select count(*), coalesce(max(id),0) from images where split!='test'").fetchone()
     fe,fi = _emb_files(db, run_id); fe.parent.mkdir(parents=True, exist_ok=True)
+    if not n: np.save(fe, np.zeros((0,0), np.float16)); np.save(fi, np.zeros(0, np.int64)); return 0
     tmp_e,tmp_i = [o.with_name(f'.{o.name}.tmp.npy') for o in (fe,fi)]
-    run = pool_scorer(learn, project_of(db).models/f'run-{run_id}.onnx', engine) if n else None
+    run = pool_scorer(learn, project_of(db).models/f'run-{run_id}.onnx', engine)
     nw = ifnone(num_workers, min(4, defaults.cpus))
     emb,ids,k,cur,missing = None,open_memmap(tmp_i, 'w+', np.int64, (n,)),0,-1,[]
     learn.model.eval()
@@ -292,10 +293,9 @@ def score_pool(db, learn, run_id:int, bs:int=64, # batch size
                     for i,p,s in zip(cdf.image_id, P, u)]
             with db.conn: db['preds'].insert_all(recs, pk=('run_id','image_id'), replace=True)
             k += len(P)
-        if emb is None: emb = open_memmap(tmp_e, 'w+', np.float16, (0, 0))
-        emb.flush(); ids.flush()
-        if k<n: np.save(fe, emb[:k]); np.save(fi, ids[:k])   # missing thumbnails: keep the rows that were scored
-        else: os.replace(tmp_e, fe); os.replace(tmp_i, fi)
+        if k==n: emb.flush(); ids.flush(); os.replace(tmp_e, fe); os.replace(tmp_i, fi)
+        else:   # missing thumbnails: keep the rows that were scored
+            np.save(fe, np.asarray(emb[:k]) if emb is not None else np.zeros((0,0), np.float16)); np.save(fi, np.asarray(ids[:k]))
     finally:
         del emb, ids
         for o in (tmp_e,tmp_i): o.unlink(missing_ok=True)
@@ -338,7 +338,7 @@ def phase_epochs(epochs:int, freeze_epochs:int=None)->tuple:
     e1 = ifnone(freeze_epochs, min(5, max(1, epochs//3)) if epochs>1 else 0)
     return min(e1, epochs), epochs-min(e1, epochs)
 
-# %% ../nbs/06_train.ipynb #0f26e9ac
+# %% ../nbs/06_train.ipynb #cc67036f
 def train(db, arch:str=None, # timm architecture (default: the offline EfficientNet-Lite0)
           epochs:int=20, # total epochs, frozen then unfrozen
           bs:int=32, # batch size
@@ -388,7 +388,7 @@ def train(db, arch:str=None, # timm architecture (default: the offline Efficient
                 cbs = [save] + ([PredictCallback(p.path, run_id, num_workers=num_workers)] if predict and i==len(phases)-1 else [])
                 learn.fit_one_cycle(n, l, cbs=cbs)
                 hist += _epochs(learn.recorder, 1 if frozen else 2)
-        probs,targs = learn.get_preds(dl=dls.valid)
+            probs,targs = learn.get_preds(dl=dls.valid)
         probs,targs = probs.numpy(),targs.numpy()
         best = dict(monitor=monitor, value=_num(save.best), thresholds=tune_thresholds(probs, targs, labels),
                     **{m.name:_num(v) for m in label_metrics(labels) for v in [_metric_value(m, probs, targs)]})
