@@ -79,7 +79,7 @@ def _load(path:str, root:str|None):
     except Exception as e: return dict(res, error=f"unexpected {type(e).__name__} while decoding: {e}")
     return res
 
-# %% ../nbs/10_classify.ipynb #3517fea0
+# %% ../nbs/10_classify.ipynb #a66ae809
 def scorer(bundle:Bundle, # loaded bundle
            device:str='auto', # 'cpu' (ONNX Runtime), 'cuda' (PyTorch), 'torch' (PyTorch on the CPU) or 'auto'
            threads:int|None=None, # ONNX Runtime threads (default: every core)
@@ -89,7 +89,8 @@ def scorer(bundle:Bundle, # loaded bundle
     if device not in ('auto','cpu','cuda','torch'): raise ProjectError(f"Unknown device {device!r}: use auto, cpu, cuda or torch")
     if device=='auto':
         device = 'cpu'
-        if 'torch' in bundle.meta['files'] and importlib.util.find_spec('torch'):
+        # importing torch takes seconds, so it is only tried where an NVIDIA driver is loaded
+        if 'torch' in bundle.meta['files'] and Path('/proc/driver/nvidia/version').exists() and importlib.util.find_spec('torch'):
             import torch
             if torch.cuda.is_available(): device = 'cuda'
     if device in ('cuda','torch'):
@@ -118,7 +119,7 @@ def _write(db, rows, labels, probs, files_done):
 
 def _file_row(r, **kw): return dict(path=r['path'], sha1=r.get('sha1'), size=r.get('size'), mtime=r.get('mtime'), **kw)
 
-# %% ../nbs/10_classify.ipynb #3172d44a
+# %% ../nbs/10_classify.ipynb #9de5ba34
 def classify(srcs, # DICOM/image files or folders (searched recursively)
              bundle, # bundle folder or loaded `Bundle`
              out='results.db', # results database (created, or continued when it exists)
@@ -184,12 +185,15 @@ def classify(srcs, # DICOM/image files or folders (searched recursively)
     ctx = mp.get_context('fork' if 'fork' in mp.get_all_start_methods() else 'spawn')
     ex = ProcessPoolExecutor(workers, ctx, initializer=_init_worker, initargs=(b.pre, done)) if files else None
     try:
-        it, pending = iter(files), set()
+        it, pending, left = iter(files), set(), len(files)
         while True:
             # submit before scoring, so workers keep decoding while the model runs: a batch plus two files per worker
             # in flight, few enough to bound memory (results are small: frames at the model's input size)
-            while len(pending)<bs+2*workers and (nxt:=next(it, None)): pending.add(ex.submit(_load, *nxt))
+            while len(pending)<bs+2*workers and left:
+                pending.add(ex.submit(_load, *next(it))); left -= 1
             if len(buf)>=bs: flush(bs); continue
+            # once every file is submitted, score what is decoded at once, so that the last batch overlaps the last decodes
+            if not left and buf and pending: flush(len(buf)); continue
             if not pending:
                 if buf: flush(len(buf)); continue
                 break
@@ -214,7 +218,7 @@ def classify(srcs, # DICOM/image files or folders (searched recursively)
     if csv is not None: study_report(db, csv)
     return stats
 
-# %% ../nbs/10_classify.ipynb #fc5812ef
+# %% ../nbs/10_classify.ipynb #ea2f80e2
 def study_report(db_or_out, # results database (or its file)
                  csv=None, # also write the report here
                 )->pd.DataFrame:
@@ -245,7 +249,7 @@ def bad_files(db_or_out)->list:
     db = db_or_out if isinstance(db_or_out, Database) else results_db(db_or_out)
     return db.execute("select path, reason from files where status='bad' order by path").fetchall()
 
-# %% ../nbs/10_classify.ipynb #21c7f2b9
+# %% ../nbs/10_classify.ipynb #aedd3f93
 @call_parse
 def al_classify(*src:Annotated[str, "DICOM/image files or folders to classify (searched recursively)", dict(nargs='+')],
                 model:Annotated[str, "model bundle folder written by al-export", dict(required=True)]=None,

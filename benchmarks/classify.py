@@ -12,11 +12,13 @@ does not depend on what the weights learned.
 - end to end: the `al-classify` command with a fresh results database, start-up included; classify's own figure, from the
   call to the end, is printed too
 Each round measures the decode floor, runs the command, then measures the scoring floor, and the ratio uses that
-round's floors, since other processes may load the machine; medians over rounds are reported.
+round's floors, since other processes may load the machine; medians over rounds are reported. CPU time per image
+(user+system, all processes) is also reported: it does not depend on other load, and the ratio of the slower floor's
+CPU time to the end-to-end CPU time is what the wall-clock ratio becomes when every core is kept busy.
 
     python benchmarks/classify.py [--repeat 8] [--workers N] [--bs 32] [--out /tmp/bench_classify]
 """
-import argparse, os, shutil, subprocess, sys, time, json
+import argparse, os, resource, shutil, subprocess, sys, time, json
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 import numpy as np, pandas as pd, pydicom
@@ -64,24 +66,31 @@ def make_bundle(dest:Path, fns:list, size:int, thumb_size:int)->Path:
 
 def _decode(fn, max_side): return len(decode_bytes(Path(fn).read_bytes(), fn, max_side=max_side))
 
-def decode_floor(fns, workers, max_side)->float:
-    "Images/s decoding every file in a pool of `workers` processes"
+def _cpu(who): r = resource.getrusage(who); return r.ru_utime+r.ru_stime
+
+def _decode_cpu(fn, max_side):
+    c = _cpu(resource.RUSAGE_SELF); n = _decode(fn, max_side); return n, _cpu(resource.RUSAGE_SELF)-c
+
+def decode_floor(fns, workers, max_side)->tuple:
+    "(images/s, CPU seconds per image) decoding every file in a pool of `workers` processes"
     import multiprocessing as mp
     with ProcessPoolExecutor(workers, mp.get_context('fork')) as ex:   # as classify's workers
-        list(ex.map(_decode, [str(fns[0])]*workers, [max_side]*workers))   # start-up and imports not counted
+        list(ex.map(_decode, [str(fns[0])]*workers, [max_side]*workers))   # start-up not counted
         t = time.time()
-        n = sum(ex.map(_decode, map(str, fns), [max_side]*len(fns)))
-    return n/(time.time()-t)
+        res = list(ex.map(_decode_cpu, map(str, fns), [max_side]*len(fns)))
+        secs = time.time()-t
+    n = sum(o[0] for o in res)
+    return n/secs, sum(o[1] for o in res)/n
 
-def score_floor(bundle, xs:np.ndarray, n:int, bs:int)->float:
-    "Images/s scoring `n` preprocessed images in batches of `bs`, with classify's ONNX Runtime settings"
+def score_floor(bundle, xs:np.ndarray, n:int, bs:int)->tuple:
+    "(images/s, CPU seconds per image) scoring `n` preprocessed images in batches of `bs` with ONNX Runtime on every core"
     f = scorer(bundle, 'cpu')
     f(xs[:bs])   # warm-up
-    t, done = time.time(), 0
+    t, c, done = time.time(), _cpu(resource.RUSAGE_SELF), 0
     while done<n:
         idx = np.arange(done, min(done+bs, n)) % len(xs)
         f(xs[idx]); done += len(idx)
-    return n/(time.time()-t)
+    return n/(time.time()-t), (_cpu(resource.RUSAGE_SELF)-c)/n
 
 def main():
     ap = argparse.ArgumentParser()
@@ -100,27 +109,41 @@ def main():
     xs = np.stack([prep_image(decode_bytes(f.read_bytes(), f, max_side=a.thumb_size)[0].img, b.pre) for f in fns[:8]])
     print(f'{len(fns)} DICOM files ({sum(f.stat().st_size for f in fns)/1e6:.0f} MB), {workers} decoding processes, '
           f'{os.cpu_count()} cores, model {b.pre["size"]} px, thumbnails {a.thumb_size} px, batch {a.bs}, {a.rounds} rounds')
+    # the fixed cost of the command (imports, loading the bundle) on an empty folder, to separate it from the per-image cost
+    (out/'empty').mkdir(exist_ok=True)
+    c = _cpu(resource.RUSAGE_CHILDREN)
+    subprocess.run([str(BIN/'al-classify'), str(out/'empty'), '--model', str(b.path), '--out', str(out/'empty.db'), '--csv', str(out/'empty.csv')],
+                   capture_output=True, check=True)
+    c0 = _cpu(resource.RUSAGE_CHILDREN)-c
     rows = []
     for r in range(a.rounds):
-        dec = decode_floor(fns, workers, a.thumb_size)
+        dec,cd = decode_floor(fns, workers, a.thumb_size)
         res = out/'results.db'
         for o in (res, Path(f'{res}-wal'), Path(f'{res}-shm'), out/'studies.csv'): o.unlink(missing_ok=True)
-        t = time.time()
+        t,c = time.time(),_cpu(resource.RUSAGE_CHILDREN)
         p = subprocess.run([str(BIN/'al-classify'), str(out/'archive'), '--model', str(b.path), '--out', str(res),
                             '--csv', str(out/'studies.csv'), '--bs', str(a.bs), '--workers', str(workers)], capture_output=True, text=True)
-        secs = time.time()-t
+        secs,ce = time.time()-t,(_cpu(resource.RUSAGE_CHILDREN)-c)/len(fns)
         if p.returncode: sys.exit(f'al-classify failed:\n{p.stderr}')
         inner = float(p.stdout.split(' images/s)')[0].rsplit('(',1)[1])
-        sc = score_floor(b, xs, max(4*a.bs, len(fns)), a.bs)
+        sc,cs = score_floor(b, xs, max(4*a.bs, len(fns)), a.bs)
         slow = min(dec, sc)
-        rows.append(dict(decode=dec, scoring=sc, command=len(fns)/secs, inside=inner, ratio_command=len(fns)/secs/slow, ratio_inside=inner/slow))
+        rows.append(dict(decode=dec, scoring=sc, command=len(fns)/secs, inside=inner, ratio_command=len(fns)/secs/slow, ratio_inside=inner/slow,
+                         cpu_decode=cd, cpu_scoring=cs, cpu_e2e=ce, ratio_cpu=max(cd,cs)/ce, cpu_marginal=ce-c0/len(fns),
+                         ratio_cpu_marginal=max(cd,cs)/(ce-c0/len(fns))))
         print('round {}: decode floor {decode:.2f}, scoring floor {scoring:.2f}, al-classify {command:.2f} (inside classify {inside:.2f}) images/s; '
-              'ratio vs slower floor {ratio_command:.2f} ({ratio_inside:.2f})'.format(r+1, **rows[-1]), flush=True)
+              'ratio vs slower floor {ratio_command:.2f} ({ratio_inside:.2f}); CPU ms/image: decode {d:.0f}, scoring {s:.0f}, al-classify {e:.0f}'.format(
+              r+1, d=cd*1e3, s=cs*1e3, e=ce*1e3, **rows[-1]), flush=True)
     m = pd.DataFrame(rows).median()
     print(f"median: decode floor {m.decode:.2f}, scoring floor {m.scoring:.2f}, al-classify {m.command:.2f} images/s "
           f"(inside classify {m.inside:.2f})")
     print(f"median ratio end to end / slower floor: command {m.ratio_command:.2f}, inside classify {m.ratio_inside:.2f} "
           f"(goal >= 0.8: {'MET' if m.ratio_inside>=0.8 else 'NOT met'}); best possible with decode and scoring sharing the cores: "
           f"{1/(1/m.decode+1/m.scoring)/min(m.decode,m.scoring):.2f}")
+    print(f"CPU time per image (independent of other load): decode {m.cpu_decode*1e3:.0f} ms, scoring {m.cpu_scoring*1e3:.0f} ms, "
+          f"al-classify {m.cpu_e2e*1e3:.0f} ms (everything: start-up, hashing, decoding, resizing, scoring, writing); "
+          f"on an otherwise idle machine with every core busy, end to end / slower floor = {m.ratio_cpu:.2f}")
+    print(f"fixed cost of the command {c0:.2f} CPU s; per image without it {m.cpu_marginal*1e3:.0f} ms, so for a large archive "
+          f"end to end / slower floor -> {m.ratio_cpu_marginal:.2f} with every core busy")
 
 if __name__=='__main__': main()
