@@ -288,8 +288,8 @@ def pretrained_embeddings(db, arch:str=None, # timm architecture (default: backb
         set_meta(db, 'pretrained_emb', cfg)
     return load_embeddings(db, None, ids)
 
-# %% ../nbs/05_select.ipynb #ab4a9345
-DEFAULT_STRATEGY = 'hybrid'
+# %% ../nbs/05_select.ipynb #0023740e
+DEFAULT_STRATEGY = 'bald'
 
 def _split_stochastic(model):
     "(deterministic body, stochastic rest): for a fastai `Sequential(body, head)` whose dropout is all in the head, the body runs once"
@@ -318,7 +318,7 @@ def mc_dropout_probs(model, batches, # iterable of input batches (tensors, or tu
     finally: model.eval()
     return np.concatenate(out, 1)
 
-# %% ../nbs/05_select.ipynb #43551b45
+# %% ../nbs/05_select.ipynb #c702ec78
 def run_mc_probs(db, run_id:int, ids, T:int=10, bs:int=32)->np.ndarray:
     "MC-dropout probabilities [T, N, L] of images `ids` from run `run_id`'s model"
     from active_learn.train import load_run_learner
@@ -330,7 +330,7 @@ def run_mc_probs(db, run_id:int, ids, T:int=10, bs:int=32)->np.ndarray:
     dl = learn.dls.test_dl(df, bs=bs)
     return mc_dropout_probs(learn.model, dl, T)
 
-# %% ../nbs/05_select.ipynb #e345f84f
+# %% ../nbs/05_select.ipynb #3d55ef34
 def next_batch(db, n:int=50, # how many ids
                strategy:str=None, # one of `STRATEGIES` (default `DEFAULT_STRATEGY`)
                run_id:int=None, # run whose predictions to use (default: latest finished run)
@@ -406,7 +406,7 @@ def next_batch(db, n:int=50, # how many ids
 
 def _subsample(ids, k, rng): return ids if len(ids)<=k else np.sort(rng.choice(ids, k, replace=False))
 
-# %% ../nbs/05_select.ipynb #a2785154
+# %% ../nbs/05_select.ipynb #d228a083
 def oof_probs(emb, # [N, D] embeddings of labeled images
               y, # [N, L] 0/1 labels
               k:int=5, # folds
@@ -444,7 +444,7 @@ def label_error_scores(y, # [N, L] given 0/1 labels
     doubt = np.where(y==1, 1-p, p)            # probability the model gives to the other answer
     return pd.DataFrame(dict(flagged=flag.any(1), score=doubt.max(1) + flag.any(1), label=doubt.argmax(1)))
 
-# %% ../nbs/05_select.ipynb #a1591b30
+# %% ../nbs/05_select.ipynb #af11f878
 def label_errors(db, run_id:int=None, # run whose embeddings/predictions to use (default: latest finished)
                  k:int=5, # folds
                 )->pd.DataFrame: # image_id, label, given, prob, flagged, score; most suspicious first
@@ -475,7 +475,7 @@ def label_errors(db, run_id:int=None, # run whose embeddings/predictions to use 
                             prob=p[np.arange(len(y)), li], flagged=r.flagged.to_numpy(), score=r.score.to_numpy()))
     return out.sort_values('score', ascending=False, kind='stable').reset_index(drop=True)
 
-# %% ../nbs/05_select.ipynb #09f0c578
+# %% ../nbs/05_select.ipynb #8252aebf
 QUEUES = ('learn', 'holdout', 'confident', 'review')
 
 def refresh_queue(db, name:str='learn', # one of `QUEUES`

@@ -54,7 +54,7 @@ class LightHead:
         import torch
         with _one_thread(): return mc_dropout_probs(self.model, [torch.as_tensor(np.asarray(x), dtype=torch.float32)], T)
 
-# %% ../nbs/08_simulate.ipynb #3b4a030e
+# %% ../nbs/08_simulate.ipynb #238af616
 def _aucs(y, p)->list:
     from sklearn.metrics import roc_auc_score
     return [roc_auc_score(y[:,l], p[:,l]) if 0<y[:,l].sum()<len(y) else np.nan for l in range(y.shape[1])]
@@ -82,19 +82,20 @@ def simulate_arrays(x_pool, y_pool, # pool embeddings [N, D] and true labels [N,
     mu, sd = x_pool.mean(0), x_pool.std(0)+1e-6
     xp, xe = ((np.asarray(x_pool, np.float32)-mu)/sd), ((np.asarray(x_eval, np.float32)-mu)/sd)
     rows = []
-    def rec(strategy, rep, rnd, n, p):
+    def rec(strategy, rep, rnd, lab, p):
         a = _aucs(y_eval, p)
-        rows.append(dict(strategy=strategy, repeat=rep, round=rnd, n_labels=n, **{f'auc_{l}':v for l,v in zip(labels,a)},
-                         auc_mean=np.nanmean(a) if not np.isnan(a).all() else np.nan))
+        rows.append(dict(strategy=strategy, repeat=rep, round=rnd, n_labels=len(lab), **{f'auc_{l}':v for l,v in zip(labels,a)},
+                         auc_mean=np.nanmean(a) if not np.isnan(a).all() else np.nan,
+                         **{f'pos_{l}':int(v) for l,v in zip(labels, y_pool[lab].sum(0))}))   # positives found so far
     for rep in range(repeats):
         rng = np.random.default_rng(seed+rep)
-        rec('full', rep, rounds, len(xp), head(seed=seed+rep).fit(xp, y_pool).predict(xe))
+        rec('full', rep, rounds, np.arange(len(xp)), head(seed=seed+rep).fit(xp, y_pool).predict(xe))
         seed_set = rng.choice(len(xp), seed_size, replace=False)
         for s in strategies:
             lab = list(seed_set); t0 = time.time()
             for r in range(rounds+1):
                 h = head(seed=seed+rep).fit(xp[lab], y_pool[lab])
-                rec(s, rep, r, len(lab), h.predict(xe))
+                rec(s, rep, r, lab, h.predict(xe))
                 if r==rounds: break
                 un = np.setdiff1d(np.arange(len(xp)), lab)
                 pr = h.predict(xp[un]) if s!='random' else None
@@ -171,7 +172,7 @@ def plot_curves(df:pd.DataFrame, fname=None, title:str=''):
     if fname: fig.savefig(fname, dpi=80); plt.close(fig)
     return fig
 
-# %% ../nbs/08_simulate.ipynb #bee863b9
+# %% ../nbs/08_simulate.ipynb #914dfa0f
 def _truth(db, truth)->pd.DataFrame:
     labels = get_labels(db)
     if isinstance(truth, pd.DataFrame): t = truth
@@ -222,7 +223,7 @@ def simulate(project, # project folder
     df.to_csv(out/'simulation.csv', index=False)
     s = summarize(df)
     s.to_csv(out/'summary.csv', index=False)
-    plot_curves(df, out/'curves.png', title=f'{project_of(db).path.name}: {mode} mode, {len(tp)} pool / {len(te)} eval images')
+    plot_curves(df, out/'curves.png', title=f'{project_of(db).path}: {mode} mode, {len(tp)} pool / {len(te)} eval images')
     if verbose: print(format_summary(s))
     return df, s
 

@@ -46,10 +46,19 @@ def main():
                          repeats=a.repeats, out=out/name/'simulation', verbose=False)
         print(f'\n== {name} demo (seed {seed}, difficulty {diff}): {time.time()-t0:.0f}s, plots in {out/name/"simulation"/"curves.png"}')
         print(format_summary(s))
+        for c in [c for c in df.columns if c.startswith('auc_') and c!='auc_mean']:
+            print(f'-- {c[4:]} alone'); print(format_summary(summarize(df, c)))
+        pos = df[df.strategy!='full'].groupby(['strategy','n_labels'])[[c for c in df.columns if c.startswith('pos_')]].mean()
+        print('-- positives found at the last round (mean over repeats)'); print(pos.groupby('strategy').last().round(1).to_string())
         d = s.set_index('strategy').loc[DEFAULT_STRATEGY]
-        ok = d.share_of_random<=0.6
-        print(f'default {DEFAULT_STRATEGY!r} reaches random\'s final AUC with '
-              + ('never' if np.isnan(d.share_of_random) else f'{d.share_of_random:.0%}') + f' of random\'s labels: goal (<=60%) {"MET" if ok else "NOT met"}')
+        rc = df[df.strategy=='random'].groupby('n_labels').auc_mean.mean()
+        if rc.iloc[-1]<=rc.iloc[0]:
+            print(f"goal not measurable: random's mean AUC does not rise above the seed set's ({rc.iloc[0]:.3f} -> {rc.iloc[-1]:.3f}), "
+                  f"so 'reaching random's final AUC' is met by the seed set alone; default {DEFAULT_STRATEGY!r} ends at {d.final_auc:.3f} vs random {rc.iloc[-1]:.3f}")
+        else:
+            ok = d.share_of_random<=0.6
+            print(f'default {DEFAULT_STRATEGY!r} reaches random\'s final AUC with '
+                  + ('never' if np.isnan(d.share_of_random) else f'{d.share_of_random:.0%}') + f' of random\'s labels: goal (<=60%) {"MET" if ok else "NOT met"}')
         s.insert(0, 'dataset', name); res.append(s)
     pd.concat(res).to_csv(out/'comparison.csv', index=False)
     print(f'\nwrote {out/"comparison.csv"}')
