@@ -83,7 +83,7 @@ def _is_gray3(t)->bool:
     except Exception: return False
     return tuple(y.shape)==(2,3,3,3) and bool((y==x.expand(-1,3,-1,-1)).all())
 
-# %% ../nbs/09_export.ipynb #84972ed2
+# %% ../nbs/09_export.ipynb #061fe3c8
 def learner_pre(learn, # fastai `Learner` trained on thumbnails
                 thumb_size:int|None=None, # long side of the thumbnails it was trained on
                )->dict:
@@ -102,7 +102,7 @@ def learner_pre(learn, # fastai `Learner` trained on thumbnails
     mean,std = ([float(o) for o in getattr(nm[0],k).flatten()] for k in ('mean','std')) if nm else ([0.,0.,0.],[1.,1.,1.])
     return dict(thumb_size=thumb_size, size=[int(r.size[1]), int(r.size[0])], resize=str(r.method), pad_mode=str(r.pad_mode),
                 resample='bilinear', scale=255, channels=3, mean=mean, std=std,
-                input='display-ready grey uint8, thumbnail to thumb_size on the long side, resize, /255, grey repeated to 3 channels, (x-mean)/std')
+                input='imaging.decode(max_side=thumb_size), imaging.thumbnail(thumb_size), resize, /255, grey repeated to 3 channels, (x-mean)/std')
 
 # %% ../nbs/09_export.ipynb #c7e3392a
 def _sha256(fn):
