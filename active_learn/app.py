@@ -21,7 +21,7 @@ from .core import *
 __all__ = ['QUEUES', 'key_map', 'key_legend', 'queue_next', 'claim', 'release', 'tiny_project', 'StaleLabel', 'Labeler',
            'label_stats', 'label_page', 'stats_page', 'HTTPError', 'BasicAuth', 'make_app', 'check_bind', 'al_label']
 
-# %% ../nbs/07_app.ipynb #94b997f4
+# %% ../nbs/07_app.ipynb #193d5231
 QUEUES = ('learn','holdout','review','confident')
 
 def key_map(labels:list)->dict:
@@ -37,7 +37,8 @@ def key_legend(labels:list)->list:
     km = key_map(labels)
     if km: res = [('1', f'{_nice(labels[0])} only'), ('2', f'{_nice(labels[1])} only'), ('3', 'neither'), ('4', 'both')]
     else: res = [(str(i+1), _nice(l)) for i,l in enumerate(labels[:9])] + [('Enter','submit'), ('0','none')]
-    return res + [('S','skip'), ('U','undo'), ('Z','zoom'), ('B/⇧B','brightness'), ('C/⇧C','contrast'), ('R','reset view'), ('P','model')]
+    return res + [('S','skip'), ('U','undo'), ('Z','zoom'), ('B/⇧B','brightness'), ('C/⇧C','contrast'), ('R','reset view'), ('P','model'),
+                  ('G','Grad-CAM')]
 
 # %% ../nbs/07_app.ipynb #ba3a4f57
 def _avail(name):
@@ -106,7 +107,7 @@ def tiny_project(path, n:int=12, labels=DEFAULT_LABELS)->Database:
     add_images(db, rows)
     return db
 
-# %% ../nbs/07_app.ipynb #cbfb8221
+# %% ../nbs/07_app.ipynb #44a6fcd3
 class StaleLabel(Exception): "The image was labeled by someone else since the page showed it"
 
 _tab_re = re.compile(r'^[A-Za-z0-9_-]{1,40}$')
@@ -124,7 +125,16 @@ def _refresher(db, name, n):
     from active_learn.select import refresh_queue
     refresh_queue(db, name, n=n)
 
-# %% ../nbs/07_app.ipynb #fa46b3f0
+def _cam_learner(db, run_id):
+    "The Learner of `run_id`, for Grad-CAM (imported late: the labeling path never loads torch models)"
+    from active_learn.train import load_run_learner
+    return load_run_learner(db, run_id, num_workers=0)
+
+def _cam_png(learn, thumb)->bytes:
+    from active_learn.gradcam import gradcam_png
+    return gradcam_png(learn, thumb, size=512)
+
+# %% ../nbs/07_app.ipynb #af63a878
 class Labeler:
     "Queue serving, claims and label events for one project"
     def __init__(self, path, # project folder
@@ -133,8 +143,11 @@ class Labeler:
                  queue_size:int=500, # rows a queue materialises at a time
                  refresher=_refresher, # `f(db, name, n)` that rematerialises a queue
                  min_refresh_secs:float=30, # don't rebuild a used-up queue more often than this
+                 cam_learner=_cam_learner, # `f(db, run_id)` giving the Learner that Grad-CAM explains
+                 cam_png=_cam_png, # `f(learner, thumbnail_path)` giving Grad-CAM overlay PNG bytes
                 ):
-        store_attr('annotator,claim_secs,queue_size,refresher,min_refresh_secs')
+        store_attr('annotator,claim_secs,queue_size,refresher,min_refresh_secs,cam_learner,cam_png')
+        self.cam_cache = (None, None)
         self.db = _open(path)
         self.proj = Project(path).path.resolve()
         self.labels = get_labels(self.db)
@@ -168,6 +181,15 @@ class Labeler:
     def since(self, name):
         "`review`: labels updated after this time count as reviewed"
         return max(self.latest_run()[1], self.review_since) if name=='review' else ''
+
+    def gradcam(self, img_id)->bytes:
+        "PNG of the image beside a Grad-CAM overlay per label, from the latest run's model (kept loaded until a newer run)"
+        r = self.db.execute('select thumb from images where id=?', [_int(img_id, 'image id')]).fetchone()
+        if r is None: raise KeyError(f"Unknown image id {img_id}")
+        run = self.latest_run()[0]
+        if run is None: raise StaleLabel("No trained model yet: run `al-train` first, then press G again")
+        if self.cam_cache[0]!=run: self.cam_cache = (run, self.cam_learner(self.db, run))
+        return self.cam_png(self.cam_cache[1], self.proj/r[0])
 
 # %% ../nbs/07_app.ipynb #acc08bd8
 @patch
@@ -312,7 +334,7 @@ def label_stats(db, max_conflicts:int=200)->dict:
                 agreement=dict(images=len(multi), pairs=len(pairs), labels=agree), n_conflicts=len(conflicts),
                 conflicts=conflicts[:max_conflicts])
 
-# %% ../nbs/07_app.ipynb #c9795592
+# %% ../nbs/07_app.ipynb #93d35284
 _css = """
 html,body{margin:0;height:100%;background:#0d0d0d;color:#bbb;font:14px system-ui,sans-serif;overflow:hidden}
 #stage{position:fixed;inset:3px 0 30px 0;display:flex;align-items:center;justify-content:center}
@@ -347,7 +369,7 @@ function legend() { for (const s of document.querySelectorAll('#legend [data-lab
 function show(t0) {
   cur = q.shift() || null; sel.clear(); legend();
   const im = $('img');
-  im.hidden = !cur;
+  im.hidden = !cur; delete im.dataset.cam;
   $('msg').textContent = cur ? '' : done ? 'Nothing left in this queue. Pick another above.' : 'Loading…';
   $('info').textContent = cur ? `#${cur.id} · ${cur.split} · ${C.queue}` : '';
   $('lab').textContent = cur && cur.label ? `label: ${fmt(cur.label)} (${cur.by})` : '';
@@ -384,6 +406,15 @@ function undo() {
     else if (!d.error) flash('Nothing to undo');
   });
 }
+function cam() {  // G: where the latest model looked, per label; G again goes back to the image
+  if (!cur) return;
+  const im = $('img'), id = cur.id;
+  if (im.dataset.cam == id) { delete im.dataset.cam; im.src = cur.url; return; }
+  flash('Grad-CAM…');
+  fetch(`/gradcam/${id}`).then(r => r.ok
+    ? r.blob().then(b => { if (cur && cur.id === id) { im.dataset.cam = id; im.src = URL.createObjectURL(b); } flash(''); })
+    : r.text().then(t => flash(t)));
+}
 function look() {
   $('img').style.filter = `brightness(${view.b}) contrast(${view.c})`;
   $('preds').hidden = !view.preds;
@@ -409,6 +440,7 @@ addEventListener('keydown', e => {
     case 'C': view.c /= 1.15; break;
     case 'r': case 'R': view = {...view, b: 1, c: 1, zoom: false}; break;
     case 'p': case 'P': view.preds = !view.preds; break;
+    case 'g': case 'G': return cam();
     default: return;
   }
   e.preventDefault(); look();
@@ -498,7 +530,7 @@ def _api(f):
         return JSONResponse(dict(error=msg), status_code=st)
     return _f
 
-# %% ../nbs/07_app.ipynb #afff65bb
+# %% ../nbs/07_app.ipynb #b2d730f0
 def make_app(path, # project folder
              annotator:str='default', # reader name used when the page gives none
              password:str=None, # require this password (HTTP basic auth)
@@ -555,6 +587,13 @@ def make_app(path, # project folder
         if not p.is_relative_to(lb.proj) or not p.is_file(): return Response(f'Thumbnail of image {img_id} is missing', 404)
         return FileResponse(p, headers={'Cache-Control':'private, max-age=86400'})
 
+    @app.get('/gradcam/{img_id}')
+    def gradcam(img_id:str):
+        try: return Response(lb.gradcam(img_id), media_type='image/png')
+        except KeyError as e: return Response(e.args[0], 404)
+        except ValueError as e: return Response(str(e), 400)
+        except (StaleLabel, ProjectError) as e: return Response(str(e), 409)
+
     @app.get('/stats.json')
     async def stats_json(): return JSONResponse(label_stats(lb.db))
 
@@ -562,7 +601,7 @@ def make_app(path, # project folder
     async def stats(): return HTMLResponse(stats_page(label_stats(lb.db)))
     return app
 
-# %% ../nbs/07_app.ipynb #b87560d0
+# %% ../nbs/07_app.ipynb #29a2402b
 _local = ('127.0.0.1', 'localhost', '::1')
 
 def check_bind(host:str, password:str=None):
