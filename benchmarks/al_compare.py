@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 
 from active_learn.select import DEFAULT_STRATEGY
-from active_learn.simulate import simulate, format_summary
+from active_learn.simulate import simulate, format_summary, summarize
 
 BIN = Path(sys.executable).parent
 
