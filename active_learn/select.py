@@ -406,7 +406,7 @@ def next_batch(db, n:int=50, # how many ids
 
 def _subsample(ids, k, rng): return ids if len(ids)<=k else np.sort(rng.choice(ids, k, replace=False))
 
-# %% ../nbs/05_select.ipynb #d228a083
+# %% ../nbs/05_select.ipynb #a5558f3c
 def oof_probs(emb, # [N, D] embeddings of labeled images
               y, # [N, L] 0/1 labels
               k:int=5, # folds
@@ -444,7 +444,7 @@ def label_error_scores(y, # [N, L] given 0/1 labels
     doubt = np.where(y==1, 1-p, p)            # probability the model gives to the other answer
     return pd.DataFrame(dict(flagged=flag.any(1), score=doubt.max(1) + flag.any(1), label=doubt.argmax(1)))
 
-# %% ../nbs/05_select.ipynb #af11f878
+# %% ../nbs/05_select.ipynb #7873f00a
 def label_errors(db, run_id:int=None, # run whose embeddings/predictions to use (default: latest finished)
                  k:int=5, # folds
                 )->pd.DataFrame: # image_id, label, given, prob, flagged, score; most suspicious first
@@ -475,7 +475,7 @@ def label_errors(db, run_id:int=None, # run whose embeddings/predictions to use 
                             prob=p[np.arange(len(y)), li], flagged=r.flagged.to_numpy(), score=r.score.to_numpy()))
     return out.sort_values('score', ascending=False, kind='stable').reset_index(drop=True)
 
-# %% ../nbs/05_select.ipynb #8252aebf
+# %% ../nbs/05_select.ipynb #3f17c2f0
 QUEUES = ('learn', 'holdout', 'confident', 'review')
 
 def refresh_queue(db, name:str='learn', # one of `QUEUES`

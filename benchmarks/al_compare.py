@@ -33,6 +33,7 @@ def main():
     ap.add_argument('--batch', type=int, default=20)
     ap.add_argument('--rounds', type=int, default=8)
     ap.add_argument('--repeats', type=int, default=3)
+    ap.add_argument('--explore', type=float, default=0.1, help='random share of each batch')
     ap.add_argument('--strategies', default=f'random,entropy,margin,kcenter,hybrid,bald')
     a = ap.parse_args()
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
@@ -43,7 +44,7 @@ def main():
         proj, truth = build(out/name, a.n_patients, seed, diff, a.size)
         t0 = time.time()
         df, s = simulate(proj, truth, strategies=strategies, seed_size=a.seed_size, batch=a.batch, rounds=a.rounds,
-                         repeats=a.repeats, out=out/name/'simulation', verbose=False)
+                         repeats=a.repeats, explore=a.explore, out=out/name/'simulation', verbose=False)
         print(f'\n== {name} demo (seed {seed}, difficulty {diff}): {time.time()-t0:.0f}s, plots in {out/name/"simulation"/"curves.png"}')
         print(format_summary(s))
         for c in [c for c in df.columns if c.startswith('auc_') and c!='auc_mean']:
