@@ -330,7 +330,7 @@ def run_mc_probs(db, run_id:int, ids, T:int=10, bs:int=32)->np.ndarray:
     dl = learn.dls.test_dl(df, bs=bs)
     return mc_dropout_probs(learn.model, dl, T)
 
-# %% ../nbs/05_select.ipynb #3d55ef34
+# %% ../nbs/05_select.ipynb #f8c76246
 def next_batch(db, n:int=50, # how many ids
                strategy:str=None, # one of `STRATEGIES` (default `DEFAULT_STRATEGY`)
                run_id:int=None, # run whose predictions to use (default: latest finished run)
@@ -382,15 +382,15 @@ def next_batch(db, n:int=50, # how many ids
             le = load_embeddings(db, src, lab_ids); lab_emb = le[1] if le else None
         elif strategy=='kcenter': raise ProjectError(f"No embeddings for run {rid} nor pretrained ones: run `al-predict` or compute `pretrained_embeddings`")
     probs_T = None
-    if strategy=='bald':
+    if strategy=='bald' and len(ids):
         try: probs_T = run_mc_probs(db, rid, ids.tolist(), T=T)
         except (ProjectError, ImportError, ValueError) as e:
             # the queue must still fill when the run's model can't be loaded: fall back to the uncertainty-diversity hybrid
             warnings.warn(f"BALD unavailable for run {rid} ({e}); using 'hybrid' instead")
             return next_batch(db, n, 'hybrid', rid, explore, seed, exclude, rare_boost, max_pool, T, bald_pool, top)
-    pos = select_batch(n, strategy, n_pool=len(ids), probs=probs, emb=emb, lab_emb=lab_emb, probs_T=probs_T,
-                       prior=prior, rare_boost=rare_boost, explore=0, top=top, seed=seed)
-    picks = ids[pos].tolist()
+    # a run that scored none of today's pool (all ingested after it) leaves the batch to exploration and the spread-out fill
+    picks = [] if not len(ids) else ids[select_batch(n, strategy, n_pool=len(ids), probs=probs, emb=emb, lab_emb=lab_emb,
+                     probs_T=probs_T, prior=prior, rare_boost=rare_boost, explore=0, top=top, seed=seed)].tolist()
     # exploration draws from the whole pool, including images the run never scored
     n_exp = int(round(explore*n))
     if n_exp:
