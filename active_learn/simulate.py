@@ -172,7 +172,7 @@ def plot_curves(df:pd.DataFrame, fname=None, title:str=''):
     if fname: fig.savefig(fname, dpi=80); plt.close(fig)
     return fig
 
-# %% ../nbs/08_simulate.ipynb #914dfa0f
+# %% ../nbs/08_simulate.ipynb #059ea8d9
 def _truth(db, truth)->pd.DataFrame:
     labels = get_labels(db)
     if isinstance(truth, pd.DataFrame): t = truth
@@ -190,7 +190,7 @@ def simulate(project, # project folder
              seed_size:int=20, batch:int=20, rounds:int=8, repeats:int=3,
              mode:str='fast', # 'fast': frozen embeddings + light head; 'full': `train.train` each round
              out=None, # folder for simulation.csv, summary.csv and curves.png (default: project/simulation)
-             eval_splits=('test','valid'), # splits evaluated on (never selected from); the pool is the rest
+             eval_splits=None, # splits evaluated on, never selected from (default: test and valid in fast mode, test in full mode, which trains on valid)
              explore:float=0.1, rare_boost:float=0., T:int=20, seed:int=0,
              size:int=448, # fast mode: embedding input size (at 224 the frozen backbone barely sees a biopsy clip)
              train_kwargs:dict=None, # full mode: passed to `train.train`
@@ -200,6 +200,7 @@ def simulate(project, # project folder
     if mode not in ('fast','full'): raise ProjectError(f"Unknown mode {mode!r}: use 'fast' or 'full'")
     db = open_project(project)
     labels = get_labels(db)
+    eval_splits = eval_splits or (('test','valid') if mode=='fast' else ('test',))
     t = _truth(db, truth)
     sp = dict(db.execute('select id, split from images'))
     t = t[t.image_id.isin(sp)]
