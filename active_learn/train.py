@@ -341,7 +341,7 @@ def phase_epochs(epochs:int, freeze_epochs:int=None)->tuple:
     e1 = ifnone(freeze_epochs, min(5, max(1, epochs//3)) if epochs>1 else 0)
     return min(e1, epochs), epochs-min(e1, epochs)
 
-# %% ../nbs/06_train.ipynb #cc67036f
+# %% ../nbs/06_train.ipynb #0c54f795
 def train(db, arch:str=None, # timm architecture (default: the offline EfficientNet-Lite0)
           epochs:int=20, # total epochs, frozen then unfrozen
           bs:int=32, # batch size
@@ -359,7 +359,9 @@ def train(db, arch:str=None, # timm architecture (default: the offline Efficient
     arch,p = ifnone(arch, DEFAULT_ARCH),project_of(db)
     labels = get_labels(db)
     df = check_trainable(db)
-    try: timm_model_kwargs(arch, weights)   # a wrong --arch or --weights fails here, before a run is recorded
+    # a wrong --arch, --weights or --resize fails here, before a run is recorded
+    if resize not in RESIZE_METHODS: raise ProjectError(f"Unknown resize method {resize!r}; use one of {RESIZE_METHODS}")
+    try: timm_model_kwargs(arch, weights)
     except Exception as e: raise ProjectError(str(e)) from e
     e1,e2 = phase_epochs(epochs, freeze_epochs)
     stats = arch_stats(arch, weights)
