@@ -504,7 +504,7 @@ def evaluate_holdout(db, run_id:int=None, # run to evaluate (default: the latest
     if show: print(res['text'])
     return res
 
-# %% ../nbs/06_train.ipynb #e9565adc
+# %% ../nbs/06_train.ipynb #89add687
 def _cli(f, *args, **kw):
     try: return f(*args, **kw)
     except ProjectError as e:
@@ -527,8 +527,9 @@ def al_train(project:str='.', # project folder
         db = open_project(project)
         rid = train(db, arch=arch, epochs=epochs, bs=bs, size=size, lr=lr, predict=not no_predict, weights=weights, seed=seed, resize=resize)
         best = json.loads(db['runs'].get(rid)['best'])
-        print(f"Run {rid} done: best {best['monitor']} {best['value']}; " +
-              ', '.join(f"AUC {o} {best.get(f'auc_{o}')}" for o in get_labels(db)))
+        f = lambda v: 'n/a' if v is None else f'{v:.3f}'
+        print(f"Run {rid} done, model in models/run-{rid}.pth: best {best['monitor']} {f(best['value'])}; validation AUC " +
+              ', '.join(f"{o} {f(best.get(f'auc_{o}'))}" for o in get_labels(db)))
     _cli(_go)
 
 @call_parse
