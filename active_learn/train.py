@@ -341,7 +341,7 @@ def phase_epochs(epochs:int, freeze_epochs:int=None)->tuple:
     e1 = ifnone(freeze_epochs, min(5, max(1, epochs//3)) if epochs>1 else 0)
     return min(e1, epochs), epochs-min(e1, epochs)
 
-# %% ../nbs/06_train.ipynb #0c54f795
+# %% ../nbs/06_train.ipynb #9c5b45f5
 def train(db, arch:str=None, # timm architecture (default: the offline EfficientNet-Lite0)
           epochs:int=20, # total epochs, frozen then unfrozen
           bs:int=32, # batch size
@@ -352,6 +352,7 @@ def train(db, arch:str=None, # timm architecture (default: the offline Efficient
           seed:int=42, # random seed, recorded with the run
           resize:str='squish', # 'squish', 'pad' or 'crop'
           freeze_epochs:int=None, # epochs with the body frozen (default: min(5, epochs//3))
+          lr_mult:float=100, # phase 2 learning rates go from lr/2/lr_mult (stem) to lr/2 (head)
           num_workers:int=None, # decoding processes
           show:bool=True, # progress bars and per-epoch table
           **kw)->int: # the run id
@@ -368,7 +369,7 @@ def train(db, arch:str=None, # timm architecture (default: the offline Efficient
     trn,val = df[df.split=='train'],df[df.split=='valid']
     vcounts = _counts(val, labels)
     monitor = 'auc' if any(c['pos'] and c['neg'] for c in vcounts.values()) else 'valid_loss'
-    lrs = dict(phase1=lr, phase2=[lr/200, lr/2])
+    lrs = dict(phase1=lr, phase2=[lr/2/lr_mult, lr/2])
     settings = dict(stats=[list(o) for o in stats], weights=str(weights) if weights else None, resize=resize, ps=0.4,
                     n_groups=4, wd=0.01, loss=dict(name='FocalLoss', alpha=1., gamma=2.), lrs=lrs, phase_epochs=[e1,e2],
                     monitor=monitor, aug=dict(flip=True, max_rotate=15, max_lighting=0.2, min_scale=0.8, erasing=dict(p=0.2, sl=0.02, sh=0.1)),
