@@ -17,14 +17,16 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # The whole loop on built-in demo data: write DICOM studies, ingest, label a seed set from the ground truth
-# (standing in for a reader), train, score the pool, evaluate on the hold-out, then compare query strategies.
+# and the hold-out set (standing in for a reader), train, score the pool, evaluate on the hold-out once, then
+# compare query strategies in a short simulation.
 demo: $(STAMP)
 	$(BIN)/al-demo $(DEMO) --n-patients 80 --seed 0
 	$(BIN)/al-ingest $(DEMO)/dicom --project $(DEMO)/project
 	$(BIN)/al-demo-label --project $(DEMO)/project --truth $(DEMO)/demo_truth.csv --n 160
+	$(BIN)/al-demo-label --project $(DEMO)/project --truth $(DEMO)/demo_truth.csv --splits test
 	$(BIN)/al-train --project $(DEMO)/project --epochs 6 --size 192
 	$(BIN)/al-evaluate --project $(DEMO)/project
-	$(BIN)/al-simulate --project $(DEMO)/project --truth $(DEMO)/demo_truth.csv --rounds 5 --repeats 2 --out $(DEMO)/simulation
+	$(BIN)/al-simulate --project $(DEMO)/project --truth $(DEMO)/demo_truth.csv --strategies random,bald,hybrid --rounds 5 --repeats 2 --out $(DEMO)/simulation
 	@echo "Label more with: $(BIN)/al-label --project $(DEMO)/project"
 
 # Every notebook test, slow cells included, the browser test, then a check that the library matches the notebooks.

@@ -134,7 +134,7 @@ def _cam_png(learn, thumb)->bytes:
     from active_learn.gradcam import gradcam_png
     return gradcam_png(learn, thumb, size=512)
 
-# %% ../nbs/07_app.ipynb #af63a878
+# %% ../nbs/07_app.ipynb #19da78b8
 class Labeler:
     "Queue serving, claims and label events for one project"
     def __init__(self, path, # project folder
@@ -159,9 +159,10 @@ class Labeler:
         return v
 
     def latest_run(self):
-        "(id, started) of the latest finished run, or (None, ''); cached for two seconds"
+        "(id, started) of the latest finished run that scored the pool, or (None, ''); cached for two seconds"
         def f():
-            r = self.db.execute("select id, started from runs where status='done' order by id desc limit 1").fetchone()
+            r = self.db.execute("select id, started from runs r where status='done' and exists(select 1 from preds p where p.run_id=r.id) "
+                                "order by id desc limit 1").fetchone()
             return (r[0], r[1] or '') if r else (None,'')
         return self._cached('run', f, 2)
 
@@ -186,7 +187,7 @@ class Labeler:
         "PNG of the image beside a Grad-CAM overlay per label, from the latest run's model (kept loaded until a newer run)"
         r = self.db.execute('select thumb from images where id=?', [_int(img_id, 'image id')]).fetchone()
         if r is None: raise KeyError(f"Unknown image id {img_id}")
-        run = self.latest_run()[0]
+        run = (latest_run(self.db) or {}).get('id')   # the newest model, even one trained with --no-predict
         if run is None: raise StaleLabel("No trained model yet: run `al-train` first, then press G again")
         if self.cam_cache[0]!=run: self.cam_cache = (run, self.cam_learner(self.db, run))
         return self.cam_png(self.cam_cache[1], self.proj/r[0])

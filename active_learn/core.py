@@ -242,7 +242,7 @@ def skipped_ids(db, annotator:str)->set:
     "Images `annotator` has skipped (and not undone)"
     return {o for o, in db.execute("select image_id from events where annotator=? and action='skip' and undone=0", [annotator])}
 
-# %% ../nbs/00_core.ipynb #24d40f00
+# %% ../nbs/00_core.ipynb #6bc915b0
 def labeled_df(db, splits=('train','valid'))->pd.DataFrame:
     "Labeled images of `splits` with thumbnail path, split, patient and one 0/1 column per label"
     labels = get_labels(db)
@@ -256,7 +256,8 @@ def labeled_df(db, splits=('train','valid'))->pd.DataFrame:
     df['thumb'] = [str(project_of(db).path/o) for o in df['thumb']]
     return df
 
-def latest_run(db, status='done')->dict|None:
-    "The most recent training run with `status`, or None"
-    r = list(db['runs'].rows_where('status=?', [status], order_by='id desc', limit=1))
+def latest_run(db, status='done', scored:bool=False)->dict|None:
+    "The most recent training run with `status` (with `scored`, the most recent that has predictions), or None"
+    where = 'status=?' + (' and exists(select 1 from preds p where p.run_id=runs.id)' if scored else '')
+    r = list(db['runs'].rows_where(where, [status], order_by='id desc', limit=1))
     return r[0] if r else None

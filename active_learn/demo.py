@@ -502,7 +502,7 @@ def label_from_truth(db, csv, # project database and ground-truth CSV
     for o in ids: set_label(db, o, {k:int(t.at[o,k]) for k in labels}, annotator=annotator)
     return ids
 
-# %% ../nbs/04_demo.ipynb #9580c160
+# %% ../nbs/04_demo.ipynb #7ce04a00
 def _fail(e):
     import sys
     print(f"Error: {e}", file=sys.stderr); sys.exit(1)
@@ -525,14 +525,15 @@ def al_demo(dest:str, # folder to write: DICOM studies go in DEST/dicom, ground 
 @call_parse
 def al_demo_label(project:str=None, # project folder
                   truth:str=None, # ground-truth CSV written by al-demo (DEST/demo_truth.csv)
-                  n:int=None, # how many images to label (default: all of the train and valid splits)
+                  n:int=None, # how many images to label (default: all unlabeled images of `splits`)
                   annotator:str='oracle', # name recorded on the label events
                   seed:int=0, # random order of the draw
+                  splits:str='train,valid', # comma-separated splits to draw from; `test` labels the hold-out, as a reader in the holdout queue would
                  ):
-    "Label images of a project from the demo's ground truth, as a reader would (train and valid splits only)"
+    "Label images of a project from the demo's ground truth, as a reader would"
     try:
         if not (project and truth): raise ProjectError("Give both --project DIR and --truth CSV")
         db = open_project(project)
-        ids = label_from_truth(db, truth, n=n, annotator=annotator, seed=seed)
+        ids = label_from_truth(db, truth, n=n, annotator=annotator, seed=seed, splits=[o.strip() for o in splits.split(',')])
     except ProjectError as e: _fail(e)
     print(f"Labeled {len(ids)} images as {annotator!r}; {db['labels'].count} labeled in all")

@@ -330,7 +330,7 @@ def run_mc_probs(db, run_id:int, ids, T:int=10, bs:int=32)->np.ndarray:
     dl = learn.dls.test_dl(df, bs=bs)
     return mc_dropout_probs(learn.model, dl, T)
 
-# %% ../nbs/05_select.ipynb #f8c76246
+# %% ../nbs/05_select.ipynb #6f252c3f
 def next_batch(db, n:int=50, # how many ids
                strategy:str=None, # one of `STRATEGIES` (default `DEFAULT_STRATEGY`)
                run_id:int=None, # run whose predictions to use (default: latest finished run)
@@ -349,7 +349,7 @@ def next_batch(db, n:int=50, # how many ids
     rng = np.random.default_rng(seed)
     pool = pool_ids(db, exclude)
     if not len(pool) or n<=0: return []
-    run = latest_run(db) if run_id is None else db['runs'].get(run_id)
+    run = latest_run(db, scored=True) if run_id is None else db['runs'].get(run_id)
     lab_ids = np.array([o for o, in db.execute("select l.image_id from labels l join images i on i.id=l.image_id where i.split!='test'")], dtype=np.int64)
     if run is None or strategy=='random':
         if strategy!='random' and (pe := load_embeddings(db, None, pool)) is not None and len(pe[0]):
@@ -444,7 +444,7 @@ def label_error_scores(y, # [N, L] given 0/1 labels
     doubt = np.where(y==1, 1-p, p)            # probability the model gives to the other answer
     return pd.DataFrame(dict(flagged=flag.any(1), score=doubt.max(1) + flag.any(1), label=doubt.argmax(1)))
 
-# %% ../nbs/05_select.ipynb #7873f00a
+# %% ../nbs/05_select.ipynb #fb800e9d
 def label_errors(db, run_id:int=None, # run whose embeddings/predictions to use (default: latest finished)
                  k:int=5, # folds
                 )->pd.DataFrame: # image_id, label, given, prob, flagged, score; most suspicious first
@@ -453,7 +453,7 @@ def label_errors(db, run_id:int=None, # run whose embeddings/predictions to use 
     df = labeled_df(db)
     cols = ['image_id','label','given','prob','flagged','score']
     if not len(df): return pd.DataFrame(columns=cols)
-    run = latest_run(db) if run_id is None else db['runs'].get(run_id)
+    run = latest_run(db, scored=True) if run_id is None else db['runs'].get(run_id)
     ids = df.image_id.to_numpy(np.int64)
     e = None
     for src in ([run['id']] if run else []) + [None]:
@@ -475,19 +475,19 @@ def label_errors(db, run_id:int=None, # run whose embeddings/predictions to use 
                             prob=p[np.arange(len(y)), li], flagged=r.flagged.to_numpy(), score=r.score.to_numpy()))
     return out.sort_values('score', ascending=False, kind='stable').reset_index(drop=True)
 
-# %% ../nbs/05_select.ipynb #3f17c2f0
+# %% ../nbs/05_select.ipynb #f5072b75
 QUEUES = ('learn', 'holdout', 'confident', 'review')
 
 def refresh_queue(db, name:str='learn', # one of `QUEUES`
                   n:int=500, # rows to materialise
                   annotator:str=None, # if given, images this annotator skipped are left out of the ordering
                   strategy:str=None, # for `learn` (default `DEFAULT_STRATEGY`)
-                  run_id:int=None, # default: latest finished run
+                  run_id:int=None, # default: the latest finished run with predictions
                   seed=None, **kwargs, # passed to `next_batch`
                  )->int: # rows written
     "Recompute the ordering of queue `name` and store it in the `queue` table"
     if name not in QUEUES: raise ProjectError(f"Unknown queue {name!r}; choose one of {QUEUES}")
-    run = latest_run(db) if run_id is None else db['runs'].get(run_id)
+    run = latest_run(db, scored=True) if run_id is None else db['runs'].get(run_id)
     rid = run['id'] if run else None
     skip = skipped_ids(db, annotator) if annotator else set()
     if name=='learn':
