@@ -61,7 +61,7 @@ def check_trainable(db, df=None)->pd.DataFrame:
     assert_no_holdout(db, df.image_id)
     return df
 
-# %% ../nbs/06_train.ipynb #2413fdbc
+# %% ../nbs/06_train.ipynb #1cd62c45
 RESIZE_METHODS = ('squish','pad','crop')
 
 def split_col(df)->tuple:
@@ -94,6 +94,8 @@ def project_dls(db, size:int=224, # images are `size` x `size`
     labels = get_labels(db)
     df = labeled_df(db) if df is None else df
     assert_no_holdout(db, df.image_id)
+    # fastai drops the last partial training batch, so with fewer training rows than `bs` an epoch would see nothing
+    bs = max(1, min(bs, int((df.split=='train').sum())))
     stats = ifnone(stats, arch_stats(ifnone(arch, DEFAULT_ARCH)))
     dblock = DataBlock(blocks=(ImageBlock(PILImageBW), MultiCategoryBlock(encoded=True, vocab=labels)),
                        get_x=ColReader('thumb'), get_y=ColReader(labels), splitter=split_col,
@@ -103,7 +105,7 @@ def project_dls(db, size:int=224, # images are `size` x `size`
     for dl in dls.loaders: assert_no_holdout(db, dl.items.image_id)
     return dls
 
-# %% ../nbs/06_train.ipynb #9900c4d4
+# %% ../nbs/06_train.ipynb #6fbc9744
 class FocalLoss(Module):
     "Multi-label focal loss on logits: each BCE term scaled by `alpha*(1-pt)**gamma`, down-weighting easy examples"
     y_int = False
@@ -123,7 +125,7 @@ class FocalLoss(Module):
     def decodes(self, x): return x>self.thresh
     def __repr__(self): return f'FocalLoss(alpha={self.alpha}, gamma={self.gamma}, reduction={self.reduction!r})'
 
-# %% ../nbs/06_train.ipynb #a88b3c81
+# %% ../nbs/06_train.ipynb #e95f784e
 def _acc(t, p): return float(((p>0.5)==t).mean())
 def _f1(t, p):  return float(f1_score(t, p>0.5, zero_division=0))
 def _auc(t, p): return float(roc_auc_score(t, p)) if 0<t.sum()<len(t) else float('nan')
@@ -149,7 +151,7 @@ def label_metrics(labels)->list:
     fs = dict(acc=_acc, f1=_f1, auc=_auc)
     return [LabelMetric(f, i, f'{k}_{o}') for i,o in enumerate(labels) for k,f in fs.items()] + [LabelMetric(f, None, k) for k,f in fs.items()]
 
-# %% ../nbs/06_train.ipynb #0bab2293
+# %% ../nbs/06_train.ipynb #8624cdbe
 def body_splitter(m, n:int=4)->list:
     "Parameter groups of a fastai timm model: the body cut into `n` consecutive groups, then the head"
     body = m[0].model if hasattr(m[0], 'model') else m[0]
@@ -191,7 +193,7 @@ def project_learner(dls, arch:str=None, # timm architecture (default: the offlin
     if dls.device.type=='cuda': learn.to_fp16()
     return learn
 
-# %% ../nbs/06_train.ipynb #0e55b400
+# %% ../nbs/06_train.ipynb #903da6ab
 class ProbsEmb(nn.Module):
     "A fastai vision model returning (sigmoid probabilities, average-pooled backbone features)"
     def __init__(self, m):
@@ -254,7 +256,7 @@ def pool_scorer(learn, onnx_file=None, engine:str='auto'):
         return p.float().cpu().numpy(), e.half().cpu().numpy()
     return run
 
-# %% ../nbs/06_train.ipynb #34fe20b1
+# %% ../nbs/06_train.ipynb #d9c96a1c
 def _emb_files(db, run_id): m = project_of(db).models; return m/f'run-{run_id}-emb.npy', m/f'run-{run_id}-ids.npy'
 
 def score_pool(db, learn, run_id:int, bs:int=64, # batch size
@@ -314,7 +316,7 @@ class PredictCallback(Callback):
         try: self.n_scored = score_pool(db, self.learn, self.run_id, **self.kw)
         finally: db.close()
 
-# %% ../nbs/06_train.ipynb #c42e5557
+# %% ../nbs/06_train.ipynb #711b55dd
 def _num(v):
     v = float(v)
     return None if math.isnan(v) or math.isinf(v) else round(v, 6)
@@ -341,7 +343,7 @@ def phase_epochs(epochs:int, freeze_epochs:int=None)->tuple:
     e1 = ifnone(freeze_epochs, min(5, max(1, epochs//3)) if epochs>1 else 0)
     return min(e1, epochs), epochs-min(e1, epochs)
 
-# %% ../nbs/06_train.ipynb #9c5b45f5
+# %% ../nbs/06_train.ipynb #7c214b14
 def train(db, arch:str=None, # timm architecture (default: the offline EfficientNet-Lite0)
           epochs:int=20, # total epochs, frozen then unfrozen
           bs:int=32, # batch size
@@ -411,7 +413,7 @@ def _metric_value(m, probs, targs):
     o = _O(); o.pred,o.y = torch.logit(torch.tensor(probs).clamp(1e-7,1-1e-7)),torch.tensor(targs)
     m.reset(); m.accumulate(o); return m.value
 
-# %% ../nbs/06_train.ipynb #a4bd1ddf
+# %% ../nbs/06_train.ipynb #4c4b48c4
 def get_run(db, run_id:int=None)->dict:
     "Row of run `run_id`, or of the latest finished run, with clear errors when there is none"
     if run_id is None:
@@ -458,7 +460,7 @@ def predict_pool(db, run_id:int=None, # run whose model scores the pool (default
     run = get_run(db, run_id)
     return score_pool(db, load_run_learner(db, run['id']), run['id'], **kw)
 
-# %% ../nbs/06_train.ipynb #e54a7c05
+# %% ../nbs/06_train.ipynb #4f4c3318
 def _holdout_text(res)->str:
     out = [f"Run {res['run_id']} on {res['n_images']} labeled hold-out image(s).",
            f"The hold-out set has been looked at {res['n_prior_looks']} time(s) before this; each look makes it a little less unbiased."]
@@ -505,7 +507,7 @@ def evaluate_holdout(db, run_id:int=None, # run to evaluate (default: the latest
     if show: print(res['text'])
     return res
 
-# %% ../nbs/06_train.ipynb #89add687
+# %% ../nbs/06_train.ipynb #0b4b88e1
 def _cli(f, *args, **kw):
     try: return f(*args, **kw)
     except ProjectError as e:
@@ -531,6 +533,10 @@ def al_train(project:str='.', # project folder
         f = lambda v: 'n/a' if v is None else f'{v:.3f}'
         print(f"Run {rid} done, model in models/run-{rid}.pth: best {best['monitor']} {f(best['value'])}; validation AUC " +
               ', '.join(f"{o} {f(best.get(f'auc_{o}'))}" for o in get_labels(db)))
+        if not no_predict:
+            # order the labeling queue now, so the label server's first request after training doesn't wait for it
+            from active_learn.select import refresh_queue
+            print(f"Labeling queue 'learn' ordered by run {rid}: {refresh_queue(db, 'learn')} images")
     _cli(_go)
 
 @call_parse
