@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 DEMO   ?= demo
 WORKERS ?= 2
 
-.PHONY: demo test install export clean-demo
+.PHONY: demo test install export readme clean-demo
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -39,6 +39,20 @@ test: $(STAMP)
 export: $(STAMP)
 	$(BIN)/nbdev-export
 	$(BIN)/nbdev-clean
+
+# README.md from nbs/index.ipynb: nbdev-readme when Quarto is installed; offline (Quarto is not on PyPI as a
+# working wheel), the notebook's markdown cells and visible code cells, in order, which is what nbdev-readme renders.
+readme: $(STAMP)
+	if command -v quarto >/dev/null; then $(BIN)/nbdev-readme; else $(BIN)/python -c "$$README_PY"; fi
+
+define README_PY
+import json
+cells = json.load(open('nbs/index.ipynb'))['cells']
+out = [''.join(c['source']) if c['cell_type']=='markdown' else '```python\n' + ''.join(c['source']) + '\n```'
+       for c in cells if c['cell_type']=='markdown' or not ''.join(c['source']).startswith('#| hide')]
+open('README.md', 'w').write('\n\n'.join(out) + '\n')
+endef
+export README_PY
 
 clean-demo:
 	rm -rf $(DEMO)
