@@ -280,10 +280,10 @@ def _simulate_full(db, tp, te, labels, strategies, seed_size, batch, rounds, rep
             finally: shutil.rmtree(tmp, ignore_errors=True)
     return pd.DataFrame(rows)
 
-# %% ../nbs/08_simulate.ipynb #15972683
+# %% ../nbs/08_simulate.ipynb #7ccc2ee6
 @call_parse
-def al_simulate(project:str, # project folder
-                truth:str, # ground-truth CSV (from `al-demo`)
+def al_simulate(project:str=None, # project folder
+                truth:str=None, # ground-truth CSV (from `al-demo`)
                 strategies:str='random,entropy,hybrid', # comma-separated, from random,least_confidence,margin,entropy,bald,kcenter,hybrid
                 seed_size:int=20, # labels before the first round
                 batch:int=20, # labels added per round
@@ -297,6 +297,7 @@ def al_simulate(project:str, # project folder
                 size:int=448, # fast mode: thumbnails are resized to SIZE x SIZE for the frozen backbone
                ):
     "Compare query strategies by replaying the labeling loop with an oracle; writes CSVs and a learning-curve PNG"
+    if not (project and truth): raise SystemExit('al-simulate: give both --project DIR and --truth CSV')
     try:
         simulate(project, truth, strategies=[o.strip() for o in strategies.split(',') if o.strip()], seed_size=seed_size, batch=batch,
                  rounds=rounds, repeats=repeats, mode=mode, out=out, explore=explore, rare_boost=rare_boost, seed=seed, size=size)
