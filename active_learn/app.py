@@ -134,7 +134,7 @@ def _cam_png(learn, thumb)->bytes:
     from active_learn.gradcam import gradcam_png
     return gradcam_png(learn, thumb, size=512)
 
-# %% ../nbs/07_app.ipynb #19da78b8
+# %% ../nbs/07_app.ipynb #b4867bac
 class Labeler:
     "Queue serving, claims and label events for one project"
     def __init__(self, path, # project folder
@@ -161,9 +161,8 @@ class Labeler:
     def latest_run(self):
         "(id, started) of the latest finished run that scored the pool, or (None, ''); cached for two seconds"
         def f():
-            r = self.db.execute("select id, started from runs r where status='done' and exists(select 1 from preds p where p.run_id=r.id) "
-                                "order by id desc limit 1").fetchone()
-            return (r[0], r[1] or '') if r else (None,'')
+            r = latest_run(self.db, scored=True)
+            return (r['id'], r['started'] or '') if r else (None,'')
         return self._cached('run', f, 2)
 
     def refresh(self, name, used_up=False):

@@ -345,7 +345,7 @@ def phase_epochs(epochs:int, freeze_epochs:int=None)->tuple:
     e1 = ifnone(freeze_epochs, min(5, max(1, epochs//3)) if epochs>1 else 0)
     return min(e1, epochs), epochs-min(e1, epochs)
 
-# %% ../nbs/06_train.ipynb #7c214b14
+# %% ../nbs/06_train.ipynb #7194116c
 def train(db, arch:str=None, # timm architecture (default: the offline EfficientNet-Lite0)
           epochs:int=20, # total epochs, frozen then unfrozen
           bs:int=32, # batch size
@@ -408,6 +408,10 @@ def train(db, arch:str=None, # timm architecture (default: the offline Efficient
         settings['error'] = f'{type(e).__name__}: {e}'
         db['runs'].update(run_id, dict(status='failed', finished=now_iso(), settings=json.dumps(settings)))
         raise
+    if predict:
+        # order the labeling queue now, so the label server's first request after training doesn't wait for it
+        from active_learn.select import refresh_queue
+        refresh_queue(db, 'learn')
     return run_id
 
 def _metric_value(m, probs, targs):
@@ -509,7 +513,7 @@ def evaluate_holdout(db, run_id:int=None, # run to evaluate (default: the latest
     if show: print(res['text'])
     return res
 
-# %% ../nbs/06_train.ipynb #0b4b88e1
+# %% ../nbs/06_train.ipynb #b24dec12
 def _cli(f, *args, **kw):
     try: return f(*args, **kw)
     except ProjectError as e:
@@ -535,10 +539,6 @@ def al_train(project:str='.', # project folder
         f = lambda v: 'n/a' if v is None else f'{v:.3f}'
         print(f"Run {rid} done, model in models/run-{rid}.pth: best {best['monitor']} {f(best['value'])}; validation AUC " +
               ', '.join(f"{o} {f(best.get(f'auc_{o}'))}" for o in get_labels(db)))
-        if not no_predict:
-            # order the labeling queue now, so the label server's first request after training doesn't wait for it
-            from active_learn.select import refresh_queue
-            print(f"Labeling queue 'learn' ordered by run {rid}: {refresh_queue(db, 'learn')} images")
     _cli(_go)
 
 @call_parse
