@@ -8,7 +8,7 @@ import json, os, sys, io, time, math, warnings, tempfile
 from contextlib import ExitStack, redirect_stdout
 from pathlib import Path
 import numpy as np, pandas as pd, torch
-import torch.nn.functional as F
+import torch.nn.functional as F, timm
 from torch import nn
 # fastai 2.8 decorates a few layers with torch.jit.script, which torch now flags on every import of fastai
 warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)
@@ -21,11 +21,12 @@ from .backbone import DEFAULT_ARCH, timm_model_kwargs, arch_stats
 from .select import uncertainty
 
 # %% auto #0
-__all__ = ['MIN_LABELED', 'RESIZE_METHODS', 'HoldoutLeak', 'assert_no_holdout', 'check_trainable', 'split_col', 'Gray3',
-           'batch_augs', 'project_dls', 'FocalLoss', 'LabelMetric', 'label_metrics', 'body_splitter', 'PlainTensors',
-           'project_learner', 'ProbsEmb', 'export_onnx', 'pool_scorer', 'score_pool', 'PredictCallback',
-           'tune_thresholds', 'phase_epochs', 'train', 'get_run', 'load_run_learner', 'predict_pool',
-           'evaluate_holdout', 'al_train', 'al_predict', 'al_evaluate']
+__all__ = ['MIN_LABELED', 'RESIZE_METHODS', 'TRUNK_CUT', 'RECIPES', 'HoldoutLeak', 'assert_no_holdout', 'check_trainable',
+           'split_col', 'Gray3', 'input_shape', 'batch_augs', 'project_dls', 'FocalLoss', 'LabelMetric',
+           'label_metrics', 'body_splitter', 'PlainTensors', 'project_learner', 'split_trunk', 'trunk_acts',
+           'ActsDataset', 'FreezeBNStats', 'ChannelsLast', 'tail_learner', 'ProbsEmb', 'export_onnx', 'pool_scorer',
+           'score_pool', 'PredictCallback', 'tune_thresholds', 'phase_epochs', 'train', 'get_run', 'load_run_learner',
+           'predict_pool', 'evaluate_holdout', 'al_train', 'al_predict', 'al_evaluate']
 
 # %% ../nbs/06_train.ipynb #e6a9d732
 class HoldoutLeak(AssertionError): "Hold-out images were about to reach a training or validation DataLoader"
@@ -76,13 +77,19 @@ class Gray3(Transform):
     order = 98   # after the augmentations, just before `Normalize`
     def encodes(self, x:TensorImageBW): return TensorImage(x.expand(-1,3,-1,-1))
 
-def batch_augs(size:int, stats:tuple, aug:bool=True)->list:
+def input_shape(size:int, # long side, pixels
+                aspect:float=0.8125, # width / height
+               )->tuple: # (height, width)
+    "Portrait model input of long side `size`, like a mammogram: the width rounded to a multiple of 32, the network's stride"
+    return int(size), max(32, int(round(size*aspect/32))*32)
+
+def batch_augs(size, stats:tuple, aug:bool=True)->list:
     "Batch transforms: the original's augmentations (when `aug`), grey to RGB, the backbone's normalisation, then random erasing"
     tfms = aug_transforms(size=size, do_flip=True, flip_vert=False, max_rotate=15, max_lighting=0.2, min_zoom=1., max_zoom=1.,
                           max_warp=0., min_scale=0.8, pad_mode=PadMode.Zeros) if aug else []
     return [*tfms, Gray3(), Normalize.from_stats(*stats), *([RandomErasing(p=0.2, sl=0.02, sh=0.1)] if aug else [])]
 
-def project_dls(db, size:int=224, # images are `size` x `size`
+def project_dls(db, size=224, # `size` x `size`, or (height, width)
                 bs:int=32, # batch size
                 df:pd.DataFrame=None, # labeled rows (default: `labeled_df(db)`)
                 resize:str='squish', # 'squish', 'pad' or 'crop' (see below)
@@ -99,6 +106,7 @@ def project_dls(db, size:int=224, # images are `size` x `size`
     # fastai drops the last partial training batch, so with fewer training rows than `bs` an epoch would see nothing
     bs = max(1, min(bs, int((df.split=='train').sum())))
     stats = ifnone(stats, arch_stats(ifnone(arch, DEFAULT_ARCH)))
+    size = tuple(size) if isinstance(size, (list,tuple)) else size
     dblock = DataBlock(blocks=(ImageBlock(PILImageBW), MultiCategoryBlock(encoded=True, vocab=labels)),
                        get_x=ColReader('thumb'), get_y=ColReader(labels), splitter=split_col,
                        item_tfms=Resize(size, method=resize, pad_mode=PadMode.Zeros), batch_tfms=batch_augs(size, stats, aug))
@@ -183,6 +191,7 @@ def project_learner(dls, arch:str=None, # timm architecture (default: the offlin
                     wd:float=0.01, # decoupled weight decay (AdamW)
                     loss_func=None, # default `FocalLoss()`
                     path=None, # where `models/` is (the project folder)
+                    lin_ftrs:list=None, # hidden layers of the head: fastai's [512] when None, [] for pooling then one linear layer
                     **kw)->Learner:
     "A fastai `Learner` for the project's labels"
     arch = ifnone(arch, DEFAULT_ARCH)
@@ -191,23 +200,84 @@ def project_learner(dls, arch:str=None, # timm architecture (default: the offlin
     # fastai's `Adam` decouples weight decay by default, i.e. it is AdamW
     learn = vision_learner(dls, arch, normalize=False, pretrained=pretrained, loss_func=ifnone(loss_func, FocalLoss()),
                            opt_func=Adam, wd=wd, ps=ps, metrics=label_metrics(dls.vocab), splitter=partial(body_splitter, n=n_groups),
-                           cbs=[GradientClip(1.0), PlainTensors()], path=path, model_dir='models', **mk, **kw)
+                           cbs=[GradientClip(1.0), PlainTensors()], path=path, model_dir='models', lin_ftrs=lin_ftrs, **mk, **kw)
     if dls.device.type=='cuda': learn.to_fp16()
+    return learn
+
+# %% ../nbs/06_train.ipynb #3d945334
+TRUNK_CUT = 5   # EfficientNet stages before this one stay frozen at their ImageNet weights
+
+def split_trunk(model, cut:int=TRUNK_CUT)->tuple|None:
+    "(trunk, tail) views of a fastai model on a timm EfficientNet-family body: stem and first `cut` stages, then the rest and the head"
+    body = model[0].model if hasattr(model[0], 'model') else model[0]
+    if not all(hasattr(body, o) for o in ('conv_stem','bn1','blocks','conv_head','bn2')) or len(body.blocks)<=cut: return None
+    trunk = nn.Sequential(body.conv_stem, body.bn1, *body.blocks[:cut])
+    return trunk, nn.Sequential(nn.Sequential(*body.blocks[cut:], body.conv_head, body.bn2), model[1])
+
+@torch.inference_mode()
+def trunk_acts(trunk:nn.Module, dl)->torch.Tensor: # float16 [N, 2, C, h, w]
+    "Activations of `trunk` for every image of `dl`, as is and mirrored left-right"
+    trunk.eval().to(memory_format=torch.channels_last)
+    out = []
+    for b in dl:
+        x = b[0].as_subclass(torch.Tensor).contiguous(memory_format=torch.channels_last)
+        out.append(torch.stack([trunk(x), trunk(x.flip(-1))], 1).half().cpu())
+    return torch.cat(out)
+
+class ActsDataset:
+    "Cached trunk activations [N,2,C,h,w] with their targets: each image once as is, or with `both` also mirrored"
+    def __init__(self, acts, y, both:bool=False): store_attr()
+    def __len__(self): return len(self.acts)*(2 if self.both else 1)
+    def __getitem__(self, i): n = len(self.acts); return self.acts[i%n, i//n].float(), self.y[i%n]
+
+class FreezeBNStats(Callback):
+    "Keep batch-norm running statistics at their pretrained values while the rest of the model trains"
+    order = TrainEvalCallback.order+1
+    def before_train(self):
+        for m in self.model[0].modules():
+            if isinstance(m, nn.modules.batchnorm._BatchNorm): m.eval()
+
+class ChannelsLast(Callback):
+    "Feed the model channels-last batches on the CPU: depthwise convolutions run up to twice as fast that way"
+    order = -4
+    def before_fit(self): self.model.to(memory_format=torch.channels_last)
+    def before_batch(self): self.learn.xb = tuple(o.contiguous(memory_format=torch.channels_last) for o in self.xb)
+
+def tail_learner(tail:nn.Module, # from `split_trunk`
+                 acts:torch.Tensor, # `trunk_acts` of the labeled images
+                 y:torch.Tensor, # their targets [N, L]
+                 is_valid, # boolean mask: which rows are validation images
+                 labels:list, # label names, for the metrics
+                 bs:int=32, wd:float=0.01, loss_func=None, path=None,
+                 fit_valid:bool=False, # train on the validation rows too (its metrics are then in-sample)
+                )->Learner:
+    "A fastai `Learner` that trains `tail` on cached trunk activations: (tail body, head) parameter groups, so `freeze` trains the head"
+    v = torch.from_numpy(np.asarray(is_valid, dtype=bool).copy())
+    t = torch.ones_like(v) if fit_valid else ~v
+    trn,val = ActsDataset(acts[t], y[t], both=True),ActsDataset(acts[v], y[v])
+    dev = default_device()
+    # the activations are already in memory: worker processes would only copy them back and forth
+    dls = DataLoaders(DataLoader(trn, bs=max(1, min(bs, len(trn))), shuffle=True, drop_last=True, num_workers=0, device=dev),
+                      DataLoader(val, bs=2*bs, num_workers=0, device=dev), device=dev)
+    cbs = [GradientClip(1.0), FreezeBNStats()] + ([ChannelsLast()] if dev.type=='cpu' else [])
+    learn = Learner(dls, tail, loss_func=ifnone(loss_func, FocalLoss()), opt_func=Adam, wd=wd, metrics=label_metrics(labels),
+                    splitter=lambda m: L(params(m[0]), params(m[1])), cbs=cbs, path=path, model_dir='models')
+    if dev.type=='cuda': learn.to_fp16()
     return learn
 
 # %% ../nbs/06_train.ipynb #903da6ab
 class ProbsEmb(nn.Module):
-    "A fastai vision model returning (sigmoid probabilities, average-pooled backbone features)"
+    "A fastai vision model returning (sigmoid probabilities, concat-pooled backbone features: max then average)"
     def __init__(self, m):
         super().__init__()
         if not isinstance(m[1][0], AdaptiveConcatPool2d): raise ValueError("Expected a fastai head starting with AdaptiveConcatPool2d")
         self.body,self.head = m[0],m[1]
     def forward(self, x):
         f = self.head[1](self.head[0](self.body(x)))   # [max pool, avg pool]
-        return torch.sigmoid(self.head[2:](f)), f[:, f.shape[1]//2:]
+        return torch.sigmoid(self.head[2:](f)), f
 
-def export_onnx(model, fn, size:int)->Path:
-    "Export `model` as `ProbsEmb` to ONNX file `fn` (batch size left dynamic)"
+def export_onnx(model, fn, size)->Path:
+    "Export `model` as `ProbsEmb` to ONNX file `fn` for `size` x `size` or (height, width) inputs (batch size left dynamic)"
     fn = Path(fn); tmp = fn.with_name(f'.{fn.name}.{os.getpid()}.tmp')
     m = ProbsEmb(model).eval().cpu().float().to(memory_format=torch.contiguous_format)
     try:
@@ -215,7 +285,7 @@ def export_onnx(model, fn, size:int)->Path:
             warnings.simplefilter('ignore')
             # the dynamo exporter fixes image size, which lets ONNX Runtime fold the `same` padding of TF-ported
             # EfficientNets: 1.5-2x faster than the TorchScript exporter's graph here, for a few seconds more export
-            torch.onnx.export(m, (torch.zeros(2,3,size,size),), str(tmp), input_names=['x'], output_names=['probs','emb'],
+            torch.onnx.export(m, (torch.zeros(2,3,*_hw(size)),), str(tmp), input_names=['x'], output_names=['probs','emb'],
                               dynamic_shapes=({0:torch.export.Dim('n', min=1)},), dynamo=True, verbose=False)
         os.replace(tmp, fn)
     finally: tmp.unlink(missing_ok=True)
@@ -231,9 +301,12 @@ def _ort_session(fn):
     so.add_session_config_entry('session.intra_op.allow_spinning', '0')
     return ort.InferenceSession(str(fn), so, providers=['CPUExecutionProvider'])
 
-def _dls_size(dls)->int:
+def _hw(size)->tuple: return (int(size),int(size)) if isinstance(size, (int,np.integer)) else tuple(int(o) for o in size)
+
+def _dls_size(dls)->tuple:
+    "(height, width) the `Resize` of `dls` produces (fastai stores it as width, height)"
     r = [t for t in dls.after_item.fs if isinstance(t, Resize)]
-    return int(r[0].size[0]) if r else 224
+    return (int(r[0].size[1]), int(r[0].size[0])) if r else (224,224)
 
 def pool_scorer(learn, onnx_file=None, engine:str='auto'):
     "A function from a normalised batch to numpy (probs, float16 embeddings): ONNX Runtime on CPU, PyTorch on GPU"
@@ -339,6 +412,8 @@ def tune_thresholds(probs, targs, labels)->dict:
         res[o] = float(th[np.argmax(f1)])
     return res
 
+RECIPES = ('tail','full')
+
 def phase_epochs(epochs:int, freeze_epochs:int=None)->tuple:
     "(frozen, unfrozen) epochs: by default `min(5, epochs//3)` frozen, at least 1"
     if epochs<1: raise ProjectError(f"--epochs must be at least 1, got {epochs}")
@@ -346,17 +421,32 @@ def phase_epochs(epochs:int, freeze_epochs:int=None)->tuple:
     return min(e1, epochs), epochs-min(e1, epochs)
 
 # %% ../nbs/06_train.ipynb #7194116c
+def _fit_phases(learn, phases, show:bool)->tuple:
+    "Fit `learn` through phases [(epochs, lr, frozen, cbs)], skipping empty ones; (per-epoch metrics, validation probs, targets)"
+    hist = []
+    with ExitStack() as quiet:
+        if not show: [quiet.enter_context(o) for o in (learn.no_bar(), learn.no_logging(), redirect_stdout(io.StringIO()))]
+        for n,l,frozen,cbs in phases:
+            if not n: continue
+            learn.freeze() if frozen else learn.unfreeze()
+            learn.fit_one_cycle(n, l, cbs=cbs)
+            hist += _epochs(learn.recorder, 1 if frozen else 2)
+        probs,targs = learn.get_preds(dl=learn.dls.valid)
+    return hist, probs.numpy(), targs.numpy()
+
 def train(db, arch:str=None, # timm architecture (default: the offline EfficientNet-Lite0)
-          epochs:int=20, # total epochs, frozen then unfrozen
+          epochs:int=10, # total epochs, frozen then unfrozen
           bs:int=32, # batch size
-          size:int=224, # image size in pixels
-          lr:float=1e-3, # peak learning rate of the head
+          size:int=512, # long side of the model input, pixels (the tail recipe trains on `input_shape(size)`, the full one on size x size)
+          lr:float=2e-3, # peak learning rate of the head
           predict:bool=True, # score the pool when done
           weights:str=None, # pretrained weights file for `arch`
           seed:int=42, # random seed, recorded with the run
           resize:str='squish', # 'squish', 'pad' or 'crop'
-          freeze_epochs:int=None, # epochs with the body frozen (default: min(5, epochs//3))
-          lr_mult:float=100, # phase 2 learning rates go from lr/2/lr_mult (stem) to lr/2 (head)
+          recipe:str='tail', # 'tail': frozen trunk, trained tail at full resolution; 'full': every layer (see above)
+          fit_valid:bool=None, # train on the validation images too (default: True for 'tail', which keeps its last epoch)
+          freeze_epochs:int=None, # epochs with the body frozen (default: 1 for 'tail', min(5, epochs//3) for 'full')
+          lr_mult:float=None, # phase 2 learning rates go from lr/2/lr_mult to lr/2 (head); default 1 for 'tail', 100 for 'full'
           num_workers:int=None, # decoding processes
           show:bool=True, # progress bars and per-epoch table
           **kw)->int: # the run id
@@ -364,20 +454,31 @@ def train(db, arch:str=None, # timm architecture (default: the offline Efficient
     arch,p = ifnone(arch, DEFAULT_ARCH),project_of(db)
     labels = get_labels(db)
     df = check_trainable(db)
-    # a wrong --arch, --weights or --resize fails here, before a run is recorded
+    # a wrong --arch, --weights, --resize or --recipe fails here, before a run is recorded
     if resize not in RESIZE_METHODS: raise ProjectError(f"Unknown resize method {resize!r}; use one of {RESIZE_METHODS}")
+    if recipe not in RECIPES: raise ProjectError(f"Unknown recipe {recipe!r}; use one of {RECIPES}")
     try: timm_model_kwargs(arch, weights)
     except Exception as e: raise ProjectError(str(e)) from e
-    e1,e2 = phase_epochs(epochs, freeze_epochs)
+    if recipe=='tail' and split_trunk(nn.Sequential(timm.create_model(arch, pretrained=False, num_classes=0), nn.Identity())) is None:
+        raise ProjectError(f"Recipe 'tail' needs an EfficientNet-family backbone (stem, stages, final convolution); use --recipe full with {arch}")
+    tail = recipe=='tail'
+    fit_valid = ifnone(fit_valid, tail)
+    if fit_valid and not tail: raise ProjectError("Recipe 'full' picks its best epoch on the validation images, so it can't also train on them")
+    e1,e2 = phase_epochs(epochs, ifnone(freeze_epochs, 1 if tail and epochs>1 else None))
+    lr_mult = ifnone(lr_mult, 1 if tail else 100)
     stats = arch_stats(arch, weights)
+    shape = input_shape(size) if tail else (size,size)
     trn,val = df[df.split=='train'],df[df.split=='valid']
     vcounts = _counts(val, labels)
     monitor = 'auc' if any(c['pos'] and c['neg'] for c in vcounts.values()) else 'valid_loss'
     lrs = dict(phase1=lr, phase2=[lr/2/lr_mult, lr/2])
-    settings = dict(stats=[list(o) for o in stats], weights=str(weights) if weights else None, resize=resize, ps=0.4,
-                    n_groups=4, wd=0.01, loss=dict(name='FocalLoss', alpha=1., gamma=2.), lrs=lrs, phase_epochs=[e1,e2],
-                    monitor=monitor, aug=dict(flip=True, max_rotate=15, max_lighting=0.2, min_scale=0.8, erasing=dict(p=0.2, sl=0.02, sh=0.1)),
-                    device=str(default_device()), mixed_precision=default_device().type=='cuda', torch=torch.__version__)
+    learner_kw = dict(ps=0.4, n_groups=4, wd=0.01, lin_ftrs=[] if tail else None, first_bn=not tail)
+    settings = dict(recipe=recipe, shape=list(shape), stats=[list(o) for o in stats], weights=str(weights) if weights else None, resize=resize,
+                    **learner_kw, loss=dict(name='FocalLoss', alpha=1., gamma=2.), lrs=lrs, phase_epochs=[e1,e2], monitor=monitor,
+                    keep='last epoch' if tail else 'best epoch', fit_valid=fit_valid, device=str(default_device()), mixed_precision=default_device().type=='cuda',
+                    torch=torch.__version__,
+                    **(dict(trunk_cut=TRUNK_CUT, aug=dict(flip=True)) if tail else
+                       dict(aug=dict(flip=True, max_rotate=15, max_lighting=0.2, min_scale=0.8, erasing=dict(p=0.2, sl=0.02, sh=0.1)))))
     p.models.mkdir(parents=True, exist_ok=True)
     run_id = db['runs'].insert(dict(started=now_iso(), status='running', arch=arch, size=size, bs=bs, epochs=epochs, lr=lr, seed=seed,
                                     labels=json.dumps(labels), n_train=json.dumps(_counts(trn, labels)), n_valid=json.dumps(vcounts),
@@ -386,24 +487,37 @@ def train(db, arch:str=None, # timm architecture (default: the offline Efficient
     try:
         if (p.models/f'{fname}.pth').exists(): raise ProjectError(f"{p.models/fname}.pth already exists; models are never overwritten")
         set_seed(seed)
-        dls = project_dls(db, size, bs, df=df, resize=resize, stats=stats, num_workers=num_workers)
-        learn = project_learner(dls, arch, weights, ps=settings['ps'], n_groups=settings['n_groups'], wd=settings['wd'], path=p.path, **kw)
-        save = SaveModelCallback(monitor=monitor, fname=fname, reset_on_fit=False)
-        phases = [(n, l, f) for n,l,f in [(e1, lr, True), (e2, slice(*lrs['phase2']), False)] if n]
-        hist = []
-        with ExitStack() as quiet:
-            if not show: [quiet.enter_context(o) for o in (learn.no_bar(), learn.no_logging(), redirect_stdout(io.StringIO()))]
-            for i,(n,l,frozen) in enumerate(phases):
-                learn.freeze() if frozen else learn.unfreeze()
-                cbs = [save] + ([PredictCallback(p.path, run_id, num_workers=num_workers)] if predict and i==len(phases)-1 else [])
-                learn.fit_one_cycle(n, l, cbs=cbs)
-                hist += _epochs(learn.recorder, 1 if frozen else 2)
-            probs,targs = learn.get_preds(dl=dls.valid)
-        probs,targs = probs.numpy(),targs.numpy()
-        best = dict(monitor=monitor, value=_num(save.best), thresholds=tune_thresholds(probs, targs, labels),
-                    **{m.name:_num(v) for m in label_metrics(labels) for v in [_metric_value(m, probs, targs)]})
+        dls = project_dls(db, shape, bs, df=df, resize=resize, stats=stats, num_workers=num_workers, aug=not tail)
+        learn = project_learner(dls, arch, weights, path=p.path, **learner_kw, **kw)
+        if tail:
+            trunk,tl = split_trunk(learn.model)
+            d = df.reset_index(drop=True)
+            t0 = time.time()
+            acts = trunk_acts(trunk, learn.dls.test_dl(d, bs=bs, num_workers=num_workers))
+            settings['seconds'] = dict(trunk=round(time.time()-t0, 1))
+            tlearn = tail_learner(tl, acts, torch.tensor(d[labels].values, dtype=torch.float32), d.split=='valid', labels,
+                                  bs=bs, wd=learner_kw['wd'], path=p.path, fit_valid=fit_valid)
+            t0 = time.time()
+            hist,probs,targs = _fit_phases(tlearn, [(e1, lr, True, []), (e2, slice(*lrs['phase2']), False, [])], show)
+            settings['seconds']['fit'] = round(time.time()-t0, 1)
+            learn.model.to(memory_format=torch.contiguous_format)
+            learn.save(fname, with_opt=False)
+            best_value = hist[-1].get(monitor)
+            t0 = time.time()
+            if predict: score_pool(db, learn, run_id, num_workers=num_workers)
+            settings['seconds']['score'] = round(time.time()-t0, 1)
+        else:
+            save = SaveModelCallback(monitor=monitor, fname=fname, reset_on_fit=False)
+            # the pool is scored once, after the last phase, with the best epoch reloaded
+            last = [save] + ([PredictCallback(p.path, run_id, num_workers=num_workers)] if predict else [])
+            hist,probs,targs = _fit_phases(learn, [(e1, lr, True, last if not e2 else [save]), (e2, slice(*lrs['phase2']), False, last)], show)
+            best_value = save.best
+        if fit_valid:   # nothing was held back: no honest validation figure, no tuned threshold
+            best = dict(monitor=None, value=None, thresholds=None, note='trained on the validation images too; decision thresholds default to 0.5')
+        else: best = dict(monitor=monitor, value=_num(best_value), thresholds=tune_thresholds(probs, targs, labels),
+                          **{m.name:_num(v) for m in label_metrics(labels) for v in [_metric_value(m, probs, targs)]})
         db['runs'].update(run_id, dict(status='done', finished=now_iso(), metrics=json.dumps(hist), best=json.dumps(best),
-                                       model_file=f'models/{fname}.pth'))
+                                       model_file=f'models/{fname}.pth', settings=json.dumps(settings)))
     except BaseException as e:
         settings['error'] = f'{type(e).__name__}: {e}'
         db['runs'].update(run_id, dict(status='failed', finished=now_iso(), settings=json.dumps(settings)))
@@ -452,9 +566,11 @@ def load_run_learner(db, run_id:int=None, # run to load (default: the latest fin
     fn = p.path/run['model_file']
     if not fn.exists(): raise ProjectError(f"The model file of run {run['id']} is missing: {fn}")
     s = json.loads(run['settings'])
-    dls = project_dls(db, run['size'], run['bs'], df=_infer_df(db, labels), resize=s['resize'], stats=tuple(map(tuple, s['stats'])),
-                      aug=False, num_workers=num_workers)
-    learn = project_learner(dls, run['arch'], pretrained=False, ps=s['ps'], n_groups=s['n_groups'], path=p.path)
+    # runs from before the tail recipe recorded no shape (square inputs) and used fastai's default head
+    dls = project_dls(db, s.get('shape', run['size']), run['bs'], df=_infer_df(db, labels), resize=s['resize'],
+                      stats=tuple(map(tuple, s['stats'])), aug=False, num_workers=num_workers)
+    learn = project_learner(dls, run['arch'], pretrained=False, ps=s['ps'], n_groups=s['n_groups'], lin_ftrs=s.get('lin_ftrs'),
+                            first_bn=s.get('first_bn', True), path=p.path)
     try: learn.load(fn.stem, with_opt=False, weights_only=False)
     except Exception as e: raise ProjectError(f"Could not load {fn} into a {run['arch']} model: {e}") from e
     learn.model.eval()
@@ -522,23 +638,26 @@ def _cli(f, *args, **kw):
 @call_parse
 def al_train(project:str='.', # project folder
              arch:str=None, # timm architecture (default: offline EfficientNet-Lite0)
-             epochs:int=20, # total epochs (the first min(5, epochs//3) with the backbone frozen)
+             epochs:int=10, # total epochs (the first one trains the head alone)
              bs:int=32, # batch size
-             size:int=224, # image size in pixels
-             lr:float=1e-3, # peak learning rate
+             size:int=512, # long side of the model input, pixels (the thumbnails' own size)
+             lr:float=2e-3, # peak learning rate of the head
              no_predict:bool=False, # skip scoring the unlabeled pool after training
              weights:str=None, # pretrained weights file for --arch
              seed:int=42, # random seed (recorded with the run)
-             resize:str='squish', # squish, pad or crop to a square
+             resize:str='squish', # squish, pad or crop to the input shape
+             recipe:str='tail', # tail (frozen trunk, trained tail at full resolution) or full (every layer, augmented)
             ):
     "Train a model on the project's current labels and score the pool for the labeling queue"
     def _go():
         db = open_project(project)
-        rid = train(db, arch=arch, epochs=epochs, bs=bs, size=size, lr=lr, predict=not no_predict, weights=weights, seed=seed, resize=resize)
-        best = json.loads(db['runs'].get(rid)['best'])
+        rid = train(db, arch=arch, epochs=epochs, bs=bs, size=size, lr=lr, predict=not no_predict, weights=weights, seed=seed, resize=resize,
+                    recipe=recipe)
+        r = db['runs'].get(rid); best,n = json.loads(r['best']),json.loads(r['n_train'])
         f = lambda v: 'n/a' if v is None else f'{v:.3f}'
-        print(f"Run {rid} done, model in models/run-{rid}.pth: best {best['monitor']} {f(best['value'])}; validation AUC " +
-              ', '.join(f"{o} {f(best.get(f'auc_{o}'))}" for o in get_labels(db)))
+        msg = (f"trained on the training and validation images, no validation figure ({best['note']})" if best['monitor'] is None else
+               f"{best['monitor']} {f(best['value'])}; validation AUC " + ', '.join(f"{o} {f(best.get(f'auc_{o}'))}" for o in get_labels(db)))
+        print(f"Run {rid} done, model in models/run-{rid}.pth: {msg}")
     _cli(_go)
 
 @call_parse
