@@ -22,9 +22,9 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/al-demo $(DEMO) --n-patients 80 --seed 0
 	$(BIN)/al-ingest $(DEMO)/dicom --project $(DEMO)/project
-	$(BIN)/al-demo-label --project $(DEMO)/project --truth $(DEMO)/demo_truth.csv --n 160
+	$(BIN)/al-demo-label --project $(DEMO)/project --truth $(DEMO)/demo_truth.csv --n 200
 	$(BIN)/al-demo-label --project $(DEMO)/project --truth $(DEMO)/demo_truth.csv --splits test
-	$(BIN)/al-train --project $(DEMO)/project --epochs 6 --size 192
+	$(BIN)/al-train --project $(DEMO)/project
 	$(BIN)/al-evaluate --project $(DEMO)/project
 	$(BIN)/al-simulate --project $(DEMO)/project --truth $(DEMO)/demo_truth.csv --strategies random,bald,hybrid --rounds 5 --repeats 2 --out $(DEMO)/simulation
 	@echo "Label more with: $(BIN)/al-label --project $(DEMO)/project"
