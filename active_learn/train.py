@@ -16,17 +16,19 @@ from fastai.vision.all import *
 from fastcore.script import call_parse
 from numpy.lib.format import open_memmap
 from sklearn.metrics import roc_auc_score, f1_score, classification_report, confusion_matrix, precision_recall_curve
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
 from .core import *
 from .backbone import DEFAULT_ARCH, timm_model_kwargs, arch_stats
 from .select import uncertainty
 
 # %% auto #0
-__all__ = ['MIN_LABELED', 'RESIZE_METHODS', 'TRUNK_CUT', 'RECIPES', 'HoldoutLeak', 'assert_no_holdout', 'check_trainable',
-           'split_col', 'Gray3', 'input_shape', 'batch_augs', 'project_dls', 'FocalLoss', 'LabelMetric',
-           'label_metrics', 'body_splitter', 'PlainTensors', 'project_learner', 'split_trunk', 'trunk_acts',
-           'ActsDataset', 'FreezeBNStats', 'ChannelsLast', 'tail_learner', 'ProbsEmb', 'export_onnx', 'pool_scorer',
-           'score_pool', 'PredictCallback', 'tune_thresholds', 'phase_epochs', 'train', 'get_run', 'load_run_learner',
-           'predict_pool', 'evaluate_holdout', 'al_train', 'al_predict', 'al_evaluate']
+__all__ = ['MIN_LABELED', 'RESIZE_METHODS', 'TRUNK_CUT', 'LADDER_LABELS', 'RECIPES', 'HoldoutLeak', 'assert_no_holdout',
+           'check_trainable', 'split_col', 'Gray3', 'input_shape', 'batch_augs', 'project_dls', 'FocalLoss',
+           'LabelMetric', 'label_metrics', 'body_splitter', 'PlainTensors', 'project_learner', 'split_trunk',
+           'trunk_acts', 'ActsDataset', 'FreezeBNStats', 'ChannelsLast', 'tail_learner', 'fit_frozen_head', 'ProbsEmb',
+           'export_onnx', 'pool_scorer', 'score_pool', 'PredictCallback', 'tune_thresholds', 'phase_epochs', 'train',
+           'get_run', 'load_run_learner', 'predict_pool', 'evaluate_holdout', 'al_train', 'al_predict', 'al_evaluate']
 
 # %% ../nbs/06_train.ipynb #e6a9d732
 class HoldoutLeak(AssertionError): "Hold-out images were about to reach a training or validation DataLoader"
@@ -265,6 +267,33 @@ def tail_learner(tail:nn.Module, # from `split_trunk`
     if dev.type=='cuda': learn.to_fp16()
     return learn
 
+LADDER_LABELS = 150   # with fewer labels, a logistic head on the frozen network beat the trained tail (see the table at the end)
+
+@torch.inference_mode()
+def _max_pooled(body, acts, bs:int=64)->np.ndarray:
+    body.eval().to(memory_format=torch.channels_last)
+    return torch.cat([body(acts[i:i+bs].float().contiguous(memory_format=torch.channels_last)).amax((2,3)) for i in range(0, len(acts), bs)]).float().cpu().numpy()
+
+def fit_frozen_head(tail:nn.Module, # from `split_trunk`, head = concat pool, flatten, dropout, one linear layer
+                    acts:torch.Tensor, # trunk activations [N,C,h,w] of the labeled images
+                    y, # their 0/1 targets [N, L]
+                    C:float=0.05, # inverse L2 strength of the logistic regressions
+                   )->nn.Module:
+    "Fit a logistic regression per label on the frozen tail's standardised max-pooled features, and write it into `tail`'s linear head"
+    lin = tail[1][-1]
+    if not isinstance(lin, nn.Linear) or lin.bias is None or lin.in_features%2 or any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in tail[1].modules()):
+        raise ValueError("Expected a head of concat pooling, dropout and one linear layer (`lin_ftrs=[]`, `first_bn=False`)")
+    X,y = _max_pooled(tail[0], acts),np.asarray(y)
+    sc = StandardScaler().fit(X)
+    W,b = np.zeros(tuple(lin.weight.shape), np.float32),np.zeros(len(lin.bias), np.float32)
+    for j in range(y.shape[1]):
+        clf = LogisticRegression(C=C, max_iter=3000).fit(sc.transform(X), y[:,j])
+        # folded into the raw max-pooled half of the head's input (concat pooling puts max first); the average half gets 0
+        W[j,:X.shape[1]] = clf.coef_[0]/sc.scale_
+        b[j] = clf.intercept_[0] - (W[j,:X.shape[1]]*sc.mean_).sum()
+    with torch.no_grad(): lin.weight.copy_(torch.from_numpy(W)); lin.bias.copy_(torch.from_numpy(b))
+    return tail
+
 # %% ../nbs/06_train.ipynb #903da6ab
 class ProbsEmb(nn.Module):
     "A fastai vision model returning (sigmoid probabilities, concat-pooled backbone features: max then average)"
@@ -445,6 +474,7 @@ def train(db, arch:str=None, # timm architecture (default: the offline Efficient
           resize:str='squish', # 'squish', 'pad' or 'crop'
           recipe:str='tail', # 'tail': frozen trunk, trained tail at full resolution; 'full': every layer (see above)
           fit_valid:bool=None, # train on the validation images too (default: True for 'tail', which keeps its last epoch)
+          ladder_labels:int=LADDER_LABELS, # 'tail' recipe: with fewer labels, fit a logistic head on the frozen network instead
           freeze_epochs:int=None, # epochs with the body frozen (default: 1 for 'tail', min(5, epochs//3) for 'full')
           lr_mult:float=None, # phase 2 learning rates go from lr/2/lr_mult to lr/2 (head); default 1 for 'tail', 100 for 'full'
           num_workers:int=None, # decoding processes
@@ -495,14 +525,21 @@ def train(db, arch:str=None, # timm architecture (default: the offline Efficient
             t0 = time.time()
             acts = trunk_acts(trunk, learn.dls.test_dl(d, bs=bs, num_workers=num_workers))
             settings['seconds'] = dict(trunk=round(time.time()-t0, 1))
-            tlearn = tail_learner(tl, acts, torch.tensor(d[labels].values, dtype=torch.float32), d.split=='valid', labels,
-                                  bs=bs, wd=learner_kw['wd'], path=p.path, fit_valid=fit_valid)
+            fit_rows = d if fit_valid else d[d.split=='train']
+            settings['rung'] = 'frozen' if len(fit_rows)<ladder_labels else 'tail'
+            settings['ladder_labels'] = ladder_labels
             t0 = time.time()
-            hist,probs,targs = _fit_phases(tlearn, [(e1, lr, True, []), (e2, slice(*lrs['phase2']), False, [])], show)
+            if settings['rung']=='frozen':
+                fit_frozen_head(tl, acts[torch.from_numpy(d.index.isin(fit_rows.index)), 0], fit_rows[labels].values)
+                hist,probs,targs = [],None,None
+            else:
+                tlearn = tail_learner(tl, acts, torch.tensor(d[labels].values, dtype=torch.float32), d.split=='valid', labels,
+                                      bs=bs, wd=learner_kw['wd'], path=p.path, fit_valid=fit_valid)
+                hist,probs,targs = _fit_phases(tlearn, [(e1, lr, True, []), (e2, slice(*lrs['phase2']), False, [])], show)
             settings['seconds']['fit'] = round(time.time()-t0, 1)
             learn.model.to(memory_format=torch.contiguous_format)
             learn.save(fname, with_opt=False)
-            best_value = hist[-1].get(monitor)
+            best_value = hist[-1].get(monitor) if hist else None
             t0 = time.time()
             if predict: score_pool(db, learn, run_id, num_workers=num_workers)
             settings['seconds']['score'] = round(time.time()-t0, 1)
@@ -512,7 +549,7 @@ def train(db, arch:str=None, # timm architecture (default: the offline Efficient
             last = [save] + ([PredictCallback(p.path, run_id, num_workers=num_workers)] if predict else [])
             hist,probs,targs = _fit_phases(learn, [(e1, lr, True, last if not e2 else [save]), (e2, slice(*lrs['phase2']), False, last)], show)
             best_value = save.best
-        if fit_valid:   # nothing was held back: no honest validation figure, no tuned threshold
+        if fit_valid or probs is None:   # nothing was held back: no honest validation figure, no tuned threshold
             best = dict(monitor=None, value=None, thresholds=None, note='trained on the validation images too; decision thresholds default to 0.5')
         else: best = dict(monitor=monitor, value=_num(best_value), thresholds=tune_thresholds(probs, targs, labels),
                           **{m.name:_num(v) for m in label_metrics(labels) for v in [_metric_value(m, probs, targs)]})

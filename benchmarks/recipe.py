@@ -11,7 +11,7 @@ The recipe was tuned on normal:1 only; report on other seeds. Prints one line pe
 """
 import os
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
-import argparse, json, shutil, tempfile, time
+import argparse, json, shutil, sqlite3, tempfile, time
 from pathlib import Path
 import numpy as np, torch
 from sklearn.linear_model import LogisticRegression
@@ -52,7 +52,9 @@ def main(sets, n_labels, patients, draw):
             for n in n_labels:
                 proj = tmp/st.replace(':','')/f'n{n}'
                 shutil.rmtree(proj, ignore_errors=True); proj.mkdir()
-                shutil.copy(base/'labels.db', proj/'labels.db'); os.symlink(base/'thumbs', proj/'thumbs')
+                # SQLite's backup copies what is still in the write-ahead log too
+                with sqlite3.connect(base/'labels.db') as a, sqlite3.connect(proj/'labels.db') as b: a.backup(b)
+                os.symlink(base/'thumbs', proj/'thumbs')
                 db = open_project(proj); labels = get_labels(db)
                 label_from_truth(db, truth, n=n, seed=draw)
                 t = time.perf_counter(); rid = train(db, show=False); dt = time.perf_counter()-t
