@@ -184,7 +184,8 @@ def bundle_from_learner(learn, # trained fastai `Learner` (multi-label, sigmoid 
                         thumb_size:int|None=None, # long side of the thumbnails the learner was trained on
                         thresholds:dict|None=None, # {label: threshold}; 0.5 for labels not given
                         run:dict|None=None, # training-run metadata to record
-                        tol:float=1e-4, # largest allowed difference between ONNX and PyTorch probabilities
+                        tol:float=1e-3, # largest allowed difference between ONNX and PyTorch probabilities (float32 rounding
+                                      # reaches 2e-4 with the large weights of a logistic head folded into raw features)
                         learner_pkl:bool=True, # also write fastai's `learn.export()` pickle
                        )->Path:
     "Write a bundle for `learn` to `dest`, after checking ONNX against PyTorch on `check_items`"
@@ -296,7 +297,7 @@ def export_bundle(project, # project folder
                   run_id:int=None, # training run to bundle (default: the latest finished one)
                   dest=None, # bundle folder (default: `models/bundle-run{ID}` in the project)
                   n_check:int=32, # thumbnails to compare ONNX and PyTorch on
-                  tol:float=1e-4, # largest allowed difference in probability
+                  tol:float=1e-3, # largest allowed difference in probability
                  )->Path:
     "Write a self-contained bundle (ONNX, labels, tuned thresholds, preprocessing, run metadata) for a training run"
     from active_learn.train import get_run, load_run_learner
