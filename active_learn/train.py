@@ -251,7 +251,7 @@ def tail_learner(tail:nn.Module, # from `split_trunk`
                  is_valid, # boolean mask: which rows are validation images
                  labels:list, # label names, for the metrics
                  bs:int=32, wd:float=0.01, loss_func=None, path=None,
-                 fit_valid:bool=False, # train on the validation rows too (its metrics are then in-sample)
+                 fit_valid:bool=False, # train on the validation rows too (then no metrics: they would be in-sample)
                 )->Learner:
     "A fastai `Learner` that trains `tail` on cached trunk activations: (tail body, head) parameter groups, so `freeze` trains the head"
     v = torch.from_numpy(np.asarray(is_valid, dtype=bool).copy())
@@ -262,7 +262,7 @@ def tail_learner(tail:nn.Module, # from `split_trunk`
     dls = DataLoaders(DataLoader(trn, bs=max(1, min(bs, len(trn))), shuffle=True, drop_last=True, num_workers=0, device=dev),
                       DataLoader(val, bs=2*bs, num_workers=0, device=dev), device=dev)
     cbs = [GradientClip(1.0), FreezeBNStats()] + ([ChannelsLast()] if dev.type=='cpu' else [])
-    learn = Learner(dls, tail, loss_func=ifnone(loss_func, FocalLoss()), opt_func=Adam, wd=wd, metrics=label_metrics(labels),
+    learn = Learner(dls, tail, loss_func=ifnone(loss_func, FocalLoss()), opt_func=Adam, wd=wd, metrics=[] if fit_valid else label_metrics(labels),
                     splitter=lambda m: L(params(m[0]), params(m[1])), cbs=cbs, path=path, model_dir='models')
     if dev.type=='cuda': learn.to_fp16()
     return learn
@@ -626,7 +626,7 @@ def _holdout_text(res)->str:
     for o,r in res['labels'].items():
         auc = 'undefined (one class only)' if r['roc_auc'] is None else f"{r['roc_auc']:.3f}"
         out.append(f"\n== {o}: {r['n_pos']} positive, {r['n_neg']} negative; ROC AUC {auc}")
-        for k in ('at_0.5','at_tuned'):
+        for k in [k for k in ('at_0.5','at_tuned') if k in r]:
             a = r[k]
             out.append(f"-- threshold {a['threshold']:.3f} ({'default' if k=='at_0.5' else 'tuned on validation'}); "
                        f"confusion [[tn fp] [fn tp]] = {a['confusion']}\n{a['text']}")
@@ -652,7 +652,8 @@ def evaluate_holdout(db, run_id:int=None, # run to evaluate (default: the latest
     for j,o in enumerate(labels):
         t,pj = df[o].values.astype(int),probs[:,j]
         r = dict(n_pos=int(t.sum()), n_neg=int((t==0).sum()), roc_auc=_num(_auc(t, pj)))
-        for k,th in (('at_0.5',0.5), ('at_tuned',float(ths.get(o, 0.5)))):
+        # a run that held no validation images back has no tuned threshold: only the default is reported
+        for k,th in [('at_0.5',0.5)] + ([('at_tuned',float(ths[o]))] if o in ths else []):
             pred = (pj>=th).astype(int)
             names = [f'not {o}', o]
             r[k] = dict(threshold=th, confusion=confusion_matrix(t, pred, labels=[0,1]).tolist(),

@@ -25,8 +25,8 @@ from active_learn.train import train, evaluate_holdout, project_dls, project_lea
 
 @torch.inference_mode()
 def frozen_features(db, df)->np.ndarray:
-    "Max-pooled features of the frozen pretrained backbone at 512x416, one row per row of `df`"
-    learn = project_learner(project_dls(db, input_shape(512), 32, df=df, aug=False), lin_ftrs=[], first_bn=False)
+    "Max-pooled features of the frozen pretrained backbone at 512x416, one row per row of `df` (hold-out rows allowed: inference only)"
+    learn = project_learner(project_dls(db, input_shape(512), 32, df=labeled_df(db), aug=False), lin_ftrs=[], first_bn=False)
     body = learn.model[0].eval().to(memory_format=torch.channels_last)
     dl = learn.dls.test_dl(df, bs=32)
     return torch.cat([body(b[0].as_subclass(torch.Tensor).contiguous(memory_format=torch.channels_last)).amax((2,3)) for b in dl]).numpy()
