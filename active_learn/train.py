@@ -549,8 +549,9 @@ def train(db, arch:str=None, # timm architecture (default: the offline Efficient
             last = [save] + ([PredictCallback(p.path, run_id, num_workers=num_workers)] if predict else [])
             hist,probs,targs = _fit_phases(learn, [(e1, lr, True, last if not e2 else [save]), (e2, slice(*lrs['phase2']), False, last)], show)
             best_value = save.best
-        if fit_valid or probs is None:   # nothing was held back: no honest validation figure, no tuned threshold
-            best = dict(monitor=None, value=None, thresholds=None, note='trained on the validation images too; decision thresholds default to 0.5')
+        if fit_valid or probs is None:   # nothing was held back (or nothing was validated): no honest figure, no tuned threshold
+            why = 'trained on the validation images too' if fit_valid else 'a frozen head, fit without a validation pass'
+            best = dict(monitor=None, value=None, thresholds=None, note=f'{why}; decision thresholds default to 0.5')
         else: best = dict(monitor=monitor, value=_num(best_value), thresholds=tune_thresholds(probs, targs, labels),
                           **{m.name:_num(v) for m in label_metrics(labels) for v in [_metric_value(m, probs, targs)]})
         db['runs'].update(run_id, dict(status='done', finished=now_iso(), metrics=json.dumps(hist), best=json.dumps(best),
