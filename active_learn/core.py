@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #e2860ef6
 from __future__ import annotations
-import json, hashlib, re, time, os
+import json, hashlib, hmac, re, secrets, socket, time, os
 from datetime import datetime, timezone
 from pathlib import Path
 import numpy as np, pandas as pd
@@ -13,8 +13,9 @@ from sqlite_utils import Database
 
 # %% auto #0
 __all__ = ['DEFAULT_LABELS', 'SPLITS', 'ProjectError', 'Project', 'check_label_names', 'now_iso', 'get_meta', 'set_meta',
-           'create_project', 'open_project', 'project_of', 'get_labels', 'split_of', 'project_split', 'add_images',
-           'get_image', 'thumb_path', 'set_label', 'skip_image', 'undo_last', 'skipped_ids', 'labeled_df', 'latest_run']
+           'process_tag', 'process_alive', 'fail_dead_runs', 'create_project', 'open_project', 'project_of',
+           'get_labels', 'split_of', 'project_split', 'add_images', 'get_image', 'thumb_path', 'set_label',
+           'skip_image', 'undo_last', 'skipped_ids', 'labeled_df', 'latest_run']
 
 # %% ../nbs/00_core.ipynb #93fa3c67
 DEFAULT_LABELS = ('biopsy_tool', 'mag_view')
@@ -54,7 +55,7 @@ def now_iso(): return datetime.now(timezone.utc).isoformat(timespec='millisecond
 
 def _create_tables(db, labels):
     db['meta'].create(dict(key=str, value=str), pk='key', if_not_exists=True)
-    db['images'].create(dict(id=int, sha1=str, frame=int, path=str, thumb=str, patient_id=str, study_id=str,
+    db['images'].create(dict(id=int, sha1=str, frame=int, path=str, path_bytes=bytes, thumb=str, patient_id=str, study_id=str,
         series_uid=str, sop_uid=str, laterality=str, view_position=str, view_modifiers=str, manufacturer=str,
         modality=str, photometric=str, width=int, height=int, n_frames=int, header=str, split=str, rnd=float,
         added=str), pk='id', not_null={'sha1','split'}, defaults=dict(frame=0), if_not_exists=True)
@@ -65,13 +66,13 @@ def _create_tables(db, labels):
     db['claims'].create(dict(image_id=int, annotator=str, expires=float), pk='image_id', if_not_exists=True)
     db['runs'].create(dict(id=int, started=str, finished=str, status=str, arch=str, size=int, bs=int, epochs=int,
         lr=float, seed=int, labels=str, n_train=str, n_valid=str, metrics=str, best=str, model_file=str,
-        settings=str), pk='id', if_not_exists=True)
+        settings=str, owner=str), pk='id', if_not_exists=True)
     db['preds'].create(dict(run_id=int, image_id=int, **{o:float for o in labels}, uncert=float, at=str),
         pk=('run_id','image_id'), if_not_exists=True)
     db['holdout_evals'].create(dict(id=int, run_id=int, at=str, n_images=int, n_prior_looks=int, report=str),
         pk='id', if_not_exists=True)
     db['queue'].create(dict(name=str, pos=int, image_id=int, run_id=int, score=float), pk=('name','pos'), if_not_exists=True)
-    db['bad_files'].create(dict(path=str, reason=str, at=str), pk='path', if_not_exists=True)
+    db['bad_files'].create(dict(path=str, reason=str, at=str, path_bytes=bytes), pk='path', if_not_exists=True)
     for tbl,cols,uniq in [('images',['sha1','frame'],True), ('images',['split'],False), ('images',['patient_id'],False),
                           ('images',['study_id'],False), ('images',['rnd'],False), ('images',['path'],False),
                           ('events',['annotator','id'],False), ('events',['image_id','annotator'],False),
@@ -87,6 +88,15 @@ def _connect(path):
     if db.journal_mode!='wal': db.enable_wal()
     return db
 
+_added_cols = dict(images=dict(path_bytes=bytes), bad_files=dict(path_bytes=bytes), runs=dict(owner=str))
+
+def _migrate(db):
+    "Columns added since a project was created (older projects get them, empty, on open)"
+    for t,cols in _added_cols.items():
+        have = db[t].columns_dict if db[t].exists() else None
+        for k,v in cols.items():
+            if have is not None and k not in have: db[t].add_column(k, v)
+
 def get_meta(db, key, default=None):
     "Value stored under `key` in the project's `meta` table (JSON-decoded)"
     r = db.execute('select value from meta where key=?', [key]).fetchone()
@@ -95,6 +105,36 @@ def get_meta(db, key, default=None):
 def set_meta(db, key, value):
     "Store `value` (JSON-encoded) under `key`"
     db['meta'].upsert(dict(key=key, value=json.dumps(value)), pk='key')
+
+# %% ../nbs/00_core.ipynb #72712342
+def _start_ticks(pid:int)->str|None:
+    "Start time of process `pid` (clock ticks since boot, from /proc), or None when there is no such process"
+    try: return Path(f'/proc/{pid}/stat').read_text().rsplit(')',1)[1].split()[19]
+    except (OSError, IndexError): return None
+
+def process_tag(pid:int=None)->str:
+    "`host:pid:start` naming a running process (default: this one)"
+    pid = pid or os.getpid()
+    return f"{socket.gethostname()}:{pid}:{_start_ticks(pid)}"
+
+def process_alive(tag:str)->bool|None:
+    "Is the process named by `tag` (see `process_tag`) still running? None when it ran on another machine"
+    host,pid,start = tag.rsplit(':', 2)
+    if host!=socket.gethostname(): return None
+    if not Path('/proc/self/stat').exists():  # no /proc: the pid alone
+        try: os.kill(int(pid), 0); return True
+        except ProcessLookupError: return False
+        except PermissionError: return True
+    st = _start_ticks(int(pid))
+    return st is not None and start in (st, 'None')
+
+def fail_dead_runs(db)->list:
+    "Mark as `failed` every `running` run whose process is gone from this machine; returns their ids"
+    if not db['runs'].exists() or 'owner' not in db['runs'].columns_dict: return []
+    dead = [r['id'] for r in db['runs'].rows_where("status='running' and owner is not null") if process_alive(r['owner']) is False]
+    if dead:
+        with db.conn: db.conn.executemany("update runs set status='failed', finished=? where id=? and status='running'", [(now_iso(), o) for o in dead])
+    return dead
 
 # %% ../nbs/00_core.ipynb #4faf8fd2
 def create_project(path, # folder of the project; created if missing
@@ -110,7 +150,9 @@ def create_project(path, # folder of the project; created if missing
     labels = check_label_names(labels)
     if not (0<=holdout_pct<100 and 0<=valid_pct<100 and holdout_pct+valid_pct<100):
         raise ProjectError(f"Split percentages must be in [0,100) and sum below 100, got holdout={holdout_pct}, valid={valid_pct}")
-    for o in (p.path, p.thumbs, p.models): o.mkdir(parents=True, exist_ok=True)
+    p.path.parent.mkdir(parents=True, exist_ok=True)
+    for o in (p.path, p.thumbs, p.models): o.mkdir(mode=0o700, exist_ok=True); o.chmod(0o700)
+    os.close(os.open(p.db_path, os.O_CREAT|os.O_WRONLY, 0o600))  # SQLite gives its -wal and -shm files the same mode
     db = _connect(p.db_path)
     with db.conn:
         _create_tables(db, labels)
@@ -123,7 +165,10 @@ def open_project(path)->Database:
     p = Project(path)
     if not p.exists():
         raise ProjectError(f"No project at {p.path}: expected {p.db_path}. Create one with `al-ingest SRC --project {p.path}`.")
-    return _connect(p.db_path)
+    db = _connect(p.db_path)
+    _migrate(db)
+    fail_dead_runs(db)
+    return db
 
 def project_of(db)->Project:
     "The `Project` a database belongs to"

@@ -4,12 +4,14 @@
 
 # %% ../nbs/02_imaging.ipynb #0cdfae5b
 from __future__ import annotations
-import hashlib, io, os, re, struct, warnings
+import hashlib, io, os, re, stat, struct, warnings, zlib
 from pathlib import Path
 import numpy as np
 import pydicom
 from pydicom.pixels import apply_modality_lut, apply_voi_lut, apply_color_lut, get_decoder
-from pydicom.uid import UID, ImplicitVRLittleEndian, ExplicitVRLittleEndian, ExplicitVRBigEndian, RLELossless
+from pydicom.uid import UID, ImplicitVRLittleEndian, ExplicitVRLittleEndian, ExplicitVRBigEndian, RLELossless, DeflatedExplicitVRLittleEndian
+from pydicom.filebase import DicomBytesIO
+from pydicom.filereader import read_preamble, read_dataset, _read_file_meta_info
 from pydicom.encaps import generate_frames
 try: from rle.rle import decode_frame as _rle_frame
 except ImportError: _rle_frame = None
@@ -17,8 +19,9 @@ from PIL import Image, UnidentifiedImageError
 from fastcore.all import *
 
 # %% auto #0
-__all__ = ['ImageError', 'sniff', 'file_kind', 'walk_files', 'find_files', 'file_sha1', 'folder_ids', 'header_dict', 'dicom_meta',
-           'Frame', 'decode_bytes', 'decode', 'thumbnail']
+__all__ = ['HEADER_FIELDS', 'MAX_PIXELS', 'MAX_FRAMES', 'ImageError', 'sniff', 'file_kind', 'walk_files', 'find_files',
+           'file_sha1', 'fs_text', 'fs_bytes', 'folder_ids', 'header_dict', 'check_declared', 'check_size',
+           'dicom_meta', 'Frame', 'decode_bytes', 'read_regular', 'decode', 'thumbnail']
 
 # %% ../nbs/02_imaging.ipynb #1dc542fb
 class ImageError(Exception): "A file that can't be turned into an image, with a reason meant for the user"
@@ -53,17 +56,21 @@ def file_kind(path)->str|None:
     except OSError: return None
 
 # %% ../nbs/02_imaging.ipynb #d6758d6d
-def walk_files(srcs, skip=()):
+def walk_files(srcs, skip=(), errors:list=None):
     "Every non-hidden file under `srcs` (files or folders), recursively, in sorted order, not entering folders in `skip`"
     skip = {Path(o).absolute() for o in skip}
+    def onerror(e): # a folder that can't be listed is reported, never skipped silently
+        if errors is None: raise e
+        errors.append((e.filename, f"can't read folder: {e.strerror or e}"))
     for src in ([srcs] if isinstance(srcs,(str,os.PathLike)) else srcs):
         src = Path(src).expanduser()
-        if src.is_file(): yield src; continue
-        if not src.is_dir(): raise FileNotFoundError(f"Source not found: {src}")
-        for root,dirs,files in os.walk(src):
-            dirs[:] = sorted(d for d in dirs if not d.startswith('.') and (Path(root)/d).absolute() not in skip)
-            for f in sorted(files):
-                if not f.startswith('.'): yield Path(root)/f
+        if src.is_dir():
+            for root,dirs,files in os.walk(src, onerror=onerror):
+                dirs[:] = sorted(d for d in dirs if not d.startswith('.') and (Path(root)/d).absolute() not in skip)
+                for f in sorted(files):
+                    if not f.startswith('.'): yield Path(root)/f
+        elif os.path.lexists(src): yield src   # a file, or something that is not one: ingest says which
+        else: raise FileNotFoundError(f"Source not found: {src}")
 
 def find_files(srcs):
     "DICOM and image files under `srcs`, recognised by content, not extension"
@@ -77,6 +84,17 @@ def file_sha1(path, bs=1<<20)->str:
     with open(path,'rb') as f:
         while b := f.read(bs): h.update(b)
     return h.hexdigest()
+
+def fs_text(s)->str|None:
+    "Readable text of a file name or path that can go in the database: bytes that are not UTF-8 are shown as `\\xNN`"
+    if s is None: return None
+    return os.fsencode(s).decode('utf-8', 'backslashreplace')
+
+def fs_bytes(s)->bytes|None:
+    "The raw bytes of path `s` when its name is not valid UTF-8 (what `fs_text` can't give back), else None"
+    b = os.fsencode(s)
+    try: b.decode('utf-8'); return None
+    except UnicodeDecodeError: return b
 
 # %% ../nbs/02_imaging.ipynb #4c799ef1
 _views = {'CC','MLO','ML','LM','LMO','XCCL','XCCM','FB','SIO','AT','CV','RL','RM','TAN'}
@@ -116,15 +134,25 @@ def _jsonable(v, n_max=64):
     if isinstance(v, pydicom.valuerep.IS): return int(v)
     return str(v)
 
-def header_dict(ds, depth=0, max_items=16)->dict:
-    "JSON-able dict of a dataset's elements, without pixel data or big binary values"
+HEADER_FIELDS = frozenset('''Modality SOPClassUID SOPInstanceUID StudyInstanceUID SeriesInstanceUID FrameOfReferenceUID
+    Manufacturer ManufacturerModelName SecondaryCaptureDeviceManufacturer ImageType PresentationIntentType BodyPartExamined
+    ImageLaterality Laterality ViewPosition PatientOrientation ViewCodeSequence ViewModifierCodeSequence SeriesDescription
+    EstimatedRadiographicMagnificationFactor PixelSpacing ImagerPixelSpacing Rows Columns NumberOfFrames SamplesPerPixel
+    PhotometricInterpretation BitsAllocated BitsStored PixelRepresentation RescaleSlope RescaleIntercept WindowCenter WindowWidth
+    WindowCenterWidthExplanation VOILUTFunction'''.split())
+
+def header_dict(ds, # a pydicom dataset
+                keep_all:bool=False, # every element (`--keep-header`), not just `HEADER_FIELDS`
+                depth=0, max_items=16)->dict:
+    "JSON-able dict of the header fields the project uses (or of all of them), without pixel data or big binary values"
     out = {}
     for el in ds:
         if el.tag in (0x7FE00010, 0x7FE00008, 0x7FE00009) or (0x6000<=el.tag.group<=0x601E and el.tag.element==0x3000): continue
+        if not keep_all and depth==0 and el.keyword not in HEADER_FIELDS: continue  # items of kept sequences are codes
         k = el.keyword or f'({el.tag.group:04X},{el.tag.element:04X})'
         try:
             if el.VR=='SQ':
-                if depth<3: out[k] = [header_dict(o, depth+1, max_items) for o in el.value[:max_items]]
+                if depth<3: out[k] = [header_dict(o, True, depth+1, max_items) for o in el.value[:max_items]]
             else: out[k] = _jsonable(el.value)
         except Exception: continue  # a damaged element should not cost the whole header
     return out
@@ -203,15 +231,54 @@ def _gray_display(a, ds, k:int=1):
     if str(ds.get('PhotometricInterpretation','')).strip()=='MONOCHROME1': img = 255-img
     return img
 
+# %% ../nbs/02_imaging.ipynb #a1c0f5e2
+MAX_PIXELS, MAX_FRAMES = 100_000_000, 500
+
+def check_declared(ds, # a DICOM dataset or anything with `Rows`, `Columns` and `NumberOfFrames` (missing: 0, 0, 1)
+                   max_pixels:int=MAX_PIXELS, # most pixels in one frame
+                   max_frames:int=MAX_FRAMES, # most frames in one file
+                  ):
+    "Raise `ImageError` when `ds` declares frames bigger than `max_pixels` or more than `max_frames` of them"
+    def num(k, d):
+        try: return int(ds.get(k) or d)
+        except (TypeError, ValueError): return d
+    check_size(num('Columns',0), num('Rows',0), num('NumberOfFrames',1), max_pixels, max_frames)
+
+def check_size(w:int, h:int, n_frames:int=1, max_pixels:int=MAX_PIXELS, max_frames:int=MAX_FRAMES):
+    "Raise `ImageError` when a `w`×`h` image of `n_frames` frames is over the limits"
+    if w*h>max_pixels:
+        raise ImageError(f"too large: {w}x{h} pixels declared ({w*h/1e6:.0f} megapixels, over the limit of {max_pixels/1e6:g}; "
+                         f"raise it with --max-pixels)")
+    if n_frames>max_frames: raise ImageError(f"too many frames: {n_frames} declared (the limit is {max_frames}; raise it with --max-frames)")
+
 # %% ../nbs/02_imaging.ipynb #e04f0608
 _ts_of_encoding = {(True,True):ImplicitVRLittleEndian, (False,True):ExplicitVRLittleEndian, (False,False):ExplicitVRBigEndian}
 
-def _read_dicom(src, path):
-    "Read a dataset with pixel data, or raise `ImageError` saying why not"
-    try: ds = pydicom.dcmread(src, force=True)
+def _inflated_head(data:bytes, n:int=1<<20):
+    "The dataset of a deflated DICOM up to its pixel data, inflating at most `n` bytes; None when `data` is not deflated"
+    fp = DicomBytesIO(data)
+    try:
+        read_preamble(fp, True)  # leaves fp after 'DICM', or at 0 when there is no preamble
+        meta = _read_file_meta_info(fp)
+    except Exception: return None
+    if meta.get('TransferSyntaxUID')!=DeflatedExplicitVRLittleEndian: return None
+    try: head = zlib.decompressobj(-zlib.MAX_WBITS).decompress(data[fp.tell():], n)
+    except zlib.error as e: raise ImageError(f"corrupt deflated DICOM: {e}") from None
+    fh = DicomBytesIO(head); fh.is_little_endian,fh.is_implicit_VR = True,False
+    try: return read_dataset(fh, False, True, stop_when=lambda tag,vr,length: tag>=0x7FE00008)
+    except Exception as e: raise ImageError(f"corrupt deflated DICOM header ({type(e).__name__}: {e})") from None
+
+def _read_dicom(data:bytes, path=None, max_pixels:int=MAX_PIXELS, max_frames:int=MAX_FRAMES):
+    "Read a dataset with pixel data, or raise `ImageError` saying why not; the declared size is checked before any inflating or decoding"
+    if (head:=_inflated_head(data)) is not None: check_declared(head, max_pixels, max_frames)
+    try: ds = pydicom.dcmread(io.BytesIO(data), force=True)
     except Exception as e: raise ImageError(f"unreadable DICOM header ({type(e).__name__}: {e})") from None
     if not any(o in ds for o in ('PixelData','FloatPixelData','DoubleFloatPixelData')):
-        if 'Rows' in ds or 'Columns' in ds: raise ImageError("truncated or corrupt DICOM: it describes an image but its pixel data is missing")
+        # pydicom gives an empty dataset when an undefined-length pixel data element is cut short: read it again up to the pixels
+        try: hdr = pydicom.dcmread(io.BytesIO(data), force=True, stop_before_pixels=True) if len(ds)==0 else ds
+        except Exception: hdr = ds
+        if 'Rows' in hdr or 'Columns' in hdr: raise ImageError("truncated or corrupt DICOM: it describes an image but its pixel data is missing or cut short")
+        ds = hdr
         sop = ds.get('SOPClassUID')
         raise ImageError(f"DICOM without pixel data ({getattr(sop,'name',None) or 'unknown SOP class'}): nothing to show")
     meta = ds.file_meta if hasattr(ds,'file_meta') else None
@@ -228,6 +295,7 @@ def _read_dicom(src, path):
     except NotImplementedError: raise ImageError(f"unsupported transfer syntax: {ts.name or 'unknown'} ({ts}), no decoder exists for it") from None
     if not dec.is_available:
         raise ImageError(f"unsupported transfer syntax: {ts.name} ({ts}), needs a plugin that is not installed ({'; '.join(dec.missing_dependencies)})")
+    check_declared(ds, max_pixels, max_frames)
     return ds
 
 def _str(ds, kw):
@@ -258,7 +326,7 @@ def dicom_meta(ds, path=None, root=None)->dict:
     tag_view = _str(ds,'ViewPosition') or (_view_names.get(vcode.lower(), vcode) if vcode else None) or (po if po in _views else None)
     mods = _codes(ds, 'ViewModifierCodeSequence') + [m for o in vcs for m in _codes(o, 'ViewModifierCodeSequence')]
     lat_tag = _str(ds,'ImageLaterality') or _str(ds,'Laterality')
-    return dict(patient_id=pid or fpid, study_id=_str(ds,'StudyInstanceUID') or _str(ds,'StudyID') or fstudy,
+    return dict(patient_id=pid or fs_text(fpid), study_id=_str(ds,'StudyInstanceUID') or _str(ds,'StudyID') or fs_text(fstudy),
                 series_uid=_str(ds,'SeriesInstanceUID'), sop_uid=_str(ds,'SOPInstanceUID'),
                 laterality=lat_tag or lat, view_position=tag_view or view,
                 view_modifiers=', '.join(dict.fromkeys(mods)) or None,
@@ -306,25 +374,32 @@ def _pil_gray(im, k:int=1):
         return _to_uint8(a, lo, hi)
     return _reduce(np.asarray(im.convert('L') if im.mode in ('1','L','P','RGB') else im.convert('RGB').convert('L')), k)
 
-def _pil_frames(data, path=None, root=None, max_side=None):
+def _pil_frames(data, path=None, root=None, max_side=None, max_pixels=MAX_PIXELS, max_frames=MAX_FRAMES, keep_header=False):
     "Frames of a PNG, JPEG, TIFF or PNM file"
     fmt = 'image'
     try:
-        im = Image.open(io.BytesIO(data))
-        fmt,mode,(w,h),n = im.format, im.mode, im.size, getattr(im, 'n_frames', 1)
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', Image.DecompressionBombWarning)  # our own limit decides
+            im = Image.open(io.BytesIO(data))
+        fmt,mode,(w,h) = im.format, im.mode, im.size
+        check_size(w, h, 1, max_pixels, max_frames)
+        n = getattr(im, 'n_frames', 1)
+        check_size(w, h, n, max_pixels, max_frames)
         k = _factor(h, w, max_side)
         if k>1 and fmt=='JPEG': im.draft('L', (w//k, h//k))   # the JPEG decoder can skip detail we'd average away
         imgs = []
         for i in range(n):
             im.seek(i); im.load()
             imgs.append(_pil_gray(im, max(1, _factor(*im.size[::-1], max_side))))
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as e:
+    except Image.DecompressionBombError as e: raise ImageError(f"too large: {e}") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as e:
         raise ImageError(f"corrupt or truncated {fmt} file: {e}") from None
     fpid,fstudy = folder_ids(path, root) if path else (None,None)
     lat,view = _tokens(Path(path).stem) if path else (None,None)
-    hdr = dict(format=fmt, mode=mode, **{k:v for k,v in im.info.items() if isinstance(v,(str,int,float))})
+    # text chunks and EXIF can name people: only kept on request
+    hdr = dict(format=fmt, mode=mode, **{k:v for k,v in im.info.items() if keep_header and isinstance(v,(str,int,float))})
     grey = mode in ('1','L','I','I;16','I;16B','I;16L','I;16N','F')
-    return [Frame(img, dict(frame=i, n_frames=n, width=w, height=h, patient_id=fpid, study_id=fstudy, series_uid=None,
+    return [Frame(img, dict(frame=i, n_frames=n, width=w, height=h, patient_id=fs_text(fpid), study_id=fs_text(fstudy), series_uid=None,
                             sop_uid=None, laterality=lat, view_position=view, view_modifiers=None, manufacturer=None,
                             modality=None, photometric='MONOCHROME2' if grey else 'RGB', header=hdr))
             for i,img in enumerate(imgs)]
@@ -339,36 +414,56 @@ def decode_bytes(data:bytes, # the file's content
                  path=None, # where it came from: folder-name fallbacks for ids
                  root=None, # folder that was ingested: ids never come from above it
                  max_side:int=None, # reduce early to about this long side (faster), or None for full size
+                 max_pixels:int=MAX_PIXELS, # refuse frames declared bigger than this, before decoding
+                 max_frames:int=MAX_FRAMES, # refuse files declaring more frames than this
+                 keep_header:bool=False, # keep every header field, not just `HEADER_FIELDS`
                 )->list:
     "Frames of a DICOM or image file given as bytes"
     kind = sniff(data[:132])
     if kind is None: raise ImageError("not a DICOM or image file (content not recognised)")
     if kind!='dicom':
-        fs = _pil_frames(data, path, root, max_side)
-        for f in fs: f.meta['path'] = str(Path(path).absolute()) if path else None
+        fs = _pil_frames(data, path, root, max_side, max_pixels, max_frames, keep_header)
+        for f in fs: f.meta['path'] = fs_text(Path(path).absolute()) if path else None
         return fs
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')  # pydicom warns about every odd value; the header keeps them as they are
-            ds = _read_dicom(io.BytesIO(data), path)
+            ds = _read_dicom(data, path, max_pixels, max_frames)
             imgs = _dicom_frames(ds, max_side)
             meta = dicom_meta(ds, path, root)
-            hdr = header_dict(ds)
+            hdr = header_dict(ds, keep_header)
             hdr['TransferSyntaxUID'] = str(ds.file_meta.TransferSyntaxUID)
     except ImageError: raise
     except MemoryError: raise
     except Exception as e: raise ImageError(f"corrupt DICOM ({type(e).__name__}: {e})") from None
-    meta['path'] = str(Path(path).absolute()) if path else None
+    meta['path'] = fs_text(Path(path).absolute()) if path else None
     return [Frame(img, dict(frame=i, n_frames=len(imgs), **meta, header=hdr)) for i,img in enumerate(imgs)]
+
+_kinds = [(stat.S_ISFIFO,'FIFO'), (stat.S_ISCHR,'character device'), (stat.S_ISBLK,'block device'), (stat.S_ISSOCK,'socket'), (stat.S_ISDIR,'folder')]
+
+def _check_regular(mode):
+    if not stat.S_ISREG(mode): raise ImageError(f"not a regular file: a {next((k for f,k in _kinds if f(mode)), 'special file')}")
+
+def read_regular(path)->bytes:
+    "Content of the regular file at `path` (symlinks followed); a FIFO, device, socket or folder raises `ImageError` unread"
+    try:
+        _check_regular(os.stat(path).st_mode)
+        # O_NONBLOCK: should a FIFO take the file's place after the check, opening it must not wait for a writer
+        fd = os.open(path, os.O_RDONLY|os.O_NONBLOCK|os.O_NOCTTY)
+    except OSError as e: raise ImageError(f"can't read file: {e.strerror or e}") from None
+    with open(fd, 'rb') as f:
+        _check_regular(os.fstat(fd).st_mode)
+        os.set_blocking(fd, True)
+        try: return f.read()
+        except OSError as e: raise ImageError(f"can't read file: {e.strerror or e}") from None
 
 def decode(path, # DICOM or image file
            root=None, # folder that was ingested: ids never come from above it
            max_side:int=None, # reduce early to about this long side (faster), or None for full size
+           **kwargs, # limits and header choice: see `decode_bytes`
           )->list:
     "Display-ready frames and metadata of the DICOM or image file at `path`"
-    try: data = Path(path).read_bytes()
-    except OSError as e: raise ImageError(f"can't read file: {e.strerror or e}") from None
-    return decode_bytes(data, path, root, max_side)
+    return decode_bytes(read_regular(path), path, root, max_side, **kwargs)
 
 # %% ../nbs/02_imaging.ipynb #0e23cdad
 def thumbnail(img:np.ndarray, long_side:int=512)->Image.Image:
