@@ -4,9 +4,12 @@
 
 # %% ../nbs/07_app.ipynb #5ede17ad
 from __future__ import annotations
-import json, re, time, sqlite3, hmac, base64, itertools, warnings, sys
+import json, re, time, sqlite3, hmac, base64, hashlib, itertools, warnings, sys, os, socket
+from concurrent.futures import ThreadPoolExecutor
+from collections import deque
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 import numpy as np
 from PIL import Image
 from fastcore.all import *
@@ -14,12 +17,14 @@ from sqlite_utils import Database
 from fasthtml.common import (FastHTML, Html, Head, Body, Title, Meta, Style, Script, Div, Img, Span, Select, Option, A,
                              Table, Thead, Tbody, Tr, Th, Td, H1, H2, P, Nav, Kbd, to_xml)
 from starlette.responses import JSONResponse, FileResponse, Response, HTMLResponse
+from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from .core import *
 
 # %% auto #0
 __all__ = ['QUEUES', 'key_map', 'key_legend', 'queue_next', 'claim', 'release', 'tiny_project', 'StaleLabel', 'Labeler',
-           'label_stats', 'label_page', 'stats_page', 'HTTPError', 'BasicAuth', 'make_app', 'check_bind', 'al_label']
+           'label_stats', 'label_page', 'stats_page', 'HTTPError', 'BasicAuth', 'HostCheck', 'BodyLimit',
+           'SecurityHeaders', 'make_app', 'check_bind', 'read_password', 'al_label']
 
 # %% ../nbs/07_app.ipynb #193d5231
 QUEUES = ('learn','holdout','review','confident')
@@ -145,13 +150,16 @@ class Labeler:
                  min_refresh_secs:float=30, # don't rebuild a used-up queue more often than this
                  cam_learner=_cam_learner, # `f(db, run_id)` giving the Learner that Grad-CAM explains
                  cam_png=_cam_png, # `f(learner, thumbnail_path)` giving Grad-CAM overlay PNG bytes
+                 background:bool=True, # rebuild queues in a background thread, serving the old order meanwhile (False: inside the call)
                 ):
-        store_attr('annotator,claim_secs,queue_size,refresher,min_refresh_secs,cam_learner,cam_png')
+        store_attr('annotator,claim_secs,queue_size,refresher,min_refresh_secs,cam_learner,cam_png,background')
         self.cam_cache = (None, None)
         self.db = _open(path)
         self.proj = Project(path).path.resolve()
+        self.thumbs = (self.proj/'thumbs').resolve()
         self.labels = get_labels(self.db)
         self.cursors,self.refreshed,self.built,self._cache,self.review_since = {},{},{},{},''
+        self.jobs,self.errors,self.pool = {},{},ThreadPoolExecutor(1, thread_name_prefix='al-refresh')
 
     def _cached(self, key, f, secs):
         t,v = self._cache.get(key, (0,None))
@@ -165,18 +173,60 @@ class Labeler:
             return (r['id'], r['started'] or '') if r else (None,'')
         return self._cached('run', f, 2)
 
-    def refresh(self, name, used_up=False):
-        "Rematerialise queue `name` if a newer run ordered it, or it is empty or `used_up` (then at most every `min_refresh_secs`)"
+    def refresh(self, name, used_up=False)->bool:
+        "Rebuild queue `name` if a newer run ordered it, or it is empty or `used_up` (then at most every `min_refresh_secs`); True when a new order is in place now"
+        new = self._landed(name)
+        if name in self.jobs: return new
         run = self.latest_run()[0]
         r = self.db.execute('select run_id from queue where name=? order by pos limit 1', [name]).fetchone()
         newer = r is not None and name!='holdout' and r[0]!=run and self.built.get(name,'never')!=run
         due = (r is None or used_up) and time.time()-self.refreshed.get(name,0)>=self.min_refresh_secs
-        if not (newer or due): return False
-        if name=='review': self.review_since = now_iso()
-        self.refresher(self.db, name, self.queue_size)
+        if not (newer or due): return new
         self.refreshed[name],self.built[name] = time.time(),run
+        if not self.background: return self._done(name, self._rebuild(name, self.db))
+        self.jobs[name] = self.pool.submit(self._rebuild, name)
+        return new
+
+    def _rebuild(self, name, db=None)->str:
+        "Run the refresher, on a connection of its own unless `db` is given; returns when it started (`review` counts later labels)"
+        t,own = now_iso(),db is None
+        if own: db = _open(self.proj)
+        try: self.refresher(db, name, self.queue_size)
+        finally:
+            if own: db.conn.close()
+        return t
+
+    def _landed(self, name)->bool:
+        "Take in queue `name`'s finished background rebuild, if there is one; True when it stored a new order"
+        job = self.jobs.get(name)
+        if job is None or not job.done(): return False
+        del self.jobs[name]
+        try: t = job.result()
+        except Exception as e:
+            self.refreshed[name],self.errors[name] = time.time(),f"Ordering the {name} queue failed: {e}"
+            print(f"al-label: {self.errors[name]}", file=sys.stderr)
+            return False
+        return self._done(name, t)
+
+    def _done(self, name, t)->bool:
+        "A new order of queue `name` is stored: every tab starts again from its top"
+        self.refreshed[name] = time.time(); self.errors.pop(name, None)
+        if name=='review': self.review_since = t
         for k in [k for k in self.cursors if k[0]==name]: del self.cursors[k]
         return True
+
+    def refreshing(self, name)->bool:
+        "Whether queue `name` is being rebuilt in the background"
+        return name in self.jobs
+
+    def wait(self):
+        "Wait for the background rebuilds and take them in (for tests and scripts)"
+        for n,j in list(self.jobs.items()): j.exception(); self._landed(n)
+
+    def _low(self, name, pos)->bool:
+        "Whether a tab at `pos` is in the last quarter of a full queue `name`: time to order the next one"
+        n = self.db.execute('select max(pos)+1 from queue where name=?', [name]).fetchone()[0] or 0
+        return n>=self.queue_size and pos>=n-max(1, self.queue_size//4)
 
     def since(self, name):
         "`review`: labels updated after this time count as reviewed"
@@ -184,7 +234,7 @@ class Labeler:
 
     def gradcam(self, img_id)->bytes:
         "PNG of the image beside a Grad-CAM overlay per label, from the latest run's model (kept loaded until a newer run)"
-        r = self.db.execute('select thumb from images where id=?', [_int(img_id, 'image id')]).fetchone()
+        r = self.db.execute('select thumb from images where id=?', [_id(img_id)]).fetchone()
         if r is None: raise KeyError(f"Unknown image id {img_id}")
         run = (latest_run(self.db) or {}).get('id')   # the newest model, even one trained with --no-predict
         if run is None: raise StaleLabel("No trained model yet: run `al-train` first, then press G again")
@@ -229,6 +279,7 @@ def next(self:Labeler, name:str, annotator:str, tab:str, want:int=1, have=(), re
         if len(res)<want: res += get(want-len(res), -1, True)   # last, this reader's own skips
     pos = [p for p,_ in res if p is not None]
     if pos: self.cursors[key] = max(pos)
+    if self.background and pos and self._low(name, max(pos)): self.refresh(name, used_up=True)
     claim(self.db, [i for _,i in res], owner, self.claim_secs)
     return [self.item(i) for _,i in res]
 
@@ -237,6 +288,12 @@ def _int(v, what):
     if isinstance(v, bool) or not isinstance(v, (int,str)): raise ValueError(f"Bad {what} {v!r}: give an integer")
     try: return int(v)
     except ValueError: raise ValueError(f"Bad {what} {v!r}: give an integer") from None
+
+def _id(v)->int:
+    "An image id from a request: ids beyond SQLite's 64-bit integers can't exist (404, not an overflow)"
+    v = _int(v, 'image id')
+    if not 0<v<2**63: raise KeyError(f"Unknown image id {v}")
+    return v
 
 def _ms(v):
     if v is None: return None
@@ -247,7 +304,7 @@ def _ms(v):
 @patch
 def label(self:Labeler, img_id, values:dict, annotator:str, tab:str, rev=0, ms=None)->int:
     "Record `annotator`'s label of `img_id` unless the page's revision `rev` is stale; returns the event id"
-    img_id,rev,ms = _int(img_id, 'image id'),_int(rev, 'revision'),_ms(ms)
+    img_id,rev,ms = _id(img_id),_int(rev, 'revision'),_ms(ms)
     get_image(self.db, img_id)
     if not isinstance(values, dict): raise ProjectError(f"Bad values {values!r}: give {{label: 0 or 1}} for each of {self.labels}")
     cur = self.rev(img_id)
@@ -262,7 +319,7 @@ def label(self:Labeler, img_id, values:dict, annotator:str, tab:str, rev=0, ms=N
 @patch
 def skip(self:Labeler, img_id, annotator:str, tab:str, ms=None)->int:
     "Record that `annotator` skipped `img_id`"
-    return skip_image(self.db, _int(img_id, 'image id'), annotator, _ms(ms))
+    return skip_image(self.db, _id(img_id), annotator, _ms(ms))
 
 @patch
 def undo(self:Labeler, annotator:str, tab:str)->dict|None:
@@ -356,7 +413,7 @@ _js = r"""
 const C = JSON.parse(document.getElementById('cfg').textContent), $ = id => document.getElementById(id);
 const tab = sessionStorage.alTab || (sessionStorage.alTab = Math.random().toString(36).slice(2, 10));
 const single = Object.keys(C.keys).length > 0, lat = window.alLat = [];  // keypress to next image painted, ms
-let q = [], cur = null, shownAt = 0, sel = new Set(), chain = Promise.resolve(), done = false, loaded = {}, timer;
+let q = [], cur = null, shownAt = 0, sel = new Set(), chain = Promise.resolve(), done = false, loaded = {}, timer, poll;
 let view = {b: 1, c: 1, zoom: false, preds: false};
 
 function preload(items) {  // decode upcoming images now, so showing one later costs no load
@@ -382,6 +439,7 @@ function show(t0) {
 function take(d) {
   if (d.items) { q.push(...d.items); preload(d.items); }
   if ('done' in d) done = d.done;
+  if (d.refreshing && !poll) poll = setTimeout(() => { poll = null; send('/next', {}); }, 300);  // the server is ordering the queue
   if (d.progress) { const p = d.progress; $('bar').style.width = p.total ? `${100 * p.done / p.total}%` : '0';
                     $('prog').title = `${p.done} of ${p.total} labeled`; }
   if (!cur && (q.length || done)) show();
@@ -489,23 +547,60 @@ class HTTPError(Exception):
     "A request refused with HTTP `status`"
     def __init__(self, status, msg): super().__init__(msg); self.status = status
 
+def _digest(b:bytes)->bytes: return hashlib.sha256(b).digest()
+
+def _given(h:bytes)->bytes:
+    "The password of a basic-auth header value, whatever the user name; empty when there is none"
+    if h[:6].lower()!=b'basic ': return b''
+    try: return base64.b64decode(h[6:], validate=True).partition(b':')[2]
+    except ValueError: return b''
+
 class BasicAuth:
-    "ASGI middleware: HTTP basic auth with any user name and the server's password"
-    def __init__(self, app, password:str): self.app,self.pw = app,password.encode()
+    "ASGI middleware: HTTP basic auth with any user name and the server's password; `max_fails` wrong ones from an address within `window` seconds lock it out (429)"
+    def __init__(self, app, password:str, max_fails:int=10, window:float=60):
+        store_attr('app,max_fails,window'); self.pw,self.fails = _digest(password.encode()),{}
+
+    def _wait(self, ip, now)->float:
+        "Seconds until `ip` may try a password again (0: now)"
+        ts = self.fails.get(ip) or deque()
+        while ts and ts[0]<=now-self.window: ts.popleft()
+        return ts[0]+self.window-now if len(ts)>=self.max_fails else 0
+
+    def _fail(self, ip, now):
+        if len(self.fails)>10_000: self.fails = {k:v for k,v in self.fails.items() if v and v[-1]>now-self.window}
+        self.fails.setdefault(ip, deque()).append(now)
+
     async def __call__(self, scope, receive, send):
-        if scope['type']=='http':
-            h,ok = dict(scope['headers']).get(b'authorization', b''),False
-            if h[:6].lower()==b'basic ':
-                try: ok = hmac.compare_digest(base64.b64decode(h[6:]).partition(b':')[2], self.pw)
-                except ValueError: pass
-            if not ok: return await Response('Password required', 401, {'WWW-Authenticate':'Basic realm="al-label"'})(scope, receive, send)
-        await self.app(scope, receive, send)
+        if scope['type']!='http': return await self.app(scope, receive, send)
+        ip,now = (scope.get('client') or ('?',))[0],time.monotonic()
+        if w := self._wait(ip, now):
+            # even the right password is refused now, or guessing would go on
+            return await Response(f'Too many wrong passwords from {ip}: try again in {w:.0f} s', 429,
+                                  {'Retry-After':str(int(w)+1)})(scope, receive, send)
+        h = dict(scope['headers']).get(b'authorization', b'')
+        # digests of equal length: a wrong password costs the same whatever its length or the user name
+        if hmac.compare_digest(_digest(_given(h)), self.pw): return await self.app(scope, receive, send)
+        if h: self._fail(ip, now)
+        await Response('Password required', 401, {'WWW-Authenticate':'Basic realm="al-label"'})(scope, receive, send)
+
+def _deep(o, n:int)->bool:
+    "Whether `o` nests lists and objects more than `n` levels deep"
+    if not isinstance(o, (list, dict)): return False
+    return n<1 or any(_deep(v, n-1) for v in (o.values() if isinstance(o, dict) else o))
+
+_too_deep = 'The JSON body is nested too deeply: send one object of labels, ids and numbers'
+
+def _recursion(req, e):
+    "Exception handler: a body nested deeper than the JSON parser recurses is a bad request, not a server error"
+    if 'JSON' not in str(e): raise e
+    return JSONResponse(dict(error=_too_deep), status_code=400)
 
 async def _json(req)->dict:
     if req.headers.get('content-type','').split(';')[0].strip()!='application/json':
         raise HTTPError(415, 'Send a JSON body (Content-Type: application/json)')
     try: d = json.loads(await req.body() or b'{}')
     except ValueError: raise HTTPError(400, 'The body is not valid JSON')
+    if _deep(d, 3): raise HTTPError(400, _too_deep)   # a request needs two levels (the body, its `values` or `have`)
     if not isinstance(d, dict): raise HTTPError(400, 'The body must be a JSON object')
     return d
 
@@ -530,29 +625,117 @@ def _api(f):
         return JSONResponse(dict(error=msg), status_code=st)
     return _f
 
+# %% ../nbs/07_app.ipynb #0391ecc1
+_local = ('127.0.0.1', 'localhost', '::1')
+
+class HostCheck:
+    "ASGI middleware: answer only requests addressed to a name of this server (`Host`), and writes only from its own pages (`Origin`)"
+    def __init__(self, app, hosts=(), # names besides localhost that browsers may use for this server
+                 port:int=None): # the port they must use with them (None: any)
+        self.app,self.port,self.hosts = app,port,{o.strip('[]').lower() for o in (*_local, *hosts) if o}
+
+    def _ok(self, netloc:str, scheme:str)->bool:
+        "Whether `netloc` (host[:port]) names this server"
+        try: u = urlsplit(f'//{netloc}'); h,p = u.hostname,u.port or (443 if scheme=='https' else 80)
+        except ValueError: return False
+        return h in self.hosts and (self.port is None or p==self.port)
+
+    async def __call__(self, scope, receive, send):
+        if scope['type']!='http': return await self.app(scope, receive, send)
+        hd = Headers(scope=scope)
+        host,org = hd.get('host', ''),hd.get('origin')
+        if not self._ok(host, scope.get('scheme', 'http')):
+            names = ', '.join(f'[{o}]' if ':' in o else o for o in sorted(self.hosts))
+            r = Response(f"Host {host!r} is not a name of this server ({names}): open the page by one of those, "
+                         "or start al-label with --allow-hosts NAME", 400)
+        elif org is not None and scope['method'] not in ('GET','HEAD') and not (
+                (u := urlsplit(org)).scheme in ('http','https') and self._ok(u.netloc, u.scheme)):
+            r = Response(f"Refused a {scope['method']} sent by the page at {org}: only this server's own pages may change labels", 403)
+        else: return await self.app(scope, receive, send)
+        await r(scope, receive, send)
+
+class _TooBig(Exception): pass
+
+class BodyLimit:
+    "ASGI middleware: refuse a request body over `max_bytes` (413): by its Content-Length before reading any, or once streamed bytes pass it"
+    def __init__(self, app, max_bytes:int=65536): self.app,self.max = app,max_bytes
+    async def __call__(self, scope, receive, send):
+        if scope['type']!='http': return await self.app(scope, receive, send)
+        big = Response(f'Request body over {self.max:,} bytes', 413, {'Connection':'close'})
+        cl = Headers(scope=scope).get('content-length', '0')
+        if not cl.isdigit(): return await Response(f'Bad Content-Length {cl[:20]!r}', 400)(scope, receive, send)
+        if len(cl)>15 or int(cl)>self.max: return await big(scope, receive, send)
+        n,started = 0,False
+        async def recv():
+            nonlocal n
+            m = await receive()
+            n += len(m.get('body', b''))
+            if n>self.max: raise _TooBig()
+            return m
+        async def snd(m):
+            nonlocal started
+            started = True; await send(m)
+        try: await self.app(scope, recv, snd)
+        except _TooBig:
+            if not started: await big(scope, receive, send)
+
+_sec_hdrs = {b'x-content-type-options':b'nosniff', b'x-frame-options':b'DENY', b'referrer-policy':b'no-referrer',
+             b'cache-control':b'no-store',
+             b'content-security-policy':b"default-src 'none'; img-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"}
+
+class SecurityHeaders:
+    "ASGI middleware: every response unframeable, uncached, unsniffed, without referrer, with a strict CSP unless its route set one"
+    def __init__(self, app): self.app = app
+    async def __call__(self, scope, receive, send):
+        if scope['type']!='http': return await self.app(scope, receive, send)
+        async def snd(m):
+            if m['type']=='http.response.start':
+                hs = list(m.get('headers', [])); have = {k.lower() for k,_ in hs}
+                m = dict(m, headers=hs+[(k,v) for k,v in _sec_hdrs.items() if k not in have])
+            await send(m)
+        await self.app(scope, receive, snd)
+
+def _sha(s:str)->str: return "'sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() + "'"
+
+def _csp(html:str)->str:
+    "Content-Security-Policy of a page: its own inline scripts and styles (by hash), requests and images from this server, no framing"
+    src = lambda tag: ' '.join(map(_sha, re.findall(f'<{tag}>(.*?)</{tag}>', html, re.S))) or "'none'"
+    return (f"default-src 'none'; script-src {src('script')}; style-src {src('style')}; img-src 'self' blob:; connect-src 'self'; "
+            "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+
 # %% ../nbs/07_app.ipynb #b2d730f0
 def make_app(path, # project folder
              annotator:str='default', # reader name used when the page gives none
              password:str=None, # require this password (HTTP basic auth)
              prefetch:int=4, # images the page keeps decoded ahead
+             hosts:list=(), # names besides localhost that browsers may use for this server (the bound address)
+             port:int=None, # the port browsers must use (None: any)
+             max_body:int=65536, # largest request body, in bytes
+             max_fails:int=10, # wrong passwords from one address within a minute before it gets 429
              **kwargs, # passed to `Labeler`
             )->FastHTML:
     "The labeling app of the project at `path`"
     lb = Labeler(path, annotator, **kwargs)
-    app = FastHTML(default_hdrs=False, sess_cls=None, secret_key='unused', title='al-label',
-                   middleware=[Middleware(BasicAuth, password=password)] if password else [])
+    mw = [Middleware(SecurityHeaders), Middleware(HostCheck, hosts=hosts, port=port), Middleware(BodyLimit, max_bytes=max_body)]
+    if password: mw.append(Middleware(BasicAuth, password=password, max_fails=max_fails))
+    app = FastHTML(default_hdrs=False, sess_cls=None, secret_key='unused', title='al-label', middleware=mw,
+                   exception_handlers={RecursionError:_recursion})
     app.state.labeler = lb
 
     def _reply(q, ann, tab, want, have, **kw):
         items = lb.next(q, ann, tab, want, have, reset=kw.pop('reset', False)) if want else []
-        return dict(kw, items=items, progress=lb.progress(q), done=want>0 and len(items)<want)
+        short = want>0 and len(items)<want
+        busy,err = short and lb.refreshing(q),short and lb.errors.get(q)
+        return dict(kw, items=items, progress=lb.progress(q), done=short and not busy, refreshing=busy, **({'error':err} if err else {}))
+
+    def _page(h): return HTMLResponse(h, headers={'Content-Security-Policy':_csp(h)})
 
     @app.get('/')
     def index(queue:str='learn', annotator:str=None):
         if queue not in QUEUES: return Response(f"Unknown queue {queue!r}; choose one of {', '.join(QUEUES)}", 400)
         ann = annotator or lb.annotator
         if not _ann_re.match(ann): return Response(f"Bad annotator {ann!r}: use letters, digits and _.@-", 400)
-        return HTMLResponse(label_page(lb.labels, queue, ann, prefetch))
+        return _page(label_page(lb.labels, queue, ann, prefetch))
 
     @app.post('/next')
     @_api
@@ -581,11 +764,13 @@ def make_app(path, # project folder
 
     @app.get('/img/{img_id}')
     async def img(img_id:int):
-        r = lb.db.execute('select thumb from images where id=?', [img_id]).fetchone()
+        try: r = lb.db.execute('select thumb from images where id=?', [_id(img_id)]).fetchone()
+        except KeyError: r = None
         if r is None or not r[0]: return Response(f'Unknown image id {img_id}', 404)
         p = (lb.proj/r[0]).resolve()
-        if not p.is_relative_to(lb.proj) or not p.is_file(): return Response(f'Thumbnail of image {img_id} is missing', 404)
-        return FileResponse(p, headers={'Cache-Control':'private, max-age=86400'})
+        # the path comes from the database; a tampered row still can't reach past `thumbs/` (to labels.db, say)
+        if not p.is_relative_to(lb.thumbs) or not p.is_file(): return Response(f'Thumbnail of image {img_id} is missing', 404)
+        return FileResponse(p)
 
     @app.get('/gradcam/{img_id}')
     def gradcam(img_id:str):
@@ -598,32 +783,68 @@ def make_app(path, # project folder
     async def stats_json(): return JSONResponse(label_stats(lb.db))
 
     @app.get('/stats')
-    async def stats(): return HTMLResponse(stats_page(label_stats(lb.db)))
+    async def stats(): return _page(stats_page(label_stats(lb.db)))
     return app
 
 # %% ../nbs/07_app.ipynb #29a2402b
-_local = ('127.0.0.1', 'localhost', '::1')
-
 def check_bind(host:str, password:str=None):
     "Refuse to serve beyond this machine without a password"
     if host not in _local and not password:
-        raise ProjectError(f"Binding to {host} makes the labels editable from other machines: give --password, or use --host 127.0.0.1")
+        raise ProjectError(f"Binding to {host} makes the labels editable from other machines: set $AL_PASSWORD or give --password-file, "
+                           "or use --host 127.0.0.1")
+
+def read_password(password:str=None, # given on the command line: warned about, since `ps` shows it to every user
+                  password_file:str=None, # a file whose first line is the password
+                 )->str|None:
+    "The server's password: from `password_file`, else `password`, else the environment variable `AL_PASSWORD`"
+    if password and password_file: raise ProjectError("Give --password-file or --password, not both")
+    if password_file:
+        try: pw = (Path(password_file).read_text().splitlines() or [''])[0]
+        except OSError as e: raise ProjectError(f"Can't read --password-file: {e}") from None
+        if not pw: raise ProjectError(f"--password-file {password_file} is empty: write the password on its first line")
+        return pw
+    if password:
+        print("al-label: warning: --password is visible to every user of this machine in `ps` and stays in your shell history; "
+              "set $AL_PASSWORD or use --password-file instead", file=sys.stderr)
+        return password
+    return os.environ.get('AL_PASSWORD') or None
+
+def _names(host:str)->list:
+    "Names browsers may use for a server bound to `host`; for a wildcard bind, this machine's names and addresses"
+    if host not in ('0.0.0.0', '::', ''): return [host]
+    nm = {socket.gethostname(), socket.getfqdn()}
+    try: nm |= {o[4][0] for o in socket.getaddrinfo(socket.gethostname(), None)}
+    except OSError: pass
+    return sorted(nm)
 
 @call_parse
 def al_label(project:str='.', # project folder
              port:int=5001, # port to listen on
-             host:str='127.0.0.1', # address to bind; anything but localhost needs --password
+             host:str='127.0.0.1', # address to bind; anything but localhost needs a password
              annotator:str='default', # reader name recorded with each label
-             password:str=None, # password the browser asks for (any user name)
+             password_file:str=None, # file whose first line is the password the browser asks for (any user name); or set $AL_PASSWORD
+             password:str=None, # the password itself: every user sees it in `ps` and it stays in shell history, so prefer the two above
+             allow_hosts:str='', # comma-separated names browsers use for this server besides localhost and --host (a proxy, a DNS name)
+             tls_cert:str=None, # certificate (PEM) to serve https, for a --host beyond localhost; needs --tls-key
+             tls_key:str=None, # private key (PEM) of --tls-cert
              prefetch:int=4, # images the page keeps decoded ahead
              queue_size:int=500, # rows a queue materialises at a time
             ):
     "Serve the keyboard labeling app of a project"
     import uvicorn
     try:
-        check_bind(host, password)
+        pw = read_password(password, password_file)
+        check_bind(host, pw)
+        if bool(tls_cert)!=bool(tls_key): raise ProjectError("Give both --tls-cert and --tls-key, or neither")
+        for o in (tls_cert, tls_key):
+            if o and not Path(o).is_file(): raise ProjectError(f"No such file: {o}")
         if not _ann_re.match(annotator): raise ProjectError(f"Bad --annotator {annotator!r}: use letters, digits and _.@-")
-        app = make_app(project, annotator, password, prefetch, queue_size=queue_size)
+        hosts = _names(host) + [o.strip() for o in allow_hosts.split(',') if o.strip()]
+        app = make_app(project, annotator, pw, prefetch, hosts=hosts, port=port, queue_size=queue_size)
     except ProjectError as e: sys.exit(f"al-label: {e}")
-    print(f"Labeling {Project(project).path} as {annotator} at http://{host}:{port}/")
-    uvicorn.run(app, host=host, port=port, log_level='warning')
+    if host not in _local and not tls_cert:
+        print("al-label: warning: serving beyond this machine over plain http: the password and the images cross the network unencrypted; "
+              "give --tls-cert and --tls-key", file=sys.stderr)
+    app.state.labeler.refresh('learn')   # order the queue now, before the first page asks for it
+    print(f"Labeling {Project(project).path} as {annotator} at {'https' if tls_cert else 'http'}://{f'[{host}]' if ':' in host else host}:{port}/")
+    uvicorn.run(app, host=host, port=port, log_level='warning', ssl_certfile=tls_cert, ssl_keyfile=tls_key)
