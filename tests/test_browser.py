@@ -58,24 +58,33 @@ def server(tmp_path):
 
 def _cur(page): return page.evaluate('cur && cur.id')
 
+def _wait(page, expr, timeout=10):
+    "Poll `expr` until it is true: `page.wait_for_function` evaluates it inside the page, which the page's CSP (no eval) forbids"
+    end = time.time() + timeout
+    while not page.evaluate(expr):
+        if time.time() > end: raise TimeoutError(f'{expr} still false after {timeout} s')
+        time.sleep(0.005)
+
 def _press(page, key):
     "Press `key` and wait until the next image is painted (its latency recorded)"
     n = page.evaluate('alLat.length')
     page.keyboard.press(key)
-    page.wait_for_function(f'alLat.length > {n}', timeout=10_000)
+    _wait(page, f'alLat.length > {n}', 10)
 
 def test_label_by_keyboard(server):
     url, db, tmp = server
     labeled, skipped = {}, None
     with _browser() as page:
+        csp = []   # the page must run under its own Content-Security-Policy
+        page.on('console', lambda m: csp.append(m.text) if 'Content Security Policy' in m.text else None)
         page.goto(url + '/?queue=learn')
-        page.wait_for_function('cur && !document.getElementById("img").hidden', timeout=15_000)
+        _wait(page, 'cur && !document.getElementById("img").hidden', 15)
         keys = list('1234') * 6
         for i in range(21):
             if i == 10:  # undo the tenth label: its image comes back, unlabeled; relabel it "both"
                 last = list(labeled)[-1]
                 page.keyboard.press('u')
-                page.wait_for_function(f'cur && cur.id === {last}', timeout=10_000)
+                _wait(page, f'cur && cur.id === {last}', 10)
                 _press(page, '4'); labeled[last] = KEYS['4']
                 skipped = _cur(page); _press(page, 's')
                 continue
@@ -89,10 +98,11 @@ def test_label_by_keyboard(server):
         page.screenshot(path=str(shot))
         lat = page.evaluate('alLat')
         page.reload()
-        page.wait_for_function('cur && !document.getElementById("img").hidden', timeout=15_000)
+        _wait(page, 'cur && !document.getElementById("img").hidden', 15)
         first = _cur(page)
         legend = page.inner_text('#legend')
 
+    assert not csp, csp
     assert len(labeled) == 20
     assert first not in labeled and first != skipped, 'after a reload, labeled and skipped images must not come back first'
     assert 'undo' in legend and 'biopsy tool only' in legend
@@ -120,7 +130,7 @@ def test_toggle_schema(tmp_path):
     db = tiny_project(tmp_path/'p3', n=20, labels=('mass','calcification','implant'))
     with _serve(tmp_path/'p3') as url, _browser() as page:
         page.goto(url + '/')
-        page.wait_for_function('cur && !document.getElementById("img").hidden', timeout=15_000)
+        _wait(page, 'cur && !document.getElementById("img").hidden', 15)
         a = _cur(page)
         page.keyboard.press('1'); page.keyboard.press('3'); page.keyboard.press('1'); page.keyboard.press('3'); page.keyboard.press('3')
         assert page.inner_text('#legend .on') == '3 implant'
