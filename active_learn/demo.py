@@ -365,6 +365,10 @@ def _dataset(o, arr):
     ds.SOPClassUID, ds.SOPInstanceUID = fm.MediaStorageSOPClassUID, o['sop_uid']
     ds.StudyInstanceUID, ds.SeriesInstanceUID = o['study_uid'], o['series_uid']
     ds.PatientID, ds.PatientName, ds.PatientSex = o['patient_id'], f"DEMO^{o['patient_id']}", 'F'
+    # fake identifying details, so tests can check that none of them reaches a project's database
+    n = sum(o['patient_id'].encode())
+    ds.PatientBirthDate = f"19{40+n%40:02d}{1+n%12:02d}{1+n%28:02d}"
+    ds.PatientAddress, ds.ReferringPhysicianName = f"{1+n%97} Demo Street, Testville", f"DEMO^REFERRER{n%7}"
     ds.StudyDate = ds.SeriesDate = ds.ContentDate = o['study_date']
     ds.StudyTime = ds.SeriesTime = ds.ContentTime = f"{9+o['inst']%8:02d}{(o['seed']%60):02d}00"
     ds.AccessionNumber = o['study_uid'][-8:]

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_ingest.ipynb #34ca7966
 from __future__ import annotations
-import ctypes, hashlib, json, os, sqlite3, time, multiprocessing as mp
+import ctypes, hashlib, hmac, json, os, secrets, signal, sqlite3, time, multiprocessing as mp
 from collections import Counter, deque
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -16,7 +16,37 @@ from .core import *
 from .imaging import *
 
 # %% auto #0
-__all__ = ['ingest', 'summary_text', 'al_ingest']
+__all__ = ['pseudonym', 'pseudonym_key', 'ingest', 'summary_text', 'al_ingest']
+
+# %% ../nbs/03_ingest.ipynb #dab02f3a
+def pseudonym(key:bytes, # the secret key
+              s:str, # a patient or study id
+             )->str:
+    "Keyed hash of an id: the same id and key always give the same pseudonym"
+    return 'anon-' + hmac.new(key, s.encode('utf-8', 'surrogateescape'), 'sha256').hexdigest()[:24]
+
+def pseudonym_key(path)->bytes:
+    "The secret key in the file at `path`, created with 32 random bytes (mode 0600) when missing"
+    p = Path(path).expanduser()
+    if not p.exists():
+        p.parent.mkdir(parents=True, exist_ok=True)
+        with open(os.open(p, os.O_WRONLY|os.O_CREAT|os.O_EXCL, 0o600), 'w') as f: f.write(secrets.token_hex(32)+'\n')
+        print(f"Created the pseudonymisation key {p}: keep it safe and outside the project; the same key is needed for every ingest")
+    try: key = p.read_bytes().strip()
+    except OSError as e: raise ProjectError(f"Can't read the pseudonymisation key {p}: {e.strerror or e}") from None
+    if len(key)<16: raise ProjectError(f"The pseudonymisation key {p} is too short: it should hold at least 16 bytes (a new file gets 64 hex digits)")
+    return key
+
+def _key_id(key:bytes)->str: return hashlib.sha256(b'active_learn pseudonym key:'+key).hexdigest()[:16]
+
+def _check_key(db, key:bytes|None):
+    "Refuse a key that differs from the project's, and mixing pseudonymised and plain ids"
+    have = get_meta(db, 'pseudonym_key')
+    if have is None and key is not None:
+        if db['images'].count: raise ProjectError("This project already holds patient ids as they are: pseudonymise from the start, in a new --project folder")
+        set_meta(db, 'pseudonym_key', _key_id(key))
+    elif have is not None and key is None: raise ProjectError("This project's patient ids are pseudonymised: give the same --pseudonymise KEYFILE")
+    elif have is not None and have!=_key_id(key): raise ProjectError("This --pseudonymise key is not the one the project was made with: give the same KEYFILE")
 
 # %% ../nbs/03_ingest.ipynb #8841f8ae
 _w = {}  # per-process state of ingest workers: project folder, thumb size, read-only db connection
@@ -31,9 +61,17 @@ def keep_freed_memory():
         libc.mallopt(-1, 1<<30)     # M_TRIM_THRESHOLD: ...which is not trimmed back
     except (OSError, AttributeError): pass
 
-def _init_worker(proj:str, thumb_size:int, pool:bool=False):
-    _w.clear(); _w.update(proj=Path(proj), thumb_size=thumb_size, con=None)
-    if pool: keep_freed_memory()   # only in worker processes: their memory goes back when they exit
+def die_with_parent(parent:int):
+    "Have the kernel kill this process when its parent dies (Linux), so no worker outlives a killed command"
+    try: ctypes.CDLL('libc.so.6', use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError): pass
+    if os.getppid()!=parent: os._exit(1)   # the parent died before the line above took effect
+
+def _init_worker(proj:str, thumb_size:int, pool:bool=False, parent:int=None, opts:dict=None, key:bytes=None):
+    _w.clear(); _w.update(proj=Path(proj), thumb_size=thumb_size, con=None, opts=opts or {}, key=key)
+    if pool: # only in worker processes: their memory goes back when they exit, and they exit with the command
+        keep_freed_memory()
+        if parent: die_with_parent(parent)
 
 def _known(sha1:str)->bool:
     "Is `sha1` already in the project? (read-only lookup from a worker)"
@@ -43,28 +81,30 @@ def _known(sha1:str)->bool:
 def _save_thumb(img, rel:str):
     "Write the thumbnail of `img` to `rel` under the project, atomically"
     dest = _w['proj']/rel
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = dest.with_name(f'.{dest.stem}.{os.getpid()}.tmp')
-    thumbnail(img, _w['thumb_size']).save(tmp, 'PNG', compress_level=1)
+    with open(os.open(tmp, os.O_WRONLY|os.O_CREAT|os.O_TRUNC, 0o600), 'wb') as f: thumbnail(img, _w['thumb_size']).save(f, 'PNG', compress_level=1)
     os.replace(tmp, dest)
 
 def ingest_file(path, root=None)->dict:
     "Decode one file into thumbnails and `images` rows: dict(path, sha1, rows) or dict(path, error) or dict(path, sha1, known)"
     path = Path(path).absolute()
-    res = dict(path=str(path))
-    try: data = path.read_bytes()
-    except OSError as e: return dict(res, error=f"can't read file: {e.strerror or e}")
+    res = dict(path=fs_text(path), path_bytes=fs_bytes(path))
+    try: data = read_regular(path)
+    except ImageError as e: return dict(res, error=str(e))
     res['sha1'] = sha1 = hashlib.sha1(data).hexdigest()
     if _known(sha1): return dict(res, known=True)
-    try: frames = decode_bytes(data, path, root, max_side=_w['thumb_size'])
+    try: frames = decode_bytes(data, path, root, max_side=_w['thumb_size'], **_w['opts'])
     except ImageError as e: return dict(res, error=str(e))
     except Exception as e: return dict(res, error=f"unexpected {type(e).__name__} while decoding: {e}")
     del data
-    rows = []
+    rows, key = [], _w.get('key')
     for f in frames:
+        if key: f.meta.update(patient_id=pseudonym(key, f.meta['patient_id'] or 'unknown'), path=None,
+                              study_id=f.meta['study_id'] and pseudonym(key, f.meta['study_id']))
         rel = f"thumbs/{sha1[:2]}/{sha1}_{f.meta['frame']}.png"
         _save_thumb(f.img, rel)
-        rows.append(dict(f.meta, sha1=sha1, thumb=rel, header=json.dumps(f.meta['header'])))
+        rows.append(dict(f.meta, sha1=sha1, thumb=rel, header=json.dumps(f.meta['header']), path_bytes=None if key else res['path_bytes']))
     return dict(res, rows=rows)
 
 # %% ../nbs/03_ingest.ipynb #cbdea89b
@@ -100,7 +140,7 @@ def _flush(db, results, stats):
     "Insert one batch of worker results: new rows in one transaction, then bad files"
     rows, bad, ok = [], [], []
     for r in results:
-        if 'error' in r: bad.append(dict(path=r['path'], reason=r['error'], at=now_iso())); continue
+        if 'error' in r: bad.append(dict(path=r['path'], path_bytes=r.get('path_bytes'), reason=r['error'], at=now_iso())); continue
         ok.append(r['path'])
         if r.get('known'): stats['skipped'] += 1
         else: rows.append(r)
@@ -128,13 +168,18 @@ def ingest(srcs, # DICOM/image files or folders (searched recursively)
            workers:int=None, # decoding processes; default: every core
            batch:int=64, # files per database transaction
            verbose:bool=True, # show a progress bar and print a summary
+           max_pixels:int=MAX_PIXELS, # refuse images declaring more pixels per frame (checked before decoding)
+           max_frames:int=MAX_FRAMES, # refuse files declaring more frames
+           keep_header:bool=False, # store every DICOM header field, not only `HEADER_FIELDS`
+           pseudonymise=None, # key file: store keyed hashes of patient and study ids, and no source paths
           )->dict:
     "Add every DICOM/image file under `srcs` to `project`; returns a summary"
     t0 = time.time()
     srcs = [Path(o).expanduser().absolute() for o in ([srcs] if isinstance(srcs,(str,os.PathLike)) else srcs)]
     if not srcs: raise ProjectError("Nothing to ingest: give at least one file or folder")
     for o in srcs:
-        if not o.exists(): raise ProjectError(f"Source not found: {o}")
+        if not os.path.lexists(o): raise ProjectError(f"Source not found: {fs_text(o)}")
+    key = pseudonym_key(pseudonymise) if pseudonymise else None
     p = Project(project)
     if p.exists():
         db = open_project(p.path)
@@ -142,16 +187,19 @@ def ingest(srcs, # DICOM/image files or folders (searched recursively)
     else:
         db = create_project(p.path, labels or DEFAULT_LABELS, 10 if holdout_pct is None else holdout_pct,
                             20 if valid_pct is None else valid_pct, thumb_size or 512)
+    _check_key(db, key)
     thumb_size = get_meta(db, 'thumb_size')
-    p.thumbs.mkdir(exist_ok=True)
+    p.thumbs.mkdir(mode=0o700, exist_ok=True)
     skip = [p.path]  # never ingest the project's own thumbnails and database
-    n_files = sum(1 for o in srcs for _ in walk_files(o, skip))  # a cheap first walk, for the progress bar
-    items = ((f, o if o.is_dir() else o.parent) for o in srcs for f in walk_files(o, skip))
+    n_files = sum(1 for o in srcs for _ in walk_files(o, skip, errors=[]))  # a cheap first walk, for the progress bar
+    unreadable = []  # folders that can't be listed, found by the second walk
+    items = ((f, o if o.is_dir() else o.parent) for o in srcs for f in walk_files(o, skip, errors=unreadable))
     workers = min(workers or len(os.sched_getaffinity(0)), max(n_files,1))
     stats = dict(files=0, new_files=0, new_images=0, skipped=0, bad=0, reasons=Counter())
     db.close()  # no open connection may cross the fork into the workers
-    pool = ProcessPoolExecutor(workers, mp.get_context('fork'), initializer=_init_worker, initargs=(str(p.path), thumb_size, True)) if workers>1 else None
-    if pool is None: _init_worker(str(p.path), thumb_size)
+    wargs = (str(p.path), thumb_size, workers>1, os.getpid(), dict(max_pixels=max_pixels, max_frames=max_frames, keep_header=keep_header), key)
+    pool = ProcessPoolExecutor(workers, mp.get_context('fork'), initializer=_init_worker, initargs=wargs) if workers>1 else None
+    if pool is None: _init_worker(*wargs)
     else: pool.submit(int).result()  # the workers start (fork) now, before the database is opened again
     db = open_project(p.path)
     try:
@@ -160,7 +208,7 @@ def ingest(srcs, # DICOM/image files or folders (searched recursively)
         for r in (progress_bar(res, total=n_files, leave=False) if verbose else res):
             buf.append(r); stats['files'] += 1
             if len(buf)>=batch: _flush(db, buf, stats); buf = []
-        _flush(db, buf, stats)
+        _flush(db, buf + [dict(path=fs_text(d), path_bytes=fs_bytes(d), error=why) for d,why in unreadable], stats)
     finally:
         if pool is not None: pool.shutdown(wait=True, cancel_futures=True)
     secs = time.time()-t0
@@ -185,9 +233,14 @@ def al_ingest(*src:Annotated[str, "DICOM/image files or folders to ingest (searc
               valid_pct:float=None, # percent of patients for validation, for a new project (default 20)
               thumb_size:int=None, # thumbnail long side in pixels, for a new project (default 512)
               workers:int=None, # decoding processes (default: every core)
+              max_pixels:float=MAX_PIXELS/1e6, # refuse images declaring more megapixels per frame
+              max_frames:int=MAX_FRAMES, # refuse files declaring more frames
+              keep_header:bool=False, # store every DICOM header field (default: only those the tool uses, no patient details)
+              pseudonymise:str=None, # key file (created if missing; keep it outside the project): store keyed hashes of patient and study ids, and no source paths
              ):
-    "Add DICOM and image files to an active_learn project: thumbnails, metadata and patient-level splits"
+    "Add DICOM and image files to an active_learn project. Exit status: 0 when every file went in (or was already in), 2 when some were bad (listed in the bad_files table), 1 on an error"
     if project is None: raise CliError("al-ingest: give the project folder with --project DIR")
-    try: s = ingest(list(src), project, labels, holdout_pct, valid_pct, thumb_size, workers)
+    try: s = ingest(list(src), project, labels, holdout_pct, valid_pct, thumb_size, workers, max_pixels=int(max_pixels*1e6),
+                    max_frames=max_frames, keep_header=keep_header, pseudonymise=pseudonymise)
     except ProjectError as e: raise CliError(f"al-ingest: {e}")
-    return 0
+    return 2 if s['bad'] else 0

@@ -315,7 +315,7 @@ def export_onnx(model, fn, size)->Path:
             # the dynamo exporter fixes image size, which lets ONNX Runtime fold the `same` padding of TF-ported
             # EfficientNets: 1.5-2x faster than the TorchScript exporter's graph here, for a few seconds more export
             torch.onnx.export(m, (torch.zeros(2,3,*_hw(size)),), str(tmp), input_names=['x'], output_names=['probs','emb'],
-                              dynamic_shapes=({0:torch.export.Dim('n', min=1)},), dynamo=True, verbose=False)
+                              dynamic_shapes=({0:torch.export.Dim('n', min=1)},), dynamo=True, external_data=False, verbose=False)
         os.replace(tmp, fn)
     finally: tmp.unlink(missing_ok=True)
     return fn
@@ -510,7 +510,7 @@ def train(db, arch:str=None, # timm architecture (default: the offline Efficient
                     **(dict(trunk_cut=TRUNK_CUT, aug=dict(flip=True)) if tail else
                        dict(aug=dict(flip=True, max_rotate=15, max_lighting=0.2, min_scale=0.8, erasing=dict(p=0.2, sl=0.02, sh=0.1)))))
     p.models.mkdir(parents=True, exist_ok=True)
-    run_id = db['runs'].insert(dict(started=now_iso(), status='running', arch=arch, size=size, bs=bs, epochs=epochs, lr=lr, seed=seed,
+    run_id = db['runs'].insert(dict(started=now_iso(), status='running', owner=process_tag(), arch=arch, size=size, bs=bs, epochs=epochs, lr=lr, seed=seed,
                                     labels=json.dumps(labels), n_train=json.dumps(_counts(trn, labels)), n_valid=json.dumps(vcounts),
                                     settings=json.dumps(settings))).last_pk
     fname = f'run-{run_id}'
@@ -538,7 +538,7 @@ def train(db, arch:str=None, # timm architecture (default: the offline Efficient
                 hist,probs,targs = _fit_phases(tlearn, [(e1, lr, True, []), (e2, slice(*lrs['phase2']), False, [])], show)
             settings['seconds']['fit'] = round(time.time()-t0, 1)
             learn.model.to(memory_format=torch.contiguous_format)
-            learn.save(fname, with_opt=False)
+            learn.save(fname, with_opt=False); (p.models/f'{fname}.pth').chmod(0o600)
             best_value = hist[-1].get(monitor) if hist else None
             t0 = time.time()
             if predict: score_pool(db, learn, run_id, num_workers=num_workers)
@@ -609,7 +609,8 @@ def load_run_learner(db, run_id:int=None, # run to load (default: the latest fin
                       stats=tuple(map(tuple, s['stats'])), aug=False, num_workers=num_workers)
     learn = project_learner(dls, run['arch'], pretrained=False, ps=s['ps'], n_groups=s['n_groups'], lin_ftrs=s.get('lin_ftrs'),
                             first_bn=s.get('first_bn', True), path=p.path)
-    try: learn.load(fn.stem, with_opt=False, weights_only=False)
+    # weights only: a model file is never unpickled, so a tampered one can't run code
+    try: learn.load(fn.stem, with_opt=False, weights_only=True)
     except Exception as e: raise ProjectError(f"Could not load {fn} into a {run['arch']} model: {e}") from e
     learn.model.eval()
     return learn
