@@ -845,6 +845,10 @@ def al_label(project:str='.', # project folder
     if host not in _local and not tls_cert:
         print("al-label: warning: serving beyond this machine over plain http: the password and the images cross the network unencrypted; "
               "give --tls-cert and --tls-key", file=sys.stderr)
-    app.state.labeler.refresh('learn')   # order the queue now, before the first page asks for it
+    lb = app.state.labeler
+    # import what a rebuild uses now, before readers come: imports in the rebuild thread would hold up requests (the GIL).
+    # With a scored run, BALD loads the model: that's torch and fastai.
+    lb.pool.submit(__import__, 'active_learn.train' if lb.latest_run()[0] else 'active_learn.select')
+    lb.refresh('learn')   # and order the queue, if it needs it, before the first page asks
     print(f"Labeling {Project(project).path} as {annotator} at {'https' if tls_cert else 'http'}://{f'[{host}]' if ':' in host else host}:{port}/")
     uvicorn.run(app, host=host, port=port, log_level='warning', ssl_certfile=tls_cert, ssl_keyfile=tls_key)

@@ -5,10 +5,17 @@ and times `POST /label` (which records the label and returns the next image) fro
 4 concurrent clients. The baseline, measured in the same run on the same database, is the naive per-request query
 `ORDER BY ABS(conf-0.5), RANDOM()` plus the same label write.
 
-    python benchmarks/label_server.py                      # 100k and 1M
+"Two readers while the queue runs out": two simulated pages (prefetch 4, requests one at a time in key order, a poll
+300 ms after a reply that says the queue is being ordered, as the page's script does) label at a steady pace through
+several small queues whose rebuild takes `--refresh-secs` longer than `select.refresh_queue` itself (standing in for
+loading the model and running BALD). It reports how long each keypress waited for its image, against a baseline in the
+same run: the same server rebuilding inside the request (`background=False`, as before).
+
+    python benchmarks/label_server.py                      # 100k and 1M, then the two-reader case
     python benchmarks/label_server.py --sizes 20000 --n 100  # quick
+    python benchmarks/label_server.py --sizes 0            # the two-reader case only
 """
-import argparse, http.client, json, os, socket, subprocess, sys, tempfile, threading, time
+import argparse, http.client, json, os, queue, socket, subprocess, sys, tempfile, threading, time
 from pathlib import Path
 import numpy as np, httpx
 from PIL import Image
@@ -56,9 +63,9 @@ def free_port():
 
 QSZ = 1000  # queue rows materialised at a time: more than this run labels, so the timed requests never include a rebuild
 
-def serve(path, port):
-    code = ("import uvicorn; from active_learn.app import make_app; "
-            f"uvicorn.run(make_app({str(path)!r}, 'bench', queue_size={QSZ}), host='127.0.0.1', port={port}, log_level='warning')")
+def serve(path, port, args=f'queue_size={QSZ}', pre=''):
+    code = (f"import uvicorn; from active_learn.app import make_app; {pre}; "
+            f"uvicorn.run(make_app({str(path)!r}, 'bench', {args}), host='127.0.0.1', port={port}, log_level='warning')")
     pr = subprocess.Popen([sys.executable, '-c', code])
     url = f'http://127.0.0.1:{port}'
     for _ in range(600):
@@ -70,7 +77,9 @@ class Client:
     "One page's worth of requests over a keep-alive connection: a tab that keeps `have` images and labels the first each time"
     def __init__(self, url, tab, annotator='bench'):
         self.c, self.tab, self.ann = http.client.HTTPConnection(*url.split('//')[1].split(':'), timeout=60), tab, annotator
-        self.q = self.post('/next', want=4, reset=True)['items']
+        d = self.post('/next', want=4, reset=True)
+        while d['refreshing']: time.sleep(0.05); d = self.post('/next', want=4)   # the queue is being ordered in the background
+        self.q = d['items']
     def post(self, path, **kw):
         self.c.request('POST', path, json.dumps(dict(queue='learn', tab=self.tab, annotator=self.ann, **kw)),
                        {'Content-Type': 'application/json'})
@@ -97,7 +106,7 @@ def bench(n, k, k4, n_naive, keep=False):
     pr, url = serve(tmp/'proj', free_port())
     try:
         t = time.perf_counter(); c = Client(url, 'solo')
-        print(f"first request (materialises the 'learn' queue of {QSZ} with select.refresh_queue; once per {QSZ} labels): {time.perf_counter()-t:.2f} s")
+        print(f"first images (the 'learn' queue of {QSZ} ordered in the background with select.refresh_queue): {time.perf_counter()-t:.2f} s")
         for _ in range(20): c.label()   # warm up
         ts = np.array([c.label() for _ in range(k)])*1000
         print(f"label+next over HTTP, 1 client, n={k}:                       {pct(ts)}")
@@ -136,6 +145,88 @@ def bench(n, k, k4, n_naive, keep=False):
         if not keep:
             import shutil; shutil.rmtree(tmp, ignore_errors=True)
 
+class Page:
+    "One reader's page: keypresses every `pace` s show the next prefetched image; requests go out one at a time, in order"
+    def __init__(self, url, tab, ann, pace, prefetch=4):
+        self.c = http.client.HTTPConnection(*url.split('//')[1].split(':'), timeout=120)
+        self.tab, self.ann, self.pace, self.pf = tab, ann, pace, prefetch
+        self.q, self.cur, self.done, self.poll, self.err = [], None, False, False, None
+        self.cv, self.todo, self.waits, self.lat = threading.Condition(), queue.Queue(), [], []
+        threading.Thread(target=self._sender, daemon=True).start()
+    def _post(self, path, **kw):
+        with self.cv: kw.update(want=max(0, self.pf-len(self.q)), have=([self.cur] if self.cur else [])+[o['id'] for o in self.q])
+        t = time.perf_counter()
+        self.c.request('POST', path, json.dumps(dict(queue='learn', tab=self.tab, annotator=self.ann, **kw)), {'Content-Type': 'application/json'})
+        r = self.c.getresponse(); d = json.loads(r.read())
+        self.lat.append(time.perf_counter()-t)
+        if r.status!=200: raise RuntimeError(f'{path}: {r.status} {d}')
+        with self.cv:
+            self.q += d['items']; self.done = d['done']; self.cv.notify_all()
+            if d['refreshing'] and not self.poll:   # as the page: ask again in 300 ms
+                self.poll = True; threading.Timer(0.3, lambda: (setattr(self, 'poll', False), self.todo.put(('/next', {})))).start()
+    def _sender(self):
+        while True:
+            path, kw = self.todo.get()
+            if path is None: return
+            try: self._post(path, **kw)
+            except Exception as e:
+                with self.cv: self.err = e; self.cv.notify_all()
+                raise
+    def _wait(self):
+        if not self.cv.wait_for(lambda: self.q or self.done or self.err, 60): raise TimeoutError(f'{self.tab}: no image for 60 s')
+        if self.err: raise self.err
+    def run(self, k, t0):
+        "Label `k` images, a keypress every `pace` seconds from `t0`; the wait of each keypress for its image, in seconds"
+        self.todo.put(('/next', dict(reset=True)))
+        with self.cv: self._wait()
+        nxt = t0
+        for i in range(k):
+            time.sleep(max(0, nxt-time.perf_counter()))
+            with self.cv:
+                self._wait()
+                if not self.q: break
+                self.waits.append(max(0, time.perf_counter()-nxt))
+                it = self.q.pop(0); self.cur = self.q[0]['id'] if self.q else None
+            self.todo.put(('/label', dict(id=it['id'], rev=it['rev'], values=dict(biopsy_tool=0, mag_view=1), ms=int(self.pace*1000))))
+            nxt = max(nxt+self.pace, time.perf_counter())
+        self.todo.put((None, None))
+
+def two_readers(n, k, qsz, secs, pace, keep=False):
+    "Two readers labeling through queues of `qsz` whose rebuild takes `secs` s more: keypress waits with rebuilds inside the request, then in the background"
+    tmp = Path(tempfile.mkdtemp(prefix=f'al_bench_readers_'))
+    db, rid, tb = build(tmp/'proj', n)
+    print(f"\n== two readers while the queue runs out: {n:,} images, queues of {qsz}, a rebuild takes select.refresh_queue + {secs} s, "
+          f"a keypress every {pace*1000:.0f} ms, {k} labels each")
+    # what a rebuild uses imported at start, as `al-label` does, so a rebuild mid-session doesn't import it while readers work
+    pre = (f"import time, active_learn.train; from active_learn.app import _refresher; "
+           f"slow = lambda db, name, n: (time.sleep({secs}), _refresher(db, name, n))")
+    from active_learn.select import refresh_queue
+    res = {}
+    for bg in (False, True):
+        refresh_queue(db, 'learn', n=qsz)   # each run starts with a fresh, full queue and no claims
+        with db.conn: db.execute('delete from claims')
+        pr, url = serve(tmp/'proj', free_port(), f"queue_size={qsz}, refresher=slow, background={bg}, min_refresh_secs=1", pre)
+        try:
+            ps = [Page(url, f'r{i}{bg}', f'reader{i}{"bg" if bg else "fg"}', pace) for i in range(2)]
+            t0 = time.perf_counter()+0.2
+            th = [threading.Thread(target=p.run, args=(k, t0)) for p in ps]
+            for o in th: o.start()
+            for o in th: o.join()
+            wt = np.concatenate([p.waits for p in ps])*1000; lt = np.concatenate([p.lat for p in ps])*1000
+            res[bg] = wt
+            name = 'background rebuild (now)' if bg else 'rebuild inside the request (baseline)'
+            print(f"{name:38s} wait for the next image: p95 {np.percentile(wt,95):7.1f} ms  max {wt.max():7.1f} ms  "
+                  f"({(wt>200).sum()} of {len(wt)} keypresses over 200 ms);  requests: p95 {np.percentile(lt,95):7.1f} ms  max {lt.max():7.1f} ms")
+        finally: pr.terminate(); pr.wait(10)
+    dup = db.execute("select count(*) from (select image_id from events where action='label' and annotator like 'reader%' "
+                     "group by image_id having count(*)>1)").fetchone()[0]
+    a, b = res[False], res[True]
+    print(f"max wait baseline/now: {a.max():.0f} / {b.max():.0f} ms = {a.max()/max(b.max(), 1):.0f}x (a wait under 1 ms counted as 1 ms);  "
+          f"images labeled twice: {dup};  goal max wait <= 200 ms: {'met' if b.max()<=200 else 'NOT met'}")
+    print(f"load average (1, 5, 15 min) on this shared machine: {', '.join(f'{o:.1f}' for o in os.getloadavg())} on {os.cpu_count()} cores")
+    if not keep:
+        import shutil; shutil.rmtree(tmp, ignore_errors=True)
+
 if __name__=='__main__':
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--sizes', default='100000,1000000', help='comma-separated pool sizes')
@@ -143,5 +234,12 @@ if __name__=='__main__':
     ap.add_argument('--n4', type=int, default=50, help='labels per client in the 4-client run')
     ap.add_argument('--naive', type=int, default=30, help='naive baseline iterations')
     ap.add_argument('--keep', action='store_true', help='keep the generated projects')
+    ap.add_argument('--readers-n', type=int, default=20000, help='pool of the two-reader case (0: skip it)')
+    ap.add_argument('--readers-k', type=int, default=100, help='labels per reader in the two-reader case')
+    ap.add_argument('--readers-queue', type=int, default=80, help='queue size in the two-reader case')
+    ap.add_argument('--refresh-secs', type=float, default=2, help='seconds a rebuild takes on top of select.refresh_queue')
+    ap.add_argument('--pace', type=float, default=0.25, help='seconds between keypresses of each reader')
     a = ap.parse_args()
-    for n in map(int, a.sizes.split(',')): bench(n, a.n, a.n4, a.naive, a.keep)
+    for n in map(int, a.sizes.split(',')):
+        if n: bench(n, a.n, a.n4, a.naive, a.keep)
+    if a.readers_n: two_readers(a.readers_n, a.readers_k, a.readers_queue, a.refresh_secs, a.pace, a.keep)
