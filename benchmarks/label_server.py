@@ -63,7 +63,7 @@ def free_port():
 
 QSZ = 1000  # queue rows materialised at a time: more than this run labels, so the timed requests never include a rebuild
 
-def serve(path, port, args=f'queue_size={QSZ}', pre=''):
+def serve(path, port, args=f'queue_size={QSZ}', pre='pass'):
     code = (f"import uvicorn; from active_learn.app import make_app; {pre}; "
             f"uvicorn.run(make_app({str(path)!r}, 'bench', {args}), host='127.0.0.1', port={port}, log_level='warning')")
     pr = subprocess.Popen([sys.executable, '-c', code])
