@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_ingest.ipynb #34ca7966
 from __future__ import annotations
-import ctypes, hashlib, hmac, json, os, secrets, signal, sqlite3, time, multiprocessing as mp
+import ctypes, hashlib, hmac, itertools, json, os, secrets, signal, sqlite3, threading, time, multiprocessing as mp
 from collections import Counter, deque
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -14,6 +14,7 @@ from fastcore.all import *
 from fastprogress.fastprogress import progress_bar
 from .core import *
 from .imaging import *
+from .dicomweb import Server, search, retrieve, prefetch, instance_url
 
 # %% auto #0
 __all__ = ['pseudonym', 'pseudonym_key', 'ingest', 'summary_text', 'al_ingest']
@@ -86,12 +87,17 @@ def _save_thumb(img, rel:str):
     with open(os.open(tmp, os.O_WRONLY|os.O_CREAT|os.O_TRUNC, 0o600), 'wb') as f: thumbnail(img, _w['thumb_size']).save(f, 'PNG', compress_level=1)
     os.replace(tmp, dest)
 
-def ingest_file(path, root=None)->dict:
+def ingest_file(path, # the file to read, or with `data` the name of where the bytes came from (e.g. a WADO-RS URL)
+                root=None, # folder that was ingested: ids never come from above it
+                data:bytes=None, # the content, when it was not read from a file (nor will be: `path` is then only a name)
+               )->dict:
     "Decode one file into thumbnails and `images` rows: dict(path, sha1, rows) or dict(path, error) or dict(path, sha1, known)"
-    path = Path(path).absolute()
-    res = dict(path=fs_text(path), path_bytes=fs_bytes(path))
-    try: data = read_regular(path)
-    except ImageError as e: return dict(res, error=str(e))
+    if data is None:
+        path = Path(path).absolute()
+        res = dict(path=fs_text(path), path_bytes=fs_bytes(path))
+        try: data = read_regular(path)
+        except ImageError as e: return dict(res, error=str(e))
+    else: res, name, path = dict(path=str(path), path_bytes=None), str(path), None  # no folder names to fall back on
     res['sha1'] = sha1 = hashlib.sha1(data).hexdigest()
     if _known(sha1): return dict(res, known=True)
     try: frames = decode_bytes(data, path, root, max_side=_w['thumb_size'], **_w['opts'])
@@ -100,6 +106,7 @@ def ingest_file(path, root=None)->dict:
     del data
     rows, key = [], _w.get('key')
     for f in frames:
+        if path is None: f.meta['path'] = name
         if key: f.meta.update(patient_id=pseudonym(key, f.meta['patient_id'] or 'unknown'), path=None,
                               study_id=f.meta['study_id'] and pseudonym(key, f.meta['study_id']))
         rel = f"thumbs/{sha1[:2]}/{sha1}_{f.meta['frame']}.png"
@@ -135,6 +142,17 @@ def _check_settings(db, labels, holdout_pct, valid_pct, thumb_size):
         if (list(v) if k=='labels' else float(v)) != (list(have) if k=='labels' else float(have)):
             raise ProjectError(f"This project was created with {k}={have}; {k}={v} can only be set when a project is created. "
                                f"Leave it out to add images to this project, or ingest into a new --project folder.")
+
+def _fetch(srv, keep, o)->tuple:
+    "Arguments of `ingest_file` for PACS instance `o`: its URL, no root, its bytes (also written under `keep`, when given)"
+    data = retrieve(srv, o)
+    if keep:
+        dest = Path(keep).expanduser()/o['study']/o['series']/f"{o['sop']}.dcm"  # UIDs are digits and dots (`search` checks)
+        dest.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        tmp = dest.with_name(f'.{dest.name}.{threading.get_ident()}.tmp')
+        with open(os.open(tmp, os.O_WRONLY|os.O_CREAT|os.O_TRUNC, 0o600), 'wb') as f: f.write(data)
+        os.replace(tmp, dest)
+    return instance_url(srv, o), None, data
 
 def _flush(db, results, stats):
     "Insert one batch of worker results: new rows in one transaction, then bad files"
@@ -172,14 +190,25 @@ def ingest(srcs, # DICOM/image files or folders (searched recursively)
            max_frames:int=MAX_FRAMES, # refuse files declaring more frames
            keep_header:bool=False, # store every DICOM header field, not only `HEADER_FIELDS`
            pseudonymise=None, # key file: store keyed hashes of patient and study ids, and no source paths
+           dicomweb:str=None, # DICOMweb base URL of a PACS to ingest from too (QIDO-RS search, WADO-RS retrieve)
+           auth:str=None, # its credentials, 'user:password' or 'bearer:TOKEN' (default: $AL_DICOMWEB_AUTH)
+           modality:str='MG', # PACS search: instances of this modality ('' for all)
+           study_date:str=None, # PACS search: study date range YYYYMMDD-YYYYMMDD (either end may be left out)
+           patient_id:str=None, # PACS search: one patient
+           limit:int=None, # PACS search: at most this many studies
+           keep_dicom=None, # folder to keep the retrieved DICOM files in (default: kept only in memory)
+           fetchers:int=4, # threads retrieving from the PACS while the workers decode
           )->dict:
-    "Add every DICOM/image file under `srcs` to `project`; returns a summary"
+    "Add every DICOM/image file under `srcs`, and every instance a PACS finds, to `project`; returns a summary"
     t0 = time.time()
-    srcs = [Path(o).expanduser().absolute() for o in ([srcs] if isinstance(srcs,(str,os.PathLike)) else srcs)]
-    if not srcs: raise ProjectError("Nothing to ingest: give at least one file or folder")
+    srcs = [Path(o).expanduser().absolute() for o in ([srcs] if isinstance(srcs,(str,os.PathLike)) else (srcs or []))]
+    if not srcs and not dicomweb: raise ProjectError("Nothing to ingest: give at least one file or folder, or --dicomweb URL")
     for o in srcs:
         if not os.path.lexists(o): raise ProjectError(f"Source not found: {fs_text(o)}")
     key = pseudonym_key(pseudonymise) if pseudonymise else None
+    # the PACS is asked first, so that a wrong password or an unreachable server stops the run before the project is touched
+    srv = Server(dicomweb, auth) if dicomweb else None
+    found = search(srv, modality or None, study_date, patient_id, limit) if srv else []
     p = Project(project)
     if p.exists():
         db = open_project(p.path)
@@ -194,8 +223,13 @@ def ingest(srcs, # DICOM/image files or folders (searched recursively)
     n_files = sum(1 for o in srcs for _ in walk_files(o, skip, errors=[]))  # a cheap first walk, for the progress bar
     unreadable = []  # folders that can't be listed, found by the second walk
     items = ((f, o if o.is_dir() else o.parent) for o in srcs for f in walk_files(o, skip, errors=unreadable))
+    # PACS instances already in the project, by SOP Instance UID, are not even fetched
+    have = {o for o, in db.execute('select distinct sop_uid from images where sop_uid is not null')} if found else set()
+    todo = [o for o in found if o['sop'] not in have]
+    if todo: items = itertools.chain(items, prefetch(partial(_fetch, srv, keep_dicom), todo, fetchers))
+    n_files += len(todo)
     workers = min(workers or len(os.sched_getaffinity(0)), max(n_files,1))
-    stats = dict(files=0, new_files=0, new_images=0, skipped=0, bad=0, reasons=Counter())
+    stats = dict(files=len(found)-len(todo), new_files=0, new_images=0, skipped=len(found)-len(todo), bad=0, reasons=Counter(), fetched=len(todo))
     db.close()  # no open connection may cross the fork into the workers
     wargs = (str(p.path), thumb_size, workers>1, os.getpid(), dict(max_pixels=max_pixels, max_frames=max_frames, keep_header=keep_header), key)
     pool = ProcessPoolExecutor(workers, mp.get_context('fork'), initializer=_init_worker, initargs=wargs) if workers>1 else None
@@ -219,14 +253,14 @@ def ingest(srcs, # DICOM/image files or folders (searched recursively)
 
 def summary_text(s:dict)->str:
     "One paragraph describing an ingest summary"
-    txt = (f"{s['files']} files: {s['new_images']} new images from {s['new_files']} new files, {s['skipped']} already in the project, "
+    txt = (f"{s['files']} files{f' ({n} fetched from the PACS)' if (n:=s.get('fetched')) else ''}: {s['new_images']} new images from {s['new_files']} new files, {s['skipped']} already in the project, "
            f"{s['bad']} bad. {s['total_images']} images in {s['project']}. {s['seconds']:.1f} s ({s['images_per_s']:.1f} images/s).")
     if s['bad']: txt += '\nBad files (listed in the bad_files table): ' + '; '.join(f"{n} x {k}" for k,n in s['reasons'].items())
     return txt
 
 # %% ../nbs/03_ingest.ipynb #3d86b468
 @call_parse
-def al_ingest(*src:Annotated[str, "DICOM/image files or folders to ingest (searched recursively)", dict(nargs='+')],
+def al_ingest(*src:Annotated[str, "DICOM/image files or folders to ingest (searched recursively)", dict(nargs='*')],
               project:Annotated[str, "project folder, created on first use", dict(required=True)]=None,
               labels:str=None, # comma-separated label names for a new project (default biopsy_tool,mag_view)
               holdout_pct:float=None, # percent of patients held out for testing, for a new project (default 10)
@@ -237,10 +271,20 @@ def al_ingest(*src:Annotated[str, "DICOM/image files or folders to ingest (searc
               max_frames:int=MAX_FRAMES, # refuse files declaring more frames
               keep_header:bool=False, # store every DICOM header field (default: only those the tool uses, no patient details)
               pseudonymise:str=None, # key file (created if missing; keep it outside the project): store keyed hashes of patient and study ids, and no source paths
+              dicomweb:str=None, # DICOMweb base URL of a PACS to ingest from, e.g. https://pacs:8042/dicom-web
+              dicomweb_auth:str=None, # 'user:password' or 'bearer:TOKEN' (better: set $AL_DICOMWEB_AUTH, which `ps` does not show)
+              modality:str='MG', # PACS search: this modality only ('' for all)
+              study_date:str=None, # PACS search: study dates YYYYMMDD-YYYYMMDD (either end may be left out)
+              patient_id:str=None, # PACS search: one patient id
+              limit:int=None, # PACS search: at most this many studies
+              keep_dicom:str=None, # keep the DICOM files retrieved from the PACS in this folder (default: only thumbnails and metadata are kept)
+              batch:int=64, # files per database transaction
              ):
     "Add DICOM and image files to an active_learn project. Exit status: 0 when every file went in (or was already in), 2 when some were bad (listed in the bad_files table), 1 on an error"
     if project is None: raise CliError("al-ingest: give the project folder with --project DIR")
-    try: s = ingest(list(src), project, labels, holdout_pct, valid_pct, thumb_size, workers, max_pixels=int(max_pixels*1e6),
-                    max_frames=max_frames, keep_header=keep_header, pseudonymise=pseudonymise)
+    if not src and not dicomweb: raise CliError("al-ingest: give files or folders to ingest, or --dicomweb URL")
+    try: s = ingest(list(src), project, labels, holdout_pct, valid_pct, thumb_size, workers, batch=batch, max_pixels=int(max_pixels*1e6),
+                    max_frames=max_frames, keep_header=keep_header, pseudonymise=pseudonymise, dicomweb=dicomweb, auth=dicomweb_auth,
+                    modality=modality, study_date=study_date, patient_id=patient_id, limit=limit, keep_dicom=keep_dicom)
     except ProjectError as e: raise CliError(f"al-ingest: {e}")
     return 2 if s['bad'] else 0
