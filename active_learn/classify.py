@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_classify.ipynb #da779c96
 from __future__ import annotations
-import hashlib, os, sys, time, json, multiprocessing as mp
+import hashlib, io, itertools, os, re, sys, time, json, multiprocessing as mp
 from concurrent.futures import ProcessPoolExecutor, wait, FIRST_COMPLETED
 from pathlib import Path
 from typing import Annotated
@@ -15,9 +15,11 @@ from sqlite_utils import Database
 from .core import ProjectError, now_iso
 from .imaging import find_files, decode_bytes, ImageError
 from .export import Bundle, BundleError, load_bundle, prep_image, to_input
+from .dicomweb import Server, DicomwebError, talking_to, search, retrieve, prefetch, instance_url, kos_document, kos_uid, store
 
 # %% auto #0
-__all__ = ['results_db', 'results_meta', 'scorer', 'classify', 'study_report', 'bad_files', 'al_classify']
+__all__ = ['results_db', 'results_meta', 'scorer', 'classify', 'study_report', 'bad_files', 'flagged_by_study', 'write_back',
+           'al_classify']
 
 # %% ../nbs/10_classify.ipynb #34fbf05b
 _id_cols = ('patient_id','study_id','series_uid','sop_uid','laterality','view_position','modality','manufacturer','width','height','n_frames')
@@ -62,18 +64,20 @@ _w = {}  # per-process worker state: preprocessing settings and the SHA-1s alrea
 
 def _init_worker(pre:dict, done:set): _w.update(pre=pre, done=done)
 
-def _load(path:str, root:str|None):
-    "Decode and preprocess one file: dict(path, size, mtime, sha1, frames) or dict(..., dup=True) or dict(..., error)"
+def _load(path:str, root:str|None, data:bytes|None=None):
+    "Decode and preprocess one file (or the `data` fetched from the PACS URL `path`): dict(path, size, mtime, sha1, frames) or dict(..., dup=True) or dict(..., error)"
     pre = _w['pre']
     res = dict(path=path)
-    try:
-        st = os.stat(path); res.update(size=st.st_size, mtime=st.st_mtime_ns)
-        data = Path(path).read_bytes()
-    except OSError as e: return dict(res, error=f"can't read file: {e.strerror or e}")
+    if data is not None: res['size'] = len(data)
+    else:
+        try:
+            st = os.stat(path); res.update(size=st.st_size, mtime=st.st_mtime_ns)
+            data = Path(path).read_bytes()
+        except OSError as e: return dict(res, error=f"can't read file: {e.strerror or e}")
     res['sha1'] = sha1 = hashlib.sha1(data).hexdigest()
     if sha1 in _w['done']: return dict(res, dup=True)
     try:
-        frames = decode_bytes(data, path, root, max_side=pre['thumb_size'])
+        frames = decode_bytes(data, None if res.get('mtime') is None else path, root, max_side=pre['thumb_size'])
         res['frames'] = [({k:f.meta.get(k) for k in ('frame',*_id_cols)}, prep_image(f.img, pre)) for f in frames]
     except ImageError as e: return dict(res, error=str(e))
     except Exception as e: return dict(res, error=f"unexpected {type(e).__name__} while decoding: {e}")
@@ -130,13 +134,24 @@ def classify(srcs, # DICOM/image files or folders (searched recursively)
              threads:int|None=None, # ONNX Runtime threads (default: a quarter of the cores, at least 1)
              progress:bool=True, # show a progress bar
              on_batch=None, # called with the number of batches committed so far (e.g. to stop a run)
+             dicomweb:str=None, # DICOMweb base URL of a PACS whose instances to classify too
+             auth:str=None, # its credentials, 'user:password' or 'bearer:TOKEN' (default: $AL_DICOMWEB_AUTH)
+             modality:str='MG', # PACS search: this modality ('' for all)
+             study_date:str=None, # PACS search: study date range YYYYMMDD-YYYYMMDD
+             patient_id:str=None, # PACS search: one patient
+             limit:int=None, # PACS search: at most this many studies
+             fetchers:int=4, # threads retrieving from the PACS while the workers decode
             )->dict: # counts, seconds and images/s
-    "Score every image and frame under `srcs` with `bundle` into the results database `out`, then write the study report"
+    "Score every image and frame under `srcs`, and every instance a PACS finds, with `bundle` into the results database `out`, then write the study report"
     t0 = time.time()
     b = bundle if isinstance(bundle, Bundle) else load_bundle(bundle)
-    srcs = [Path(o).expanduser().absolute() for o in ([srcs] if isinstance(srcs,(str,os.PathLike)) else srcs)]
+    srcs = [Path(o).expanduser().absolute() for o in ([srcs] if isinstance(srcs,(str,os.PathLike)) else (srcs or []))]
+    if not srcs and not dicomweb: raise ProjectError("Nothing to classify: give files or folders, or --dicomweb URL")
     for o in srcs:
         if not o.exists(): raise ProjectError(f"Source not found: {o}")
+    # searched before the results database is touched: a wrong password or an unreachable server leaves nothing behind
+    srv = Server(dicomweb, auth) if dicomweb else None
+    found = search(srv, modality or None, study_date, patient_id, limit) if srv else []
     db = results_db(out, b)
     known = {p:(s,m) for p,s,m in db.execute('select path, size, mtime from files')}
     files, n_skip = [], 0
@@ -145,14 +160,19 @@ def classify(srcs, # DICOM/image files or folders (searched recursively)
             st = f.stat()
             if known.get(str(f))==(st.st_size, st.st_mtime_ns): n_skip += 1
             else: files.append((str(f), str(o if o.is_dir() else o.parent)))
+    # PACS instances are named by their WADO-RS URL; those done (or found to be duplicates) are not fetched again
+    fin = {o for o, in db.execute("select path from files where status in ('done','dup')")} if found else set()
+    todo = [o for o in found if instance_url(srv, o) not in fin]
+    n_skip += len(found)-len(todo)
     done = {o for o, in db.execute("select sha1 from files where status='done'")}
     ncpu = len(os.sched_getaffinity(0))
-    workers = max(1, min(workers or ncpu, len(files)))
+    n_todo = len(files)+len(todo)
+    workers = max(1, min(workers or ncpu, n_todo))
     # decoding a DICOM costs several times more than scoring it, so most cores decode; one ONNX Runtime thread also
     # wastes no time synchronising with a second one that the decoders keep off the CPU
     threads = threads or max(1, ncpu//4)
-    stats = dict(files=len(files)+n_skip, skipped=n_skip, done=0, dup=0, bad=0, images=0, batches=0)
-    pb = progress_bar(range(len(files)), leave=False) if progress and files else None
+    stats = dict(files=n_todo+n_skip, skipped=n_skip, done=0, dup=0, bad=0, images=0, batches=0, fetched=len(todo))
+    pb = progress_bar(range(n_todo), leave=False) if progress and n_todo else None
     if pb: pb.update(0)
     n_fin = 0
     def finished(k):
@@ -183,9 +203,11 @@ def classify(srcs, # DICOM/image files or folders (searched recursively)
     # unavailable, spawned workers find the worker functions by module name, hence the import from the installed module.
     from active_learn.classify import _init_worker, _load
     ctx = mp.get_context('fork' if 'fork' in mp.get_all_start_methods() else 'spawn')
-    ex = ProcessPoolExecutor(workers, ctx, initializer=_init_worker, initargs=(b.pre, done)) if files else None
+    ex = ProcessPoolExecutor(workers, ctx, initializer=_init_worker, initargs=(b.pre, done)) if n_todo else None
+    if ex is not None: ex.submit(int).result()  # the workers fork now, before any retrieving thread starts
     try:
-        it, pending, left = iter(files), set(), len(files)
+        it = itertools.chain(files, prefetch(lambda o: (instance_url(srv,o), None, retrieve(srv,o)), todo, fetchers))
+        pending, left = set(), n_todo
         while True:
             # submit before scoring, so workers keep decoding while the model runs: a batch plus two files per worker
             # in flight, few enough to bound memory (results are small: frames at the model's input size)
@@ -249,9 +271,74 @@ def bad_files(db_or_out)->list:
     db = db_or_out if isinstance(db_or_out, Database) else results_db(db_or_out)
     return db.execute("select path, reason from files where status='bad' order by path").fetchall()
 
+# %% ../nbs/10_classify.ipynb #3e1d53a4
+_uid_ok = re.compile(r'^[0-9]+(\.[0-9]+)*$').match
+
+def flagged_by_study(db)->dict:
+    "Flagged images of a results database, by study: {study UID: [dict(study, series, sop, path, label, prob, threshold)]}"
+    meta = results_meta(db)
+    labels,ths = meta['labels'],meta['thresholds']
+    q = (f"select study_id, series_uid, sop_uid, min(path), {', '.join(f'max({o})' for o in labels)} from results "
+         "group by study_id, series_uid, sop_uid order by min(id)")
+    out = {}
+    for st,se,sop,path,*ps in db.execute(q):
+        for o,p in zip(labels, ps):
+            if p is not None and p>=ths[o]: out.setdefault(st, []).append(dict(study=st, series=se, sop=sop, path=path, label=o, prob=p, threshold=ths[o]))
+    return out
+
+def _header(r:dict, servers:dict, auth):
+    "The header of the image of result row `r`, from the PACS it came from or from its file"
+    import pydicom, warnings
+    from active_learn.imaging import read_regular
+    if '://' in r['path']:
+        base = r['path'].split('/studies/')[0]
+        if base not in servers: servers[base] = Server(base, auth)
+        srv = servers[base]
+        with talking_to(srv, f"reading the header of {r['sop']}"):
+            js = srv.client.retrieve_instance_metadata(r['study'], r['series'], r['sop'])
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')  # bulk data (the pixels) is left out, with a warning
+            return pydicom.Dataset.from_json(js, bulk_data_uri_handler=lambda *a: None)
+    try: return pydicom.dcmread(io.BytesIO(read_regular(r['path'])), stop_before_pixels=True)
+    except Exception as e: raise ProjectError(f"Can't read the header of {r['path']} for its KOS document: {e}") from None
+
+def write_back(out, # results database written by `classify`
+             target:str=None, # DICOMweb URL of the PACS to store the documents on (STOW-RS)
+             auth:str=None, # credentials for it and for reading PACS headers (default: $AL_DICOMWEB_AUTH)
+             kos_dir=None, # dry run: write the documents to this folder instead of sending them
+            )->dict: # counts: studies flagged, documents sent, written, already sent, images skipped
+    "Store one Key Object Selection document per study with a flagged image on `target` (or write them to `kos_dir`), once"
+    if not target and not kos_dir: raise ProjectError("Give a DICOMweb URL to send the KOS documents to, or a folder for a dry run")
+    db = results_db(out)
+    meta = results_meta(db)
+    model_id = f"{Path(meta['bundle']).name}-{meta['model_sha256'][:12]}"
+    srv = Server(target, auth) if target and not kos_dir else None
+    with db.conn: db['kos_sent'].create(dict(sop_uid=str, target=str, study_uid=str, n_images=int, images=str, at=str),
+                                        pk=('sop_uid','target'), if_not_exists=True)
+    fl = flagged_by_study(db)
+    stats = dict(studies=len(fl), sent=0, written=0, already=0, skipped=0)
+    servers = {srv.name: srv} if srv else {}
+    for st,rows in fl.items():
+        ok = [r for r in rows if all(r[k] and _uid_ok(r[k]) for k in ('study','series','sop'))]
+        stats['skipped'] += len({r['path'] for r in rows})-len({r['path'] for r in ok})
+        if not ok: continue
+        uid = kos_uid(ok, model_id)
+        if srv and db.execute('select 1 from kos_sent where sop_uid=? and target=?', [uid, srv.name]).fetchone(): stats['already'] += 1; continue
+        hdrs = {}
+        for r in ok:
+            if r['sop'] not in hdrs: hdrs[r['sop']] = _header(r, servers, auth)
+        ds = kos_document(ok, hdrs, model_id)
+        if kos_dir:
+            d = Path(kos_dir).expanduser(); d.mkdir(parents=True, exist_ok=True)
+            ds.save_as(d/f'{uid}.dcm', enforce_file_format=True); stats['written'] += 1; continue
+        store(srv, [ds])
+        with db.conn: db['kos_sent'].insert(dict(sop_uid=uid, target=srv.name, study_uid=st, n_images=len(hdrs), images=' '.join(hdrs), at=now_iso()))
+        stats['sent'] += 1
+    return stats
+
 # %% ../nbs/10_classify.ipynb #aedd3f93
 @call_parse
-def al_classify(*src:Annotated[str, "DICOM/image files or folders to classify (searched recursively)", dict(nargs='+')],
+def al_classify(*src:Annotated[str, "DICOM/image files or folders to classify (searched recursively)", dict(nargs='*')],
                 model:Annotated[str, "model bundle folder written by al-export", dict(required=True)]=None,
                 out:str='results.db', # results database (a rerun continues it)
                 csv:str='studies.csv', # study report, one row per study
@@ -259,13 +346,28 @@ def al_classify(*src:Annotated[str, "DICOM/image files or folders to classify (s
                 workers:int=None, # decoding processes (default: every core)
                 device:str='auto', # 'cpu' (ONNX Runtime), 'cuda' (PyTorch), 'torch' (PyTorch on the CPU) or 'auto'
                 threads:int=None, # ONNX Runtime threads (default: a quarter of the cores, at least 1)
+                dicomweb:str=None, # DICOMweb base URL of a PACS to classify from, e.g. https://pacs:8042/dicom-web
+                dicomweb_auth:str=None, # 'user:password' or 'bearer:TOKEN' (better: set $AL_DICOMWEB_AUTH, which `ps` does not show)
+                modality:str='MG', # PACS search: this modality only ('' for all)
+                study_date:str=None, # PACS search: study dates YYYYMMDD-YYYYMMDD (either end may be left out)
+                patient_id:str=None, # PACS search: one patient id
+                limit:int=None, # PACS search: at most this many studies
+                send_kos:str=None, # DICOMweb URL to store a Key Object Selection document for each study with a flagged image on
+                kos_dir:str=None, # dry run of --send-kos: write the KOS documents to this folder instead
                ):
-    "Classify every image of a DICOM archive with a model bundle; writes per-image results and a study report"
+    "Classify every image of a DICOM archive or PACS with a model bundle; writes per-image results and a study report, and sends the flagged images back as KOS documents"
     if model is None: raise CliError("al-classify: give the model bundle with --model DIR")
-    try: s = classify(list(src), model, out, csv, bs, workers, device, threads)
+    if not src and not dicomweb: raise CliError("al-classify: give files or folders to classify, or --dicomweb URL")
+    try: s = classify(list(src), model, out, csv, bs, workers, device, threads, dicomweb=dicomweb, auth=dicomweb_auth,
+                      modality=modality, study_date=study_date, patient_id=patient_id, limit=limit)
     except ProjectError as e: raise CliError(f"al-classify: {e}")
     print(f"{s['files']} files ({s['skipped']} done before): {s['images']} images scored, {s['dup']} duplicates, {s['bad']} bad; "
           f"{s['seconds']:.1f} s ({s['images_per_s']:.1f} images/s). Results: {s['out']}; studies: {csv}")
     bad = bad_files(out)
     if bad: print(f"{len(bad)} files could not be read (table `files`, status 'bad'):\n" + '\n'.join(f'  {p}: {r}' for p,r in bad[:20]))
+    if send_kos or kos_dir:
+        try: k = write_back(out, send_kos, dicomweb_auth, kos_dir)
+        except ProjectError as e: raise CliError(f"al-classify: {e}")
+        print(f"KOS: {k['studies']} flagged studies: {k['sent']} documents sent, {k['written']} written to {kos_dir}, {k['already']} sent before"
+              + (f", {k['skipped']} images without DICOM UIDs left out" if k['skipped'] else ''))
     return 0

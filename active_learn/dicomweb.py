@@ -16,8 +16,8 @@ from .core import ProjectError
 
 # %% auto #0
 __all__ = ['AUTH_ENV', 'ORTHANC_PACKAGES', 'DicomwebError', 'server_name', 'check_url', 'parse_auth', 'Server', 'talking_to',
-           'search', 'instance_url', 'retrieve', 'prefetch', 'store', 'hash_uid', 'kos_document', 'kos_references',
-           'OrthancMissing', 'OrthancInstance', 'orthanc']
+           'search', 'instance_url', 'retrieve', 'prefetch', 'store', 'hash_uid', 'kos_uid', 'kos_document',
+           'kos_references', 'OrthancMissing', 'OrthancInstance', 'orthanc']
 
 # %% ../nbs/02b_dicomweb.ipynb #33521040
 class DicomwebError(ProjectError): "A DICOMweb server that can't be reached, refuses us, or answers something other than DICOM; the message names the server, never a secret"
@@ -199,6 +199,11 @@ def hash_uid(*parts)->str:
     "A DICOM UID (2.25 form) that is a function of `parts`"
     return '2.25.' + str(int(hashlib.sha256('\x00'.join(map(str,parts)).encode()).hexdigest()[:32], 16))
 
+def kos_uid(rows:list, model_id:str)->str:
+    "SOP Instance UID of the KOS document for `rows` (see `kos_document`): a function of the study, images, labels, probabilities and model"
+    key = json.dumps(sorted((r['sop'], r['label'], round(float(r['prob']),4)) for r in rows))
+    return hash_uid('active_learn kos', model_id, rows[0]['study'], key)
+
 _study_attrs = ('PatientID','PatientName','PatientBirthDate','PatientSex','AccessionNumber','StudyID','StudyDate','StudyTime','ReferringPhysicianName')
 
 def kos_document(rows:list, # flagged images of one study: dicts of study, series, sop, label, prob, threshold
@@ -223,10 +228,9 @@ def kos_document(rows:list, # flagged images of one study: dicts of study, serie
         ev.append(d)
     note = '; '.join(f"{r['sop']}: {r['label']} {r['prob']:.3f} (threshold {r['threshold']:.2f})" for r in rows)
     note = f"Flagged by active_learn model {model_id}: {note}"
-    key = json.dumps(sorted((r['sop'], r['label'], round(float(r['prob']),4)) for r in rows))
     content = hd.ko.KeyObjectSelection(document_title=codes.DCM.OfInterest, referenced_objects=ev, description=note)
     return hd.ko.KeyObjectSelectionDocument(evidence=ev, content=content, series_instance_uid=hash_uid('active_learn kos series', model_id, st),
-                                            series_number=9001, sop_instance_uid=hash_uid('active_learn kos', model_id, st, key), instance_number=1,
+                                            series_number=9001, sop_instance_uid=kos_uid(rows, model_id), instance_number=1,
                                             manufacturer=manufacturer, series_description=f'active_learn {model_id}'[:64])
 
 def kos_references(ds)->list:
