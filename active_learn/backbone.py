@@ -12,7 +12,8 @@ from safetensors.torch import save_file, load_file
 
 # %% auto #0
 __all__ = ['LITE0_ARCHS', 'DEFAULT_ARCH', 'WeightsNotFound', 'cache_dir', 'lite0_source', 'convert_lite0', 'lite0_weights',
-           'timm_model_kwargs', 'arch_stats', 'create_backbone', 'imagenet_classes', 'imagenet_input', 'imagenet_top']
+           'timm_model_kwargs', 'arch_stats', 'input_shape', 'create_backbone', 'imagenet_classes', 'imagenet_input',
+           'imagenet_top']
 
 # %% ../nbs/01_backbone.ipynb #fa79dfcc
 LITE0_ARCHS = ('tf_efficientnet_lite0', 'efficientnet_lite0')
@@ -133,6 +134,13 @@ def arch_stats(arch:str=DEFAULT_ARCH, # timm architecture name
     cfg = timm.models.get_pretrained_cfg(arch)
     if cfg is None: return timm.data.IMAGENET_DEFAULT_MEAN, timm.data.IMAGENET_DEFAULT_STD
     return tuple(cfg.mean), tuple(cfg.std)
+
+# %% ../nbs/01_backbone.ipynb #15029a7a
+def input_shape(size:int, # long side, pixels
+                aspect:float=0.8125, # width / height
+               )->tuple: # (height, width)
+    "Portrait model input of long side `size`, like a mammogram: the width rounded to a multiple of 32, the network's stride"
+    return int(size), max(32, int(round(size*aspect/32))*32)
 
 # %% ../nbs/01_backbone.ipynb #ce4f2ea1
 def create_backbone(arch:str=DEFAULT_ARCH, # timm architecture name

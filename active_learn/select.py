@@ -246,23 +246,53 @@ def spread_random(db, n:int, exclude=())->list:
     return (first+rest)[:n]
 
 # %% ../nbs/05_select.ipynb #71bf8944
+def _frozen_net(arch, weights, shape, pool):
+    "features(x [N,3,H,W] float32 tensor) -> [N,D] float32 of the frozen backbone: ONNX Runtime on a CPU, exported once per setting and cached"
+    import torch, hashlib, os
+    from active_learn.backbone import create_backbone, cache_dir
+    model = create_backbone(arch, weights=weights, num_classes=0, global_pool=pool).eval().to(memory_format=torch.channels_last)
+    run_torch = lambda x: model(x.contiguous(memory_format=torch.channels_last)).float().numpy()
+    if torch.cuda.is_available(): model.cuda(); return lambda x: model(x.cuda().contiguous(memory_format=torch.channels_last)).float().cpu().numpy()
+    try:
+        import onnxruntime as ort
+        key = hashlib.sha1(repr((arch, str(weights), tuple(shape), pool, torch.__version__, ort.__version__)).encode()).hexdigest()[:16]
+        fn = cache_dir()/f'frozen-{arch}-{shape[0]}x{shape[1]}-{pool}-{key}.onnx'
+        if not fn.exists():
+            fn.parent.mkdir(parents=True, exist_ok=True); tmp = fn.with_name(f'.{fn.name}.{os.getpid()}')
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore')
+                torch.onnx.export(model.float().to(memory_format=torch.contiguous_format), (torch.zeros(2,3,*shape),), str(tmp),
+                                  input_names=['x'], output_names=['f'], dynamic_shapes=({0:torch.export.Dim('n', min=1)},),
+                                  dynamo=True, external_data=False, verbose=False)
+            os.replace(tmp, fn)
+        so = ort.SessionOptions(); so.intra_op_num_threads = torch.get_num_threads()
+        sess = ort.InferenceSession(str(fn), so, providers=['CPUExecutionProvider'])
+        return lambda x: sess.run(None, {'x': x.numpy()})[0]
+    except Exception as e:  # an architecture the exporter can't trace: PyTorch, 4-5x slower on a CPU
+        warnings.warn(f"Frozen features of {arch} run in PyTorch: the ONNX export failed ({type(e).__name__}: {e})")
+        return run_torch
+
 def pretrained_embeddings(db, arch:str=None, # timm architecture (default: backbone's `DEFAULT_ARCH`)
                           weights=None, # weights file (default: the offline EfficientNet-Lite0 weights)
-                          size:int=224, # images are resized to `size` x `size`
-                          bs:int=64, # batch size
+                          size:int=512, # long side: thumbnails are squished to `input_shape(size)`, as the model's input is
+                          pool:str='max', # 'max' (as the model's frozen rung: one small bright object can carry an image) or 'avg'
+                          bs:int=32, # batch size
                           ids=None, # image ids to embed (default: every image of the project)
                           force:bool=False, # recompute even when the files exist and cover `ids`
                          )->tuple: # (ids, emb)
-    "Embed thumbnails with the frozen pretrained backbone and save `models/pretrained-emb.npy`/`-ids.npy`"
+    "Frozen pretrained features of thumbnails (the model's frozen representation), cached in `models/pretrained-emb.npy`/`-ids.npy`"
     import torch
+    from concurrent.futures import ThreadPoolExecutor
     from PIL import Image
-    from active_learn.backbone import DEFAULT_ARCH, create_backbone, arch_stats
+    from active_learn.backbone import DEFAULT_ARCH, arch_stats, input_shape
     arch = arch or DEFAULT_ARCH
+    if pool not in ('max','avg'): raise ProjectError(f"Unknown pooling {pool!r}: use 'max' or 'avg'")
     if ids is None: ids = [o for o, in db.execute('select id from images order by id')]
     ids = np.asarray(ids, dtype=np.int64)
     fe, fi = emb_paths(db)
+    h,w = input_shape(size)
     # the cache is only valid for the settings it was computed with
-    cfg = dict(arch=arch, size=int(size), weights=str(weights) if weights else None)
+    cfg = dict(arch=arch, shape=[h,w], pool=pool, weights=str(weights) if weights else None)
     if get_meta(db, 'pretrained_emb')!=cfg: force = True
     old_ids, old = (np.load(fi), np.load(fe)) if fe.exists() and fi.exists() and not force else (np.zeros(0, np.int64), None)
     todo = np.setdiff1d(ids, old_ids)
@@ -271,16 +301,17 @@ def pretrained_embeddings(db, arch:str=None, # timm architecture (default: backb
         thumbs = dict(db.execute(f"select id, thumb from images where id in ({','.join(map(str,todo.tolist()))})"))
         missing = [int(o) for o in todo if not thumbs.get(int(o)) or not (root/thumbs[int(o)]).exists()]
         if missing: raise ProjectError(f"{len(missing)} image(s) have no thumbnail (first ids: {missing[:5]}); re-run `al-ingest` on their sources")
-        model = create_backbone(arch, weights=weights, num_classes=0).eval()
+        net = _frozen_net(arch, weights, (h,w), pool)
         mean, std = [torch.tensor(o).view(1,3,1,1) for o in arch_stats(arch, weights)]
-        def load(i):
-            im = Image.open(root/thumbs[int(i)]).convert('RGB').resize((size,size), Image.BILINEAR)
-            return torch.from_numpy(np.asarray(im).copy()).permute(2,0,1)
+        def load(i): # grey, squished like fastai's `Resize` (bilinear), repeated to three channels on the batch
+            return torch.from_numpy(np.asarray(Image.open(root/thumbs[int(i)]).convert('L').resize((w,h), Image.BILINEAR)).copy())
         out = []
-        with torch.inference_mode():
-            for j in range(0, len(todo), bs):
-                x = torch.stack([load(i) for i in todo[j:j+bs]]).float()/255
-                out.append(model((x-mean)/std).float().numpy().astype(np.float16))
+        # PNG decoding releases the GIL: the next batch decodes in threads while the network runs on this one
+        with torch.inference_mode(), ThreadPoolExecutor(2) as ex:
+            batches = ex.map(lambda j: torch.stack([load(i) for i in todo[j:j+bs]]), range(0, len(todo), bs))
+            for x in batches:
+                x = ((x[:,None].float()/255).expand(-1,3,-1,-1) - mean)/std
+                out.append(net(x).astype(np.float16))
         # new images are appended, so a growing project only embeds what it has not seen
         emb = np.concatenate(([old] if old is not None else []) + out)
         fe.parent.mkdir(parents=True, exist_ok=True)

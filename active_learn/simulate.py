@@ -192,7 +192,7 @@ def simulate(project, # project folder
              out=None, # folder for simulation.csv, summary.csv and curves.png (default: project/simulation)
              eval_splits=None, # splits evaluated on, never selected from (default: test and valid in fast mode, test in full mode, which trains on valid)
              explore:float=0.1, rare_boost:float=0., T:int=20, seed:int=0,
-             size:int=448, # fast mode: embedding input size (at 224 the frozen backbone barely sees a biopsy clip)
+             size:int=512, # fast mode: long side of the frozen features' input, `input_shape(size)`, the model's own
              train_kwargs:dict=None, # full mode: passed to `train.train`
              verbose:bool=True,
             )->tuple: # (per-round DataFrame, summary DataFrame)
@@ -294,7 +294,7 @@ def al_simulate(project:str=None, # project folder
                 explore:float=0.1, # random exploration share of each batch
                 rare_boost:float=0., # rare-label positive boost
                 seed:int=0, # base random seed
-                size:int=448, # fast mode: thumbnails are resized to SIZE x SIZE for the frozen backbone
+                size:int=512, # fast mode: long side of the frozen backbone's input (portrait, as the model's)
                ):
     "Compare query strategies by replaying the labeling loop with an oracle; writes CSVs and a learning-curve PNG"
     if not (project and truth): raise SystemExit('al-simulate: give both --project DIR and --truth CSV')

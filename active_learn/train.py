@@ -19,16 +19,16 @@ from sklearn.metrics import roc_auc_score, f1_score, classification_report, conf
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 from .core import *
-from .backbone import DEFAULT_ARCH, timm_model_kwargs, arch_stats
+from .backbone import DEFAULT_ARCH, timm_model_kwargs, arch_stats, input_shape
 from .select import uncertainty
 
 # %% auto #0
 __all__ = ['MIN_LABELED', 'RESIZE_METHODS', 'TRUNK_CUT', 'LADDER_LABELS', 'RECIPES', 'HoldoutLeak', 'assert_no_holdout',
-           'check_trainable', 'split_col', 'Gray3', 'input_shape', 'batch_augs', 'project_dls', 'FocalLoss',
-           'LabelMetric', 'label_metrics', 'body_splitter', 'PlainTensors', 'project_learner', 'split_trunk',
-           'trunk_acts', 'ActsDataset', 'FreezeBNStats', 'ChannelsLast', 'tail_learner', 'fit_frozen_head', 'ProbsEmb',
-           'export_onnx', 'pool_scorer', 'score_pool', 'PredictCallback', 'tune_thresholds', 'phase_epochs', 'train',
-           'get_run', 'load_run_learner', 'predict_pool', 'evaluate_holdout', 'al_train', 'al_predict', 'al_evaluate']
+           'check_trainable', 'split_col', 'Gray3', 'batch_augs', 'project_dls', 'FocalLoss', 'LabelMetric',
+           'label_metrics', 'body_splitter', 'PlainTensors', 'project_learner', 'split_trunk', 'trunk_acts',
+           'ActsDataset', 'FreezeBNStats', 'ChannelsLast', 'tail_learner', 'fit_frozen_head', 'ProbsEmb', 'export_onnx',
+           'pool_scorer', 'score_pool', 'PredictCallback', 'tune_thresholds', 'phase_epochs', 'train', 'get_run',
+           'load_run_learner', 'predict_pool', 'evaluate_holdout', 'al_train', 'al_predict', 'al_evaluate']
 
 # %% ../nbs/06_train.ipynb #e6a9d732
 class HoldoutLeak(AssertionError): "Hold-out images were about to reach a training or validation DataLoader"
@@ -78,12 +78,6 @@ class Gray3(Transform):
     "Repeat one-channel image batches over the three channels the pretrained backbone expects"
     order = 98   # after the augmentations, just before `Normalize`
     def encodes(self, x:TensorImageBW): return TensorImage(x.expand(-1,3,-1,-1))
-
-def input_shape(size:int, # long side, pixels
-                aspect:float=0.8125, # width / height
-               )->tuple: # (height, width)
-    "Portrait model input of long side `size`, like a mammogram: the width rounded to a multiple of 32, the network's stride"
-    return int(size), max(32, int(round(size*aspect/32))*32)
 
 def batch_augs(size, stats:tuple, aug:bool=True)->list:
     "Batch transforms: the original's augmentations (when `aug`), grey to RGB, the backbone's normalisation, then random erasing"
