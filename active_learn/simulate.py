@@ -13,8 +13,8 @@ from .core import *
 from .select import *
 
 # %% auto #0
-__all__ = ['LightHead', 'simulate_arrays', 'labels_to_reach', 'summarize', 'plot_curves', 'simulate', 'format_summary',
-           'al_simulate']
+__all__ = ['MIN_REPLAY_LABELS', 'LightHead', 'simulate_arrays', 'labels_to_reach', 'summarize', 'aulc', 'vs_random',
+           'plot_curves', 'simulate', 'format_summary', 'simulate_labeled', 'verdict', 'al_simulate']
 
 # %% ../nbs/08_simulate.ipynb #ed465a64
 class _one_thread:
@@ -149,6 +149,29 @@ def summarize(df:pd.DataFrame, col:str='auc_mean', frac:float=0.95)->pd.DataFram
     out.attrs['full_auc'] = full
     return out
 
+# %% ../nbs/08_simulate.ipynb #232b6d80
+def aulc(df:pd.DataFrame, col:str='auc_mean', by=('repeat',))->pd.DataFrame:
+    "Area under each learning curve, normalised to the labels' range (a mean AUC), per strategy and `by` (e.g. repeat, fold)"
+    by = [o for o in by if o in df.columns]
+    def area(g):
+        g = g.sort_values('n_labels'); n,a = g.n_labels.to_numpy(float), g[col].to_numpy(float)
+        return np.trapezoid(a, n)/(n[-1]-n[0]) if len(n)>1 else a[0]
+    return df[df.strategy!='full'].groupby(['strategy', *by]).apply(area, include_groups=False).rename('aulc').reset_index()
+
+def vs_random(df:pd.DataFrame, col:str='auc_mean', by=('repeat',))->pd.DataFrame:
+    "Per strategy: mean area under the learning curve, its paired difference from random's (mean, standard error, Wilcoxon p) and the share of random's labels it needs to reach random's final AUC"
+    from scipy.stats import wilcoxon
+    a = aulc(df, col, by); by = [o for o in by if o in a.columns]
+    w = a.pivot_table(index=by, columns='strategy', values='aulc')
+    s = summarize(df, col).set_index('strategy')
+    rows = []
+    for st in w.columns:
+        d = (w[st]-w['random']).dropna().to_numpy()
+        p = wilcoxon(d).pvalue if st!='random' and len(d)>1 and np.any(d!=0) else np.nan
+        rows.append(dict(strategy=st, aulc=w[st].mean(), diff=d.mean(), se=d.std(ddof=1)/np.sqrt(len(d)) if len(d)>1 else np.nan,
+                         p=p, n_pairs=len(d), final_auc=s.loc[st,'final_auc'], share_of_random=s.loc[st].get('share_of_random', np.nan)))
+    return pd.DataFrame(rows)
+
 # %% ../nbs/08_simulate.ipynb #c83017bf
 def plot_curves(df:pd.DataFrame, fname=None, title:str=''):
     "Learning curves (mean and min-max band over repeats) of every AUC column, per strategy; saved to `fname` if given"
@@ -280,10 +303,57 @@ def _simulate_full(db, tp, te, labels, strategies, seed_size, batch, rounds, rep
             finally: shutil.rmtree(tmp, ignore_errors=True)
     return pd.DataFrame(rows)
 
+# %% ../nbs/08_simulate.ipynb #be7aadcf
+MIN_REPLAY_LABELS = 60
+
+def simulate_labeled(project, # project folder with labels (no ground truth needed)
+                     strategies=('random','bald','hybrid'), # strategies to compare; random is always added
+                     folds:int=5, # patient-grouped folds: each is the evaluation set once
+                     repeats:int=2, # seed sets per fold
+                     rounds:int=6, # rounds after the seed set
+                     explore:float=0.1, T:int=20, seed:int=0,
+                     size:int=512, # long side of the frozen features' input
+                     verbose:bool=True)->tuple: # (per-round DataFrame, `vs_random` table)
+    "Replay active learning inside the labeled images, cross-validated by patient, and compare each strategy with random"
+    from sklearn.model_selection import GroupKFold
+    db = open_project(project)
+    labels = get_labels(db)
+    d = labeled_df(db)
+    if len(d)<MIN_REPLAY_LABELS:
+        raise ProjectError(f"Only {len(d)} labeled images outside the hold-out: a replay needs at least {MIN_REPLAY_LABELS} to say anything")
+    strategies = ['random'] + [o for o in strategies if o!='random']
+    if (bad := [o for o in strategies if o not in STRATEGIES]): raise ProjectError(f"Unknown strategies {bad}; choose from {STRATEGIES}")
+    folds = min(folds, d.patient_id.nunique())
+    ids, emb = pretrained_embeddings(db, size=size, ids=d.image_id.to_numpy())
+    x, y = np.asarray(emb, np.float32)[np.searchsorted(ids, d.image_id.to_numpy())], d[labels].to_numpy(int)
+    dfs = []
+    for k,(tr,te) in enumerate(GroupKFold(folds).split(x, groups=d.patient_id)):
+        n = len(tr); batch = max(2, n//(2*(rounds+1))); seed_size = n - rounds*batch - n//2   # the replay ends with half the pool labeled
+        r = simulate_arrays(x[tr], y[tr], x[te], y[te], labels=labels, strategies=strategies, seed_size=seed_size, batch=batch,
+                            rounds=rounds, repeats=repeats, explore=explore, T=T, seed=seed+100*k)
+        dfs.append(r.assign(fold=k))
+        if verbose: print(f'fold {k+1}/{folds}: {n} pool, {len(te)} evaluation images')
+    df = pd.concat(dfs, ignore_index=True)
+    return df, vs_random(df, by=('fold','repeat'))
+
+def verdict(v:pd.DataFrame)->str:
+    "One paragraph: which strategy the replay favours over random, and how sure that is"
+    v = v[v.strategy!='random'].sort_values('diff', ascending=False)
+    if not len(v): return 'Only random sampling was replayed.'
+    b = v.iloc[0]
+    lo, hi = b['diff']-2*b.se, b['diff']+2*b.se
+    txt = (f"Best against random: {b.strategy}, area under the learning curve {b['diff']:+.3f} AUC (±{2*b.se:.3f}, two standard errors; "
+           f"Wilcoxon p={b.p:.2g} over {b.n_pairs} paired runs). ")
+    if lo>0: return txt + f"The labels so far favour {b.strategy}."
+    if hi<0: return txt + "Every strategy did worse than random sampling on these labels."
+    return txt + "The difference is within the noise: these labels do not say that active learning helps or hurts here yet."
+
 # %% ../nbs/08_simulate.ipynb #7ccc2ee6
 @call_parse
 def al_simulate(project:str=None, # project folder
                 truth:str=None, # ground-truth CSV (from `al-demo`)
+                from_labels:bool=False, # no ground truth: replay inside the project's own labels, cross-validated by patient
+                folds:int=5, # --from-labels: patient-grouped folds
                 strategies:str='random,entropy,hybrid', # comma-separated, from random,least_confidence,margin,entropy,bald,kcenter,hybrid
                 seed_size:int=20, # labels before the first round
                 batch:int=20, # labels added per round
@@ -297,7 +367,19 @@ def al_simulate(project:str=None, # project folder
                 size:int=512, # fast mode: long side of the frozen backbone's input (portrait, as the model's)
                ):
     "Compare query strategies by replaying the labeling loop with an oracle; writes CSVs and a learning-curve PNG"
-    if not (project and truth): raise SystemExit('al-simulate: give both --project DIR and --truth CSV')
+    if from_labels:
+        if not project: raise SystemExit('al-simulate: give --project DIR')
+        try:
+            df, v = simulate_labeled(project, [o.strip() for o in strategies.split(',') if o.strip()], folds=folds, repeats=repeats,
+                                     rounds=rounds, explore=explore, seed=seed, size=size)
+        except ProjectError as e: raise SystemExit(f'al-simulate: {e}')
+        o = Path(out or Path(project)/'simulation'); o.mkdir(parents=True, exist_ok=True)
+        df.to_csv(o/'replay.csv', index=False); v.to_csv(o/'replay_vs_random.csv', index=False)
+        print(v.to_string(index=False, float_format=lambda x: f'{x:.3f}', na_rep='-'))
+        print(verdict(v))
+        print(f"wrote {o}/{{replay.csv,replay_vs_random.csv}}")
+        return
+    if not (project and truth): raise SystemExit('al-simulate: give both --project DIR and --truth CSV (or --from-labels)')
     try:
         simulate(project, truth, strategies=[o.strip() for o in strategies.split(',') if o.strip()], seed_size=seed_size, batch=batch,
                  rounds=rounds, repeats=repeats, mode=mode, out=out, explore=explore, rare_boost=rare_boost, seed=seed, size=size)

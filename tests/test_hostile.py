@@ -111,9 +111,10 @@ def test_bomb_memory(tmp_path):
     "Failure 3: the 389 KB deflated DICOM declaring 20000x20000 peaks under 300 MB and says why"
     bomb = deflated_dicom(tmp_path/'bomb.dcm', 20000, 20000)
     assert bomb.stat().st_size < 500_000
-    code = (f"import resource; from active_learn.ingest import ingest\n"
+    # VmHWM is this process's own peak: ru_maxrss would carry over the parent's size from before exec
+    code = (f"import re; from pathlib import Path; from active_learn.ingest import ingest\n"
             f"s = ingest([{str(bomb)!r}], {str(tmp_path/'p')!r}, workers=1, verbose=False)\n"
-            f"print(s['bad'], resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+            f"print(s['bad'], re.search(r'VmHWM:\\s+(\\d+) kB', Path('/proc/self/status').read_text())[1])")
     r = run(sys.executable, '-c', code)
     n_bad, peak_kb = map(int, r.stdout.split())
     assert n_bad==1 and peak_kb < 300*1024, (n_bad, peak_kb)
