@@ -11,9 +11,10 @@ from fastcore.all import *
 from .core import *
 
 # %% auto #0
-__all__ = ['STRATEGIES', 'DEFAULT_STRATEGY', 'QUEUES', 'binary_entropy', 'least_confidence', 'margin', 'entropy', 'uncertainty',
-           'balanced_entropy', 'bald', 'kcenter_greedy', 'rare_weights', 'select_batch', 'pool_ids', 'run_probs',
-           'emb_paths', 'load_embeddings', 'label_prior', 'spread_random', 'pretrained_embeddings', 'mc_dropout_probs',
+__all__ = ['STRATEGIES', 'MC_STRATEGIES', 'DEFAULT_STRATEGY', 'DEFAULT_EXPLORE', 'DEFAULT_RARE_BOOST', 'QUEUES', 'binary_entropy',
+           'least_confidence', 'margin', 'entropy', 'uncertainty', 'balanced_entropy', 'bald_labels', 'bald',
+           'balanced_bald', 'kcenter_greedy', 'rare_weights', 'select_batch', 'pool_ids', 'run_probs', 'emb_paths',
+           'load_embeddings', 'label_prior', 'spread_random', 'pretrained_embeddings', 'mc_dropout_probs',
            'run_mc_probs', 'next_batch', 'oof_probs', 'label_error_scores', 'label_errors', 'refresh_queue',
            'queue_ids']
 
@@ -50,20 +51,31 @@ def uncertainty(probs)->np.ndarray:
     return entropy(probs)
 
 # %% ../nbs/05_select.ipynb #a5067409
-def balanced_entropy(probs)->np.ndarray:
-    "Each label's entropy turned into its rank among the candidates (0..1), then the max over labels: every label gets its share"
-    h = binary_entropy(_check_probs(probs))
+def _rank_max(h)->np.ndarray:
+    "Each label's column of scores `h` [N, L] turned into ranks among the candidates (0..1), then the max over labels"
     if not len(h): return np.zeros(0)
     r = h.argsort(0, kind='stable').argsort(0, kind='stable')/max(len(h)-1, 1)
-    return r.max(1) + 1e-3*h.mean(1)   # the mean entropy breaks ties between equal ranks
+    return r.max(1) + 1e-3*h.mean(1)   # the mean score breaks ties between equal ranks
+
+def balanced_entropy(probs)->np.ndarray:
+    "Each label's entropy turned into its rank among the candidates (0..1), then the max over labels: every label gets its share"
+    return _rank_max(binary_entropy(_check_probs(probs)))
 
 # %% ../nbs/05_select.ipynb #6123ac08
-def bald(probs_T)->np.ndarray:
-    "BALD mutual information from `T` stochastic passes, `probs_T` of shape [T, N, L], averaged over labels"
+def bald_labels(probs_T)->np.ndarray:
+    "BALD mutual information of each label [N, L] from `T` stochastic passes, `probs_T` of shape [T, N, L]"
     p = np.asarray(probs_T, dtype=np.float64)
     if p.ndim==2: p = p[...,None]
     if p.ndim!=3: raise ValueError(f"Expected MC probabilities of shape [T, N, L], got {p.shape}")
-    return (binary_entropy(p.mean(0)) - binary_entropy(p).mean(0)).mean(1)
+    return binary_entropy(p.mean(0)) - binary_entropy(p).mean(0)
+
+def bald(probs_T)->np.ndarray:
+    "BALD mutual information from `T` stochastic passes, `probs_T` of shape [T, N, L], averaged over labels"
+    return bald_labels(probs_T).mean(1)
+
+def balanced_bald(probs_T)->np.ndarray:
+    "BALD of each label turned into its rank among the candidates, then the max over labels: no label starves the others"
+    return _rank_max(bald_labels(probs_T))
 
 # %% ../nbs/05_select.ipynb #5122ac9f
 def _min_dist(x, c, bs=4096)->np.ndarray:
@@ -107,7 +119,8 @@ def kcenter_greedy(emb, # [N, D] embeddings of the candidates
     return np.array(picks, dtype=np.int64)
 
 # %% ../nbs/05_select.ipynb #0b270ac9
-STRATEGIES = ('random', 'least_confidence', 'margin', 'entropy', 'balanced', 'bald', 'kcenter', 'hybrid')
+STRATEGIES = ('random', 'least_confidence', 'margin', 'entropy', 'balanced', 'bald', 'balanced_bald', 'kcenter', 'hybrid')
+MC_STRATEGIES = ('bald', 'balanced_bald')  # need MC-dropout passes
 _scorers = dict(least_confidence=least_confidence, margin=margin, entropy=entropy, balanced=balanced_entropy)
 
 def rare_weights(prior)->np.ndarray:
@@ -144,10 +157,11 @@ def select_batch(n:int, # batch size
     k = n - n_exp
     need_p = strategy in _scorers or (strategy=='hybrid' and probs_T is None) or (rare_boost and strategy not in ('random','kcenter'))
     if need_p and probs is None: raise ValueError(f"Strategy {strategy!r} needs predicted probabilities")
-    if strategy=='bald' and probs_T is None: raise ValueError("Strategy 'bald' needs MC-dropout probabilities `probs_T`")
+    if strategy in MC_STRATEGIES and probs_T is None: raise ValueError(f"Strategy {strategy!r} needs MC-dropout probabilities `probs_T`")
     if strategy=='kcenter' and emb is None: raise ValueError("Strategy 'kcenter' needs embeddings")
     score = None
     if strategy in _scorers: score = _scorers[strategy](probs)
+    elif strategy=='balanced_bald': score = balanced_bald(probs_T)
     elif strategy=='bald' or (strategy=='hybrid' and probs_T is not None): score = bald(probs_T)
     elif strategy=='hybrid': score = entropy(probs)
     if rare_boost and prior is not None and score is not None:
@@ -320,7 +334,7 @@ def pretrained_embeddings(db, arch:str=None, # timm architecture (default: backb
     return load_embeddings(db, None, ids)
 
 # %% ../nbs/05_select.ipynb #0023740e
-DEFAULT_STRATEGY = 'bald'
+DEFAULT_STRATEGY, DEFAULT_EXPLORE, DEFAULT_RARE_BOOST = 'balanced_bald', 0.5, 1.0
 
 def _split_stochastic(model):
     "(deterministic body, stochastic rest): for a fastai `Sequential(body, head)` whose dropout is all in the head, the body runs once"
@@ -373,10 +387,10 @@ def run_mc_probs(db, run_id:int, ids, T:int=10, bs:int=32)->np.ndarray:
 def next_batch(db, n:int=50, # how many ids
                strategy:str=None, # one of `STRATEGIES` (default `DEFAULT_STRATEGY`)
                run_id:int=None, # run whose predictions to use (default: latest finished run)
-               explore:float=0.1, # share of the batch drawn at random
+               explore:float=DEFAULT_EXPLORE, # share of the batch drawn at random
                seed=None, # random seed
                exclude=(), # ids to leave out (e.g. skipped or claimed)
-               rare_boost:float=0., # bonus for likely positives of rare labels
+               rare_boost:float=DEFAULT_RARE_BOOST, # bonus for likely positives of rare labels
                max_pool:int=10000, # k-center and BALD look at a random subsample of at most this many pool (and labeled) images
                T:int=10, # MC-dropout passes for BALD
                bald_pool:int=1000, # BALD scores a random subsample of at most this many pool images
@@ -403,7 +417,7 @@ def next_batch(db, n:int=50, # how many ids
     ids, probs = run_probs(db, rid, pool)
     need_emb = strategy in ('kcenter','hybrid')
     prior = label_prior(db)
-    if strategy in ('kcenter','bald'):
+    if strategy in ('kcenter', *MC_STRATEGIES):
         # BALD runs the real model T times per image, so it scores a much smaller random share of the pool
         keep = np.isin(ids, _subsample(ids, max_pool if strategy=='kcenter' else bald_pool, rng)); ids, probs = ids[keep], probs[keep]
     if strategy=='hybrid':
@@ -421,7 +435,7 @@ def next_batch(db, n:int=50, # how many ids
             le = load_embeddings(db, src, lab_ids); lab_emb = le[1] if le else None
         elif strategy=='kcenter': raise ProjectError(f"No embeddings for run {rid} nor pretrained ones: run `al-predict` or compute `pretrained_embeddings`")
     probs_T = None
-    if strategy=='bald' and len(ids):
+    if strategy in MC_STRATEGIES and len(ids):
         try: probs_T = run_mc_probs(db, rid, ids.tolist(), T=T)
         except (ProjectError, ImportError, ValueError) as e:
             # the queue must still fill when the run's model can't be loaded: fall back to the uncertainty-diversity hybrid

@@ -13,8 +13,8 @@ from .core import *
 from .select import *
 
 # %% auto #0
-__all__ = ['MIN_REPLAY_LABELS', 'LightHead', 'simulate_arrays', 'labels_to_reach', 'summarize', 'aulc', 'vs_random',
-           'plot_curves', 'simulate', 'format_summary', 'simulate_labeled', 'verdict', 'al_simulate']
+__all__ = ['MIN_REPLAY_LABELS', 'LightHead', 'strategy_spec', 'simulate_arrays', 'labels_to_reach', 'summarize', 'aulc',
+           'vs_random', 'plot_curves', 'simulate', 'format_summary', 'simulate_labeled', 'verdict', 'al_simulate']
 
 # %% ../nbs/08_simulate.ipynb #ed465a64
 class _one_thread:
@@ -59,13 +59,22 @@ def _aucs(y, p)->list:
     from sklearn.metrics import roc_auc_score
     return [roc_auc_score(y[:,l], p[:,l]) if 0<y[:,l].sum()<len(y) else np.nan for l in range(y.shape[1])]
 
+def strategy_spec(s:str, explore:float=0.1)->tuple:
+    "(strategy, exploration share) of a spec like 'bald' or 'bald@0.3'"
+    name,_,ex = s.partition('@')
+    if name not in STRATEGIES: raise ProjectError(f"Unknown strategies {[s]}; choose from {STRATEGIES}, optionally with @share, e.g. bald@0.3")
+    try: ex = float(ex) if ex else explore
+    except ValueError: ex = -1
+    if not 0<=ex<=1: raise ProjectError(f"Bad exploration share in {s!r}: give a number in [0, 1], e.g. {name}@0.3")
+    return name, ex
+
 def simulate_arrays(x_pool, y_pool, # pool embeddings [N, D] and true labels [N, L]
                     x_eval, y_eval, # evaluation embeddings and labels (never selected from)
                     labels=None, # label names (default l0, l1, ...)
-                    strategies=('random','entropy','hybrid'), # strategies to compare
+                    strategies=('random','entropy','hybrid'), # strategies to compare; `name@share` sets that one's exploration share
                     seed_size:int=20, batch:int=20, rounds:int=8, repeats:int=3,
-                    explore:float=0.1, # exploration share of every batch (not for `random`)
-                    rare_boost:float=0., # rare-label positive boost
+                    explore:float=DEFAULT_EXPLORE, # exploration share of every batch (not for `random`) without its own `@share`
+                    rare_boost:float=DEFAULT_RARE_BOOST, # rare-label positive boost
                     T:int=20, # MC-dropout passes for `bald`
                     seed:int=0,
                     head=LightHead, # callable(seed=) -> object with fit/predict/mc_predict
@@ -74,8 +83,7 @@ def simulate_arrays(x_pool, y_pool, # pool embeddings [N, D] and true labels [N,
     "Fast-mode simulation: for each repeat and strategy, label `seed_size` then `rounds` batches of `batch`, scoring AUC each round"
     y_pool, y_eval = np.asarray(y_pool).reshape(len(x_pool), -1), np.asarray(y_eval).reshape(len(x_eval), -1)
     labels = list(labels or [f'l{i}' for i in range(y_pool.shape[1])])
-    bad = [s for s in strategies if s not in STRATEGIES]
-    if bad: raise ProjectError(f"Unknown strategies {bad}; choose from {STRATEGIES}")
+    specs = {s: strategy_spec(s, explore) for s in strategies}
     need = seed_size + rounds*batch
     if need>len(x_pool): raise ProjectError(f"seed_size + rounds*batch = {need} labels, but the pool has only {len(x_pool)} images: use fewer rounds or smaller batches")
     if len(x_eval)<2: raise ProjectError("The evaluation set needs at least 2 images")
@@ -98,11 +106,12 @@ def simulate_arrays(x_pool, y_pool, # pool embeddings [N, D] and true labels [N,
                 rec(s, rep, r, lab, h.predict(xe))
                 if r==rounds: break
                 un = np.setdiff1d(np.arange(len(xp)), lab)
-                pr = h.predict(xp[un]) if s!='random' else None
-                pT = h.mc_predict(xp[un], T) if s=='bald' else None
+                name, ex = specs[s]
+                pr = h.predict(xp[un]) if name!='random' else None
+                pT = h.mc_predict(xp[un], T) if name in MC_STRATEGIES else None
                 prior = (y_pool[lab].sum(0)+1)/(len(lab)+2)
-                pos = select_batch(batch, s, n_pool=len(un), probs=pr, emb=xp[un], lab_emb=xp[lab], probs_T=pT, prior=prior,
-                                   rare_boost=rare_boost, explore=explore, seed=seed*1000+rep*100+r)
+                pos = select_batch(batch, name, n_pool=len(un), probs=pr, emb=xp[un], lab_emb=xp[lab], probs_T=pT, prior=prior,
+                                   rare_boost=rare_boost, explore=ex, seed=seed*1000+rep*100+r)
                 lab += un[pos].tolist()
             if verbose: print(f'repeat {rep} {s}: {time.time()-t0:.1f}s, final AUC {rows[-1]["auc_mean"]:.3f}')
     return pd.DataFrame(rows)
@@ -214,13 +223,14 @@ def simulate(project, # project folder
              mode:str='fast', # 'fast': frozen embeddings + light head; 'full': `train.train` each round
              out=None, # folder for simulation.csv, summary.csv and curves.png (default: project/simulation)
              eval_splits=None, # splits evaluated on, never selected from (default: test and valid in fast mode, test in full mode, which trains on valid)
-             explore:float=0.1, rare_boost:float=0., T:int=20, seed:int=0,
+             explore:float=DEFAULT_EXPLORE, rare_boost:float=DEFAULT_RARE_BOOST, T:int=20, seed:int=0,
              size:int=512, # fast mode: long side of the frozen features' input, `input_shape(size)`, the model's own
              train_kwargs:dict=None, # full mode: passed to `train.train`
              verbose:bool=True,
             )->tuple: # (per-round DataFrame, summary DataFrame)
     "Replay active learning on `project` with an oracle reading `truth`; write the CSVs and the learning-curve plot"
     if mode not in ('fast','full'): raise ProjectError(f"Unknown mode {mode!r}: use 'fast' or 'full'")
+    for o in strategies: strategy_spec(o, explore)   # a typo fails before any embedding or training
     db = open_project(project)
     labels = get_labels(db)
     eval_splits = eval_splits or (('test','valid') if mode=='fast' else ('test',))
@@ -299,7 +309,8 @@ def _simulate_full(db, tp, te, labels, strategies, seed_size, batch, rounds, rep
                     rows.append(dict(strategy=s, repeat=rep, round=r, n_labels=n, **{f'auc_{l}':v for l,v in zip(labels,a)}, auc_mean=np.nanmean(a)))
                     if verbose: print(f'repeat {rep} {s} round {r}: {n} labels, AUC {rows[-1]["auc_mean"]:.3f}')
                     if r==rounds: break
-                    new = next_batch(d, batch, s, run_id=rid, explore=explore, seed=seed*1000+rep*100+r)
+                    name, ex = strategy_spec(s, explore)
+                    new = next_batch(d, batch, name, run_id=rid, explore=ex, seed=seed*1000+rep*100+r)
             finally: shutil.rmtree(tmp, ignore_errors=True)
     return pd.DataFrame(rows)
 
@@ -307,11 +318,11 @@ def _simulate_full(db, tp, te, labels, strategies, seed_size, batch, rounds, rep
 MIN_REPLAY_LABELS = 60
 
 def simulate_labeled(project, # project folder with labels (no ground truth needed)
-                     strategies=('random','bald','hybrid'), # strategies to compare; random is always added
+                     strategies=('random','bald','balanced_bald'), # strategies to compare; random is always added
                      folds:int=5, # patient-grouped folds: each is the evaluation set once
                      repeats:int=2, # seed sets per fold
                      rounds:int=6, # rounds after the seed set
-                     explore:float=0.1, T:int=20, seed:int=0,
+                     explore:float=DEFAULT_EXPLORE, T:int=20, seed:int=0,
                      size:int=512, # long side of the frozen features' input
                      verbose:bool=True)->tuple: # (per-round DataFrame, `vs_random` table)
     "Replay active learning inside the labeled images, cross-validated by patient, and compare each strategy with random"
@@ -322,7 +333,7 @@ def simulate_labeled(project, # project folder with labels (no ground truth need
     if len(d)<MIN_REPLAY_LABELS:
         raise ProjectError(f"Only {len(d)} labeled images outside the hold-out: a replay needs at least {MIN_REPLAY_LABELS} to say anything")
     strategies = ['random'] + [o for o in strategies if o!='random']
-    if (bad := [o for o in strategies if o not in STRATEGIES]): raise ProjectError(f"Unknown strategies {bad}; choose from {STRATEGIES}")
+    for o in strategies: strategy_spec(o)   # unknown names fail before any work
     folds = min(folds, d.patient_id.nunique())
     ids, emb = pretrained_embeddings(db, size=size, ids=d.image_id.to_numpy())
     x, y = np.asarray(emb, np.float32)[np.searchsorted(ids, d.image_id.to_numpy())], d[labels].to_numpy(int)
@@ -354,15 +365,15 @@ def al_simulate(project:str=None, # project folder
                 truth:str=None, # ground-truth CSV (from `al-demo`)
                 from_labels:bool=False, # no ground truth: replay inside the project's own labels, cross-validated by patient
                 folds:int=5, # --from-labels: patient-grouped folds
-                strategies:str='random,entropy,hybrid', # comma-separated, from random,least_confidence,margin,entropy,bald,kcenter,hybrid
+                strategies:str='random,bald@0.1,balanced_bald', # comma-separated, from random,least_confidence,margin,entropy,balanced,bald,balanced_bald,kcenter,hybrid; name@share sets its exploration share
                 seed_size:int=20, # labels before the first round
                 batch:int=20, # labels added per round
                 rounds:int=8, # rounds after the seed set
                 repeats:int=3, # repeats with different seeds
                 mode:str='fast', # fast (frozen embeddings + light head) or full (real fine-tune per round; slow)
                 out:str=None, # output folder (default PROJECT/simulation)
-                explore:float=0.1, # random exploration share of each batch
-                rare_boost:float=0., # rare-label positive boost
+                explore:float=DEFAULT_EXPLORE, # random exploration share of each batch (a strategy's own: name@share)
+                rare_boost:float=DEFAULT_RARE_BOOST, # rare-label positive boost
                 seed:int=0, # base random seed
                 size:int=512, # fast mode: long side of the frozen backbone's input (portrait, as the model's)
                ):
