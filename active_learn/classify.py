@@ -15,6 +15,7 @@ from sqlite_utils import Database
 from .core import ProjectError, now_iso
 from .imaging import find_files, decode_bytes, ImageError
 from .export import Bundle, BundleError, load_bundle, prep_image, to_input
+from .cluster import scheduler_address, connect, check_shared, cluster_map, n_slots
 from .dicomweb import Server, DicomwebError, talking_to, search, retrieve, prefetch, instance_url, kos_document, kos_uid, store
 
 # %% auto #0
@@ -64,6 +65,13 @@ _w = {}  # per-process worker state: preprocessing settings and the SHA-1s alrea
 
 def _init_worker(pre:dict, done:set): _w.update(pre=pre, done=done)
 
+def _init_scorer(pre:dict, done:set, bundle:str, sha256:str, device:str, threads:int):
+    "A Dask worker's state: `_init_worker`'s, and a scorer of the bundle at `bundle`, which must be the driver's"
+    _init_worker(pre, done)
+    b = load_bundle(bundle)
+    if b.meta['sha256']['onnx']!=sha256: raise ProjectError(f"The bundle this worker sees at {bundle} is another model than the driver's")
+    _w['score'] = scorer(b, device, threads)
+
 def _load(path:str, root:str|None, data:bytes|None=None):
     "Decode and preprocess one file (or the `data` fetched from the PACS URL `path`): dict(path, size, mtime, sha1, frames) or dict(..., dup=True) or dict(..., error)"
     pre = _w['pre']
@@ -82,6 +90,12 @@ def _load(path:str, root:str|None, data:bytes|None=None):
     except ImageError as e: return dict(res, error=str(e))
     except Exception as e: return dict(res, error=f"unexpected {type(e).__name__} while decoding: {e}")
     return res
+
+def _load_score(path:str, root:str|None, data:bytes|None=None):
+    "`_load`, then the frames' probabilities in place of their inputs (on a Dask worker, so only probabilities travel)"
+    r = _load(path, root, data)
+    if r.get('frames'): r['frames'] = list(zip([m for m,_ in r['frames']], _w['score'](np.stack([x for _,x in r['frames']]))))
+    return r
 
 # %% ../nbs/10_classify.ipynb #a66ae809
 def scorer(bundle:Bundle, # loaded bundle
@@ -141,6 +155,7 @@ def classify(srcs, # DICOM/image files or folders (searched recursively)
              patient_id:str=None, # PACS search: one patient
              limit:int=None, # PACS search: at most this many studies
              fetchers:int=4, # threads retrieving from the PACS while the workers decode
+             scheduler:str=None, # Dask scheduler address (default: $DASK_SCHEDULER_ADDRESS): decode and score on its workers
             )->dict: # counts, seconds and images/s
     "Score every image and frame under `srcs`, and every instance a PACS finds, with `bundle` into the results database `out`, then write the study report"
     t0 = time.time()
@@ -167,7 +182,9 @@ def classify(srcs, # DICOM/image files or folders (searched recursively)
     done = {o for o, in db.execute("select sha1 from files where status='done'")}
     ncpu = len(os.sched_getaffinity(0))
     n_todo = len(files)+len(todo)
-    workers = max(1, min(workers or ncpu, n_todo))
+    addr = scheduler_address(scheduler)
+    client = connect(addr) if addr and n_todo else None
+    workers = n_slots(client) if client else max(1, min(workers or ncpu, n_todo))
     # decoding a DICOM costs several times more than scoring it, so most cores decode; one ONNX Runtime thread also
     # wastes no time synchronising with a second one that the decoders keep off the CPU
     threads = threads or max(1, ncpu//4)
@@ -182,8 +199,8 @@ def classify(srcs, # DICOM/image files or folders (searched recursively)
         if pb:
             pb.comment = f"{stats['images']/max(time.time()-t0,1e-6):.1f} images/s"
             pb.update(n_fin)
-    buf, waiting = [], {}  # frames not yet scored; path -> [file row, frames left]
-    score = None
+    buf, waiting = [], {}  # frames not yet scored (on a cluster: scored, not yet written); path -> [file row, frames left]
+    score = (lambda x: x) if client else None  # a cluster's workers score the frames themselves
     def flush(n):
         nonlocal score
         # made once the workers exist, so no inference threads are running when they fork
@@ -198,16 +215,40 @@ def classify(srcs, # DICOM/image files or folders (searched recursively)
         stats['images'] += len(rows); stats['done'] += len(fin); stats['batches'] += 1
         finished(len(fin))
         if on_batch: on_batch(stats['batches'])
+    def take(rs):
+        "Queue the frames of decoded files for scoring; record bad files and duplicates at once"
+        bad, dups = [], []
+        for r in rs:
+            if 'error' in r: bad.append(_file_row(r, status='bad', reason=r['error'], at=now_iso()))
+            elif r.get('dup'): dups.append(_file_row(r, status='dup', at=now_iso()))
+            elif not r['frames']: bad.append(_file_row(r, status='bad', reason='no frames', at=now_iso()))
+            else:
+                waiting[r['path']] = [_file_row(r, n_frames=len(r['frames'])), len(r['frames'])]
+                buf.extend((dict(m, sha1=r['sha1'], path=r['path']), x) for m,x in r['frames'])
+        if bad or dups:
+            with db.conn: db['files'].upsert_all(bad+dups, pk='path')
+            stats['bad'] += len(bad); stats['dup'] += len(dups)
+            finished(len(bad)+len(dups))
     # Forked workers start at once, without importing anything again. They only read files, decode and resize
     # (pydicom, numpy, PIL), never touching the ONNX Runtime or PyTorch state the parent may hold. Where fork is
-    # unavailable, spawned workers find the worker functions by module name, hence the import from the installed module.
-    from active_learn.classify import _init_worker, _load
+    # unavailable, spawned workers (and Dask's) find the worker functions by module name, hence the import from the installed module.
+    from active_learn.classify import _init_worker, _init_scorer, _load, _load_score
+    it = itertools.chain(files, prefetch(lambda o: (instance_url(srv,o), None, retrieve(srv,o)), todo, fetchers))
+    if client:
+        # results come back in input order, so a run's row ids are those of one local worker; only this process writes
+        try:
+            check_shared(client, None, [b.path, *srcs])
+            init = (b.pre, done, str(b.path), b.meta['sha256']['onnx'], device, threads or 1)
+            for r in cluster_map(client, _load_score, it, bs+2*workers, _init_scorer, init):
+                take([r])
+                if len(buf)>=bs: flush(len(buf))
+            if buf: flush(len(buf))
+        finally: client.close()
     ctx = mp.get_context('fork' if 'fork' in mp.get_all_start_methods() else 'spawn')
-    ex = ProcessPoolExecutor(workers, ctx, initializer=_init_worker, initargs=(b.pre, done)) if n_todo else None
+    ex = ProcessPoolExecutor(workers, ctx, initializer=_init_worker, initargs=(b.pre, done)) if n_todo and not client else None
     if ex is not None: ex.submit(int).result()  # the workers fork now, before any retrieving thread starts
     try:
-        it = itertools.chain(files, prefetch(lambda o: (instance_url(srv,o), None, retrieve(srv,o)), todo, fetchers))
-        pending, left = set(), n_todo
+        pending, left = set(), n_todo if ex is not None else 0
         while True:
             # submit before scoring, so workers keep decoding while the model runs: a batch plus two files per worker
             # in flight, few enough to bound memory (results are small: frames at the model's input size)
@@ -220,19 +261,7 @@ def classify(srcs, # DICOM/image files or folders (searched recursively)
                 if buf: flush(len(buf)); continue
                 break
             ready, pending = wait(pending, return_when=FIRST_COMPLETED)
-            bad, dups = [], []
-            for fut in ready:
-                r = fut.result()
-                if 'error' in r: bad.append(_file_row(r, status='bad', reason=r['error'], at=now_iso()))
-                elif r.get('dup'): dups.append(_file_row(r, status='dup', at=now_iso()))
-                elif not r['frames']: bad.append(_file_row(r, status='bad', reason='no frames', at=now_iso()))
-                else:
-                    waiting[r['path']] = [_file_row(r, n_frames=len(r['frames'])), len(r['frames'])]
-                    buf += [(dict(m, sha1=r['sha1'], path=r['path']), x) for m,x in r['frames']]
-            if bad or dups:
-                with db.conn: db['files'].upsert_all(bad+dups, pk='path')
-                stats['bad'] += len(bad); stats['dup'] += len(dups)
-                finished(len(bad)+len(dups))
+            take([fut.result() for fut in ready])
     finally:
         if ex is not None: ex.shutdown(wait=False, cancel_futures=True)
     secs = time.time()-t0
@@ -352,6 +381,7 @@ def al_classify(*src:Annotated[str, "DICOM/image files or folders to classify (s
                 study_date:str=None, # PACS search: study dates YYYYMMDD-YYYYMMDD (either end may be left out)
                 patient_id:str=None, # PACS search: one patient id
                 limit:int=None, # PACS search: at most this many studies
+                scheduler:str=None, # Dask scheduler, tcp://HOST:PORT (default: $DASK_SCHEDULER_ADDRESS; neither: local processes). Sources and the bundle must be on storage the workers share
                 send_kos:str=None, # DICOMweb URL to store a Key Object Selection document for each study with a flagged image on
                 kos_dir:str=None, # dry run of --send-kos: write the KOS documents to this folder instead
                ):
@@ -359,7 +389,7 @@ def al_classify(*src:Annotated[str, "DICOM/image files or folders to classify (s
     if model is None: raise CliError("al-classify: give the model bundle with --model DIR")
     if not src and not dicomweb: raise CliError("al-classify: give files or folders to classify, or --dicomweb URL")
     try: s = classify(list(src), model, out, csv, bs, workers, device, threads, dicomweb=dicomweb, auth=dicomweb_auth,
-                      modality=modality, study_date=study_date, patient_id=patient_id, limit=limit)
+                      modality=modality, study_date=study_date, patient_id=patient_id, limit=limit, scheduler=scheduler)
     except ProjectError as e: raise CliError(f"al-classify: {e}")
     print(f"{s['files']} files ({s['skipped']} done before): {s['images']} images scored, {s['dup']} duplicates, {s['bad']} bad; "
           f"{s['seconds']:.1f} s ({s['images_per_s']:.1f} images/s). Results: {s['out']}; studies: {csv}")

@@ -15,6 +15,7 @@ from fastprogress.fastprogress import progress_bar
 from .core import *
 from .imaging import *
 from .dicomweb import Server, search, retrieve, prefetch, instance_url
+from .cluster import scheduler_address, connect, check_shared, cluster_map, n_slots
 
 # %% auto #0
 __all__ = ['pseudonym', 'pseudonym_key', 'ingest', 'summary_text', 'al_ingest']
@@ -68,14 +69,16 @@ def die_with_parent(parent:int):
     except (OSError, AttributeError): pass
     if os.getppid()!=parent: os._exit(1)   # the parent died before the line above took effect
 
-def _init_worker(proj:str, thumb_size:int, pool:bool=False, parent:int=None, opts:dict=None, key:bytes=None):
-    _w.clear(); _w.update(proj=Path(proj), thumb_size=thumb_size, con=None, opts=opts or {}, key=key)
+def _init_worker(proj:str, thumb_size:int, pool:bool=False, parent:int=None, opts:dict=None, key:bytes=None, known:set=None):
+    # Dask workers are given the SHA-1s already in the project (`known`) rather than read SQLite over shared storage
+    _w.clear(); _w.update(proj=Path(proj), thumb_size=thumb_size, con=None, opts=opts or {}, key=key, known=known)
     if pool: # only in worker processes: their memory goes back when they exit, and they exit with the command
         keep_freed_memory()
         if parent: die_with_parent(parent)
 
 def _known(sha1:str)->bool:
     "Is `sha1` already in the project? (read-only lookup from a worker)"
+    if _w.get('known') is not None: return sha1 in _w['known']
     if _w['con'] is None: _w['con'] = sqlite3.connect(f"file:{_w['proj']/'labels.db'}?mode=ro", uri=True, timeout=30)
     return _w['con'].execute('select 1 from images where sha1=? limit 1', [sha1]).fetchone() is not None
 
@@ -198,6 +201,7 @@ def ingest(srcs, # DICOM/image files or folders (searched recursively)
            limit:int=None, # PACS search: at most this many studies
            keep_dicom=None, # folder to keep the retrieved DICOM files in (default: kept only in memory)
            fetchers:int=4, # threads retrieving from the PACS while the workers decode
+           scheduler:str=None, # Dask scheduler address (default: $DASK_SCHEDULER_ADDRESS): decode on its workers, not on local processes
           )->dict:
     "Add every DICOM/image file under `srcs`, and every instance a PACS finds, to `project`; returns a summary"
     t0 = time.time()
@@ -228,16 +232,24 @@ def ingest(srcs, # DICOM/image files or folders (searched recursively)
     todo = [o for o in found if o['sop'] not in have]
     if todo: items = itertools.chain(items, prefetch(partial(_fetch, srv, keep_dicom), todo, fetchers))
     n_files += len(todo)
-    workers = min(workers or len(os.sched_getaffinity(0)), max(n_files,1))
+    addr = scheduler_address(scheduler)
+    client = connect(addr) if addr else None
+    workers = n_slots(client) if client else min(workers or len(os.sched_getaffinity(0)), max(n_files,1))
     stats = dict(files=len(found)-len(todo), new_files=0, new_images=0, skipped=len(found)-len(todo), bad=0, reasons=Counter(), fetched=len(todo))
+    known = {o for o, in db.execute('select distinct sha1 from images')} if client else None
     db.close()  # no open connection may cross the fork into the workers
-    wargs = (str(p.path), thumb_size, workers>1, os.getpid(), dict(max_pixels=max_pixels, max_frames=max_frames, keep_header=keep_header), key)
-    pool = ProcessPoolExecutor(workers, mp.get_context('fork'), initializer=_init_worker, initargs=wargs) if workers>1 else None
-    if pool is None: _init_worker(*wargs)
-    else: pool.submit(int).result()  # the workers start (fork) now, before the database is opened again
+    opts = dict(max_pixels=max_pixels, max_frames=max_frames, keep_header=keep_header)
+    wargs = (str(p.path), thumb_size, workers>1, os.getpid(), opts, key)
+    pool = ProcessPoolExecutor(workers, mp.get_context('fork'), initializer=_init_worker, initargs=wargs) if workers>1 and not client else None
+    if pool is not None: pool.submit(int).result()  # the workers start (fork) now, before the database is opened again
+    elif not client: _init_worker(*wargs)
     db = open_project(p.path)
     try:
-        res = _bounded_map(pool, ingest_file, items, 4*workers)
+        if client:  # workers write the thumbnails: the project folder must be theirs too; only this process writes the database
+            check_shared(client, p.path, srcs)
+            from active_learn.ingest import ingest_file as f, _init_worker as init  # workers import them by module name
+            res = cluster_map(client, f, items, 4*workers, init, (str(p.path), thumb_size, False, None, opts, key, known))
+        else: res = _bounded_map(pool, ingest_file, items, 4*workers)
         buf = []
         for r in (progress_bar(res, total=n_files, leave=False) if verbose else res):
             buf.append(r); stats['files'] += 1
@@ -245,6 +257,7 @@ def ingest(srcs, # DICOM/image files or folders (searched recursively)
         _flush(db, buf + [dict(path=fs_text(d), path_bytes=fs_bytes(d), error=why) for d,why in unreadable], stats)
     finally:
         if pool is not None: pool.shutdown(wait=True, cancel_futures=True)
+        if client is not None: client.close()
     secs = time.time()-t0
     stats.update(seconds=round(secs,2), images_per_s=round(stats['new_images']/secs,2), project=str(p.path),
                  total_images=db['images'].count, reasons=dict(stats['reasons'].most_common()))
@@ -279,12 +292,14 @@ def al_ingest(*src:Annotated[str, "DICOM/image files or folders to ingest (searc
               limit:int=None, # PACS search: at most this many studies
               keep_dicom:str=None, # keep the DICOM files retrieved from the PACS in this folder (default: only thumbnails and metadata are kept)
               batch:int=64, # files per database transaction
+              scheduler:str=None, # Dask scheduler, tcp://HOST:PORT (default: $DASK_SCHEDULER_ADDRESS; neither: local processes). The project folder and sources must be on storage the workers share
              ):
     "Add DICOM and image files to an active_learn project. Exit status: 0 when every file went in (or was already in), 2 when some were bad (listed in the bad_files table), 1 on an error"
     if project is None: raise CliError("al-ingest: give the project folder with --project DIR")
     if not src and not dicomweb: raise CliError("al-ingest: give files or folders to ingest, or --dicomweb URL")
     try: s = ingest(list(src), project, labels, holdout_pct, valid_pct, thumb_size, workers, batch=batch, max_pixels=int(max_pixels*1e6),
                     max_frames=max_frames, keep_header=keep_header, pseudonymise=pseudonymise, dicomweb=dicomweb, auth=dicomweb_auth,
-                    modality=modality, study_date=study_date, patient_id=patient_id, limit=limit, keep_dicom=keep_dicom)
+                    modality=modality, study_date=study_date, patient_id=patient_id, limit=limit, keep_dicom=keep_dicom,
+                    scheduler=scheduler)
     except ProjectError as e: raise CliError(f"al-ingest: {e}")
     return 2 if s['bad'] else 0
