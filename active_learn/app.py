@@ -15,16 +15,16 @@ from PIL import Image
 from fastcore.all import *
 from sqlite_utils import Database
 from fasthtml.common import (FastHTML, Html, Head, Body, Title, Meta, Style, Script, Div, Img, Span, Select, Option, A,
-                             Table, Thead, Tbody, Tr, Th, Td, H1, H2, P, Nav, Kbd, to_xml)
+                             Table, Thead, Tbody, Tr, Th, Td, H1, H2, H3, P, Nav, Kbd, Aside, to_xml)
 from starlette.responses import JSONResponse, FileResponse, Response, HTMLResponse
 from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from .core import *
 
 # %% auto #0
-__all__ = ['QUEUES', 'key_map', 'key_legend', 'queue_next', 'claim', 'release', 'tiny_project', 'StaleLabel', 'Labeler',
-           'label_stats', 'label_page', 'stats_page', 'HTTPError', 'BasicAuth', 'HostCheck', 'BodyLimit',
-           'SecurityHeaders', 'make_app', 'check_bind', 'read_password', 'al_label']
+__all__ = ['QUEUES', 'PAUSE_MS', 'key_map', 'key_legend', 'queue_next', 'claim', 'release', 'tiny_project', 'StaleLabel',
+           'Labeler', 'mag_hint', 'label_stats', 'label_page', 'stats_page', 'HTTPError', 'BasicAuth', 'HostCheck',
+           'BodyLimit', 'SecurityHeaders', 'make_app', 'check_bind', 'read_password', 'al_label']
 
 # %% ../nbs/07_app.ipynb #193d5231
 QUEUES = ('learn','holdout','review','confident')
@@ -43,7 +43,7 @@ def key_legend(labels:list)->list:
     if km: res = [('1', f'{_nice(labels[0])} only'), ('2', f'{_nice(labels[1])} only'), ('3', 'neither'), ('4', 'both')]
     else: res = [(str(i+1), _nice(l)) for i,l in enumerate(labels[:9])] + [('Enter','submit'), ('0','none')]
     return res + [('S','skip'), ('U','undo'), ('Z','zoom'), ('B/⇧B','brightness'), ('C/⇧C','contrast'), ('R','reset view'), ('P','model'),
-                  ('G','Grad-CAM')]
+                  ('G','Grad-CAM'), ('H/⇧H','history back/forward')]
 
 # %% ../nbs/07_app.ipynb #ba3a4f57
 def _avail(name):
@@ -247,18 +247,51 @@ def rev(self:Labeler, img_id:int)->int:
     "Id of the label event behind `img_id`'s current label (0 when unlabeled): what a page must have seen to relabel it"
     return self.db.execute("select coalesce(max(id),0) from events where image_id=? and action='label' and undone=0", [img_id]).fetchone()[0]
 
+def mag_hint(mods:str=None, # `images.view_modifiers`
+             header:dict|str=None, # `images.header` (dict or its JSON)
+            )->str|None:
+    "What the DICOM header says about magnification, if anything: a view modifier, a magnification factor, a series description"
+    if isinstance(header, str):
+        try: header = json.loads(header)
+        except ValueError: header = None
+    h = header if isinstance(header, dict) else {}
+    if mods and re.search(r'magnif|\bmag\b|spot', mods, re.I): return mods
+    try: f = float(h.get('EstimatedRadiographicMagnificationFactor') or 0)
+    except (TypeError, ValueError): f = 0
+    if f>=1.4: return f'magnification factor {f:g}'
+    sd = h.get('SeriesDescription')
+    if isinstance(sd, str) and re.search(r'\bmag|magnif|spot', sd, re.I): return f'series "{sd[:40]}"'
+    return None
+
 @patch
 def item(self:Labeler, img_id:int)->dict:
-    "What the page needs to show `img_id`: url, revision, current label and the latest run's confidences"
-    r = self.db.execute('select id, split from images where id=?', [int(img_id)]).fetchone()
+    "What the page needs to show `img_id`: url, revision, current label, the latest run's confidences and its study's context"
+    r = self.db.execute('select id, split, study_id, laterality, view_position, view_modifiers, header from images where id=?',
+                        [int(img_id)]).fetchone()
     if r is None: raise KeyError(f"Unknown image id {img_id}")
     cols = ', '.join(self.labels)
     lab = self.db.execute(f'select {cols}, annotator from labels where image_id=?', [r[0]]).fetchone()
     run = self.latest_run()[0]
     p = run and self.db.execute(f'select {cols} from preds where run_id=? and image_id=?', [run, r[0]]).fetchone()
+    # the study's other images, through the `study_id` index; a few, in a reading order (laterality, then view)
+    study = [dict(id=i, url=f'/img/{i}', lat=l, view=v) for i,l,v in self.db.execute(
+        'select id, laterality, view_position from images where study_id=? and id!=? order by laterality, view_position, id limit 8',
+        [r[2], r[0]])] if r[2] else []
     return dict(id=r[0], url=f'/img/{r[0]}', split=r[1], rev=self.rev(r[0]),
                 label=dict(zip(self.labels, lab[:-1])) if lab else None, by=lab[-1] if lab else None,
-                preds={k:round(v,3) for k,v in zip(self.labels, p)} if p else None)
+                preds={k:round(v,3) for k,v in zip(self.labels, p)} if p else None,
+                ctx=dict(lat=r[3], view=r[4], mods=r[5], mag=mag_hint(r[5], r[6])), study=study)
+
+@patch
+def history(self:Labeler, annotator:str, n:int=10)->list:
+    "`annotator`'s last `n` decisions, newest first: one per image, with its values as the reader gave them"
+    res,seen = [],set()
+    for i,v in self.db.execute("select image_id, value from events where annotator=? and action='label' and undone=0 "
+                               "order by id desc limit ?", [annotator, 5*n]):
+        if i in seen: continue
+        seen.add(i); res.append(dict(id=i, value=json.loads(v)))
+        if len(res)==n: break
+    return res
 
 @patch
 def next(self:Labeler, name:str, annotator:str, tab:str, want:int=1, have=(), reset:bool=False)->list:
@@ -281,7 +314,7 @@ def next(self:Labeler, name:str, annotator:str, tab:str, want:int=1, have=(), re
     if pos: self.cursors[key] = max(pos)
     if self.background and pos and self._low(name, max(pos)): self.refresh(name, used_up=True)
     claim(self.db, [i for _,i in res], owner, self.claim_secs)
-    return [self.item(i) for _,i in res]
+    return [dict(self.item(i), pos=p) for p,i in res]
 
 # %% ../nbs/07_app.ipynb #b01325e2
 def _int(v, what):
@@ -345,14 +378,17 @@ def progress(self:Labeler, name:str)->dict:
         f = lambda: self.db.execute(f"select count(*), sum(not exists(select 1 from labels l where l.image_id=q.image_id and l.updated<?)) "
                                     "from queue q where name='review'", [self.since(name)]).fetchone()
         n,d = self._cached('prog_review', f, 10)
-        return dict(done=d or 0, total=n)
+        return dict(done=d or 0, total=n, queue=n)
     tot = self._cached('split_n', lambda: dict(self.db.execute('select split, count(*) from images group by split').fetchall()), 600)
     lab = self._cached('split_lab', lambda: dict(self.db.execute(
         'select i.split, count(*) from labels l join images i on i.id=l.image_id group by i.split').fetchall()), 10)
     sp = ('test',) if name=='holdout' else ('train','valid')
-    return dict(done=sum(lab.get(o,0) for o in sp), total=sum(tot.get(o,0) for o in sp))
+    qn = self.db.execute('select max(pos)+1 from queue where name=?', [name]).fetchone()[0] or 0   # the (name, pos) key's last row
+    return dict(done=sum(lab.get(o,0) for o in sp), total=sum(tot.get(o,0) for o in sp), queue=qn)
 
 # %% ../nbs/07_app.ipynb #005013e2
+PAUSE_MS = 60_000   # an image on screen longer than this was a pause: its time is not labeling time
+
 def _kappa(a, b):
     "Cohen's kappa of two 0/1 rating lists; None when it is undefined (both readers gave one same class throughout)"
     from sklearn.metrics import cohen_kappa_score
@@ -370,10 +406,16 @@ def label_stats(db, max_conflicts:int=200)->dict:
     hour_ago = datetime.fromtimestamp(time.time()-3600, timezone.utc).isoformat(timespec='milliseconds')
     pace = {a:dict(last_hour=h, total=t, median_ms=None) for a,h,t in db.execute(
         "select annotator, sum(at>=?), count(*) from events where action='label' and undone=0 group by annotator", [hour_ago])}
+    # active time: the time each label or skip was on screen, except pauses (over `PAUSE_MS` on one image), as the page counts it
+    act = dict(db.execute("select annotator, sum(case when ms<=? then ms else 0 end) from events "
+                          "where action in ('label','skip') and undone=0 group by annotator", [PAUSE_MS]).fetchall())
     for a in pace:
         ms = [o for o, in db.execute("select ms from events where annotator=? and action='label' and undone=0 and ms>0 "
                                      "order by id desc limit 500", [a])]
-        if ms: pace[a]['median_ms'] = int(np.median(ms)); pace[a]['pace_per_hour'] = int(3600_000/max(np.median(ms),1))
+        if ms: pace[a]['median_ms'] = int(np.median(ms))
+        t = act.get(a) or 0
+        pace[a]['active_s'] = round(t/1000, 1)
+        pace[a]['pace_per_hour'] = int(pace[a]['total']*3600_000/t) if t else None
     tot = dict(db.execute('select split, count(*) from images group by split').fetchall())
     lab = dict(db.execute('select i.split, count(*) from labels l join images i on i.id=l.image_id group by i.split').fetchall())
     pool = {s:dict(images=tot.get(s,0), labeled=lab.get(s,0), remaining=tot.get(s,0)-lab.get(s,0)) for s in SPLITS}
@@ -394,17 +436,26 @@ def label_stats(db, max_conflicts:int=200)->dict:
 # %% ../nbs/07_app.ipynb #49aa2253
 _css = """
 html,body{margin:0;height:100%;background:#0d0d0d;color:#bbb;font:14px system-ui,sans-serif;overflow:hidden}
-#stage{position:fixed;inset:3px 0 30px 0;display:flex;align-items:center;justify-content:center}
+body{display:flex}
+#main{flex:1;min-width:0;display:flex;flex-direction:column;position:relative}
+#stage{flex:1;min-height:0;margin-top:3px;display:flex;align-items:center;justify-content:center}
 #img{width:100%;height:100%;object-fit:contain}
 #stage.zoom{display:block;overflow:auto} #stage.zoom #img{width:200%;height:200%}
-#prog{position:fixed;top:0;left:0;right:0;height:3px;background:#222} #bar{height:100%;width:0;background:#3a7}
-#top{position:fixed;top:8px;left:10px;line-height:1.5;text-shadow:0 0 3px #000} #top div:empty{display:none}
-#nav{position:fixed;top:6px;right:10px} #nav a{color:#8ac;margin-left:8px}
+#prog{position:absolute;top:0;left:0;right:0;height:3px;background:#222} #bar{height:100%;width:0;background:#3a7}
+#top{position:absolute;top:8px;left:10px;line-height:1.5;text-shadow:0 0 3px #000} #top div:empty{display:none}
+#side{flex:none;width:220px;background:#131313;border-left:1px solid #222;padding:6px 10px;overflow-y:auto;font-size:13px;line-height:1.45}
+#side h3{font-size:11px;font-weight:normal;color:#777;margin:12px 0 3px;text-transform:uppercase;letter-spacing:.06em}
+#nav a{color:#8ac;margin-left:8px}
+#stat,#ctx{white-space:pre-line;font-variant-numeric:tabular-nums;color:#ddd}
+#study{display:flex;flex-wrap:wrap;gap:4px} #study:empty::after{content:'no other images';color:#666}
+#study figure{margin:0;width:64px;text-align:center;font-size:11px} #study img{width:64px;height:78px;object-fit:contain;background:#000}
+#hist div{padding:1px 4px;cursor:pointer;border-radius:3px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+#hist div:hover{background:#222} #hist div.on{background:#264;color:#fff} #hist:empty::after{content:'no decisions yet';color:#666}
 select{background:#222;color:#ccc;border:1px solid #444}
-#legend{position:fixed;bottom:0;left:0;right:0;height:30px;line-height:30px;text-align:center;background:#151515;font-size:13px;white-space:nowrap;overflow:hidden}
-#legend span{margin:0 4px;padding:1px 4px;border-radius:3px} #legend span.on{background:#285;color:#fff}
+#legend{flex:none;display:flex;flex-wrap:wrap;justify-content:center;padding:3px 0;background:#151515;font-size:13px;line-height:22px}
+#legend span{margin:0 4px;padding:1px 4px;border-radius:3px;white-space:nowrap} #legend span.on{background:#285;color:#fff}
 kbd{border:1px solid #555;border-radius:3px;padding:0 4px;color:#eee;background:#222}
-#msg{position:fixed;top:45%;width:100%;text-align:center;font-size:20px}
+#msg{position:absolute;top:45%;width:100%;text-align:center;font-size:20px}
 #flash{position:fixed;top:40px;left:50%;transform:translateX(-50%);background:#722;color:#fff;padding:6px 12px;border-radius:4px}
 #flash:empty{display:none}
 """
@@ -415,6 +466,9 @@ const tab = sessionStorage.alTab || (sessionStorage.alTab = Math.random().toStri
 const single = Object.keys(C.keys).length > 0, lat = window.alLat = [];  // keypress to next image painted, ms
 let q = [], cur = null, shownAt = 0, sel = new Set(), chain = Promise.resolve(), done = false, loaded = {}, timer, poll;
 let view = {b: 1, c: 1, zoom: false, preds: false};
+let prog = {}, sess = {n: 0, ms: 0}, hist = [], thumbs = new Map();  // this page's labels and active ms (pauses over C.pause left out)
+const div = t => { const d = document.createElement('div'); d.textContent = t; return d; };
+const nice = l => l.replace(/_/g, ' ');
 
 function preload(items) {  // decode upcoming images now, so showing one later costs no load
   for (const it of items) if (!loaded[it.id]) { const im = new Image(); im.src = it.url; loaded[it.id] = im.decode().catch(() => {}); }
@@ -422,6 +476,39 @@ function preload(items) {  // decode upcoming images now, so showing one later c
 const fmt = (vs, d) => C.labels.map(l => `${l.replace(/_/g, ' ')} ${vs[l] == null ? '–' : d ? vs[l].toFixed(d) : vs[l]}`).join(' · ');
 function flash(m) { $('flash').textContent = m; clearTimeout(timer); timer = setTimeout(() => $('flash').textContent = '', 5000); }
 function legend() { for (const s of document.querySelectorAll('#legend [data-label]')) s.classList.toggle('on', sel.has(s.dataset.label)); }
+function stat() {  // progress, always on screen
+  const pos = !cur ? '–' : cur.again ? 'reopened from history' : cur.pos == null ? 'your skipped images' : `${cur.pos + 1} of ${prog.queue ?? '?'}`;
+  const h = sess.ms > 0 ? Math.round(sess.n * 3600000 / sess.ms) : '–';
+  $('stat').textContent = `queue: ${pos}\nlabeled: ${prog.done ?? '–'} of ${prog.total ?? '–'}\nthis session: ${sess.n} · ${h}/h`;
+}
+function side() { stat(); context(); drawHist(); }  // the side panel follows the image, one frame later
+function context() {  // the image's laterality, view and magnification hint, and its study's other images
+  const c = (cur && cur.ctx) || {};
+  $('ctx').textContent = !cur ? '' : [[c.lat, c.view].filter(Boolean).join(' · ') || 'no laterality or view in the header',
+    c.mods ? `modifiers: ${c.mods}` : '', c.mag ? `magnification: ${c.mag}` : 'magnification: no hint in the header'].filter(Boolean).join('\n');
+  $('study').replaceChildren(...((cur && cur.study) || []).map(s => {
+    const f = document.createElement('figure'), im = thumb(s), cap = document.createElement('figcaption'); cap.textContent = [s.lat, s.view].filter(Boolean).join(' ') || `#${s.id}`;
+    f.append(im, cap); return f; }));
+}
+function thumb(s) {  // one element per study image, kept: the next image of the same study shows them without loading again
+  if (!thumbs.has(s.id)) { const im = new Image(); im.src = s.url; im.alt = `#${s.id}`; thumbs.set(s.id, im); }
+  const im = thumbs.get(s.id); thumbs.delete(s.id); thumbs.set(s.id, im);
+  if (thumbs.size > 64) thumbs.delete(thumbs.keys().next().value);
+  return im;
+}
+const said = v => C.labels.filter(l => v[l]).map(nice).join(' + ') || 'none';
+function drawHist() {
+  $('hist').replaceChildren(...hist.map((h, i) => { const d = div(`#${h.id} · ${said(h.value)}`);
+    d.classList.toggle('on', !!(cur && cur.again && cur.id === h.id)); d.onclick = () => reopen(i); return d; }));
+}
+function reopen(i) {  // bring back a past decision to change it: a new label event, later ones stay as they are
+  const h = hist[i]; if (!h) return;
+  send('/item', {id: h.id, want: 0}).then(d => {
+    if (!d.item) return;
+    if (cur && !cur.again) q.unshift(cur);
+    q.unshift(Object.assign(d.item, {again: true, hi: i})); preload([d.item]); show();
+  });
+}
 
 function show(t0) {
   cur = q.shift() || null; sel.clear(); legend();
@@ -431,17 +518,17 @@ function show(t0) {
   $('info').textContent = cur ? `#${cur.id} · ${cur.split} · ${C.queue}` : '';
   $('lab').textContent = cur && cur.label ? `label: ${fmt(cur.label)} (${cur.by})` : '';
   $('preds').textContent = cur ? (cur.preds ? `model: ${fmt(cur.preds, 2)}` : 'model: no predictions') : '';
-  if (!cur) return;
+  if (!cur) return side();
   im.src = cur.url;
   im.decode().catch(() => {}).then(() => requestAnimationFrame(() => setTimeout(() => {  // after the next paint
-    shownAt = performance.now(); if (t0 != null) lat.push(shownAt - t0); }, 0)));
+    shownAt = performance.now(); if (t0 != null) lat.push(shownAt - t0); side(); }, 0)));
 }
 function take(d) {
   if (d.items) { q.push(...d.items); preload(d.items); }
   if ('done' in d) done = d.done;
   if (d.refreshing && !poll) poll = setTimeout(() => { poll = null; send('/next', {}); }, 300);  // the server is ordering the queue
-  if (d.progress) { const p = d.progress; $('bar').style.width = p.total ? `${100 * p.done / p.total}%` : '0';
-                    $('prog').title = `${p.done} of ${p.total} labeled`; }
+  if (d.progress) { const p = prog = d.progress; $('bar').style.width = p.total ? `${100 * p.done / p.total}%` : '0'; stat(); }
+  if (d.history) { hist = d.history; drawHist(); }
   if (!cur && (q.length || done)) show();
 }
 function send(path, body) {  // one request at a time, in key order
@@ -455,12 +542,15 @@ function send(path, body) {  // one request at a time, in key order
 function act(path, extra, t0) {  // show the next image first, then tell the server
   if (!cur) return;
   const it = cur, ms = Math.round(performance.now() - shownAt);
+  if (ms <= C.pause) sess.ms += ms;
+  if (path === '/label') sess.n++;
   show(t0);
   send(path, Object.assign({id: it.id, rev: it.rev, ms}, extra));
 }
 function undo() {
   send('/undo', {}).then(d => {
-    if (d.item) { if (cur) q.unshift(cur); q.unshift(d.item); preload([d.item]); show(); }
+    if (d.undone && d.undone.action === 'label') sess.n = Math.max(0, sess.n - 1);
+    if (d.item) { if (cur && !cur.again) q.unshift(cur); q.unshift(d.item); preload([d.item]); show(); }
     else if (!d.error) flash('Nothing to undo');
   });
 }
@@ -499,6 +589,8 @@ addEventListener('keydown', e => {
     case 'r': case 'R': view = {...view, b: 1, c: 1, zoom: false}; break;
     case 'p': case 'P': view.preds = !view.preds; break;
     case 'g': case 'G': return cam();
+    case 'h': return reopen(cur && cur.again ? cur.hi + 1 : 0);
+    case 'H': case 'Escape': if (!cur || !cur.again) return; return cur.hi > 0 && k === 'H' ? reopen(cur.hi - 1) : show();
     default: return;
   }
   e.preventDefault(); look();
@@ -510,16 +602,19 @@ send('/next', {reset: true});
 # %% ../nbs/07_app.ipynb #8d857a0f
 def label_page(labels:list, queue:str='learn', annotator:str='default', prefetch:int=4)->str:
     "HTML of the labeling page"
-    cfg = dict(queue=queue, annotator=annotator, labels=labels, keys=key_map(labels), prefetch=prefetch)
+    cfg = dict(queue=queue, annotator=annotator, labels=labels, keys=key_map(labels), prefetch=prefetch, pause=PAUSE_MS)
     leg = [Span(Kbd(k), ' ', v, **({'data-label':labels[int(k)-1]} if not key_map(labels) and k.isdigit() and k!='0' else {}))
            for k,v in key_legend(labels)]
     page = Html(Head(Meta(charset='utf-8'), Title(f'al-label · {queue}'), Style(_css)),
-        Body(Div(Div(id='bar'), id='prog'),
-             Div(Img(id='img', alt='image to label', hidden=True), id='stage'),
-             Div(Div(id='info'), Div(id='lab'), Div(id='preds', hidden=True), id='top'),
-             Nav(Select(*[Option(o, value=o, selected=o==queue) for o in QUEUES], id='queue', title='queue'),
-                 A('stats', href='/stats'), id='nav'),
-             Div(id='msg'), Div(id='flash'), Div(*leg, id='legend'),
+        Body(Div(Div(Div(id='bar'), id='prog'),
+                 Div(Img(id='img', alt='image to label', hidden=True), id='stage'),
+                 Div(Div(id='info'), Div(id='lab'), Div(id='preds', hidden=True), id='top'),
+                 Div(id='msg'), Div(*leg, id='legend'), id='main'),
+             Aside(Nav(Select(*[Option(o, value=o, selected=o==queue) for o in QUEUES], id='queue', title='queue'),
+                       A('stats', href='/stats'), id='nav'),
+                   H3('Progress'), Div(id='stat'), H3('This image'), Div(id='ctx'), H3('Study'), Div(id='study'),
+                   H3('History (H)'), Div(id='hist'), id='side'),
+             Div(id='flash'),
              Script(json.dumps(cfg), type='application/json', id='cfg'), Script(_js)))
     return to_xml(page)
 
@@ -530,8 +625,9 @@ def stats_page(st:dict)->str:
     ag = st['agreement']
     body = [H1('Labels'), P(f"{st['labeled']} images labeled. ", A('label', href='/'), ' · ', A('JSON', href='/stats.json')),
         tbl(['label','labeled','positive'], [(k,v['labeled'],v['positive']) for k,v in st['labels'].items()]),
-        H2('Readers'), tbl(['reader','labels','last hour','median ms','pace per hour'],
-            [(a,v['total'],v['last_hour'],v['median_ms'],v.get('pace_per_hour')) for a,v in st['annotators'].items()]),
+        H2('Readers'), P('Pace: labels per hour of active time (an image on screen over a minute counts as a pause, not as time).'),
+        tbl(['reader','labels','last hour','median ms','active s','pace per hour'],
+            [(a,v['total'],v['last_hour'],v['median_ms'],v.get('active_s'),v.get('pace_per_hour')) for a,v in st['annotators'].items()]),
         H2('Pool'), tbl(['split','images','labeled','remaining'], [(k,v['images'],v['labeled'],v['remaining']) for k,v in st['pool'].items()]),
         H2('Agreement'), P(f"{ag['images']} images labeled by two or more readers ({ag['pairs']} reader pairs)."),
         tbl(['label',"Cohen's kappa",'agreement %'], [(k,v['kappa'],v['agree_pct']) for k,v in ag['labels'].items()]),
@@ -726,7 +822,8 @@ def make_app(path, # project folder
         items = lb.next(q, ann, tab, want, have, reset=kw.pop('reset', False)) if want else []
         short = want>0 and len(items)<want
         busy,err = short and lb.refreshing(q),short and lb.errors.get(q)
-        return dict(kw, items=items, progress=lb.progress(q), done=short and not busy, refreshing=busy, **({'error':err} if err else {}))
+        return dict(kw, items=items, progress=lb.progress(q), history=lb.history(ann), done=short and not busy, refreshing=busy,
+                    **({'error':err} if err else {}))
 
     def _page(h): return HTMLResponse(h, headers={'Content-Security-Policy':_csp(h)})
 
@@ -761,6 +858,12 @@ def make_app(path, # project folder
         r = lb.undo(ann, tab)
         if r is None: return _reply(q, ann, tab, want, have, undone=None, item=None)
         return _reply(q, ann, tab, want, have+[r['image_id']], undone=r, item=lb.item(r['image_id']))
+
+    @app.post('/item')
+    @_api
+    def item_(d):
+        q,ann,tab,want,have = _common(d, lb)
+        return _reply(q, ann, tab, want, have, item=lb.item(_id(d.get('id'))))
 
     @app.get('/img/{img_id}')
     async def img(img_id:int):

@@ -139,3 +139,50 @@ def test_toggle_schema(tmp_path):
         page.evaluate('chain')
     rows = {r[0]: tuple(r[1:]) for r in db.execute('select image_id, mass, calcification, implant from labels')}
     assert rows == {a: (0,0,1), b: (0,0,0)}
+
+def _in_view(page):
+    "Whether every legend entry lies wholly inside the window"
+    return page.evaluate('''[...document.querySelectorAll('#legend span')].every(s => { const r = s.getBoundingClientRect();
+        return r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight && r.right <= innerWidth; })''')
+
+def test_workstation(server):
+    "Keyboard only: progress on screen, the study's context, and a past decision reopened from the history and changed"
+    url, db, tmp = server
+    with _browser() as page:
+        page.goto(url + '/?queue=learn')
+        _wait(page, 'cur && !document.getElementById("img").hidden', 15)
+        _wait(page, '$("stat").textContent.includes("queue: 1 of")')
+        stat = page.inner_text('#stat')
+        assert 'queue: 1 of' in stat and 'this session: 0' in stat, stat
+        first = _cur(page)
+        r = db.execute('select laterality, view_position, study_id from images where id=?', [first]).fetchone()
+        assert r[0] in page.inner_text('#ctx') and r[1] in page.inner_text('#ctx')
+        others = db.execute('select count(*) from images where study_id=? and id!=?', [r[2], first]).fetchone()[0]
+        assert others and page.locator('#study img').count() == min(others, 8)
+        done = []
+        for k in '123':
+            done.append(_cur(page)); page.wait_for_timeout(150); _press(page, k)
+        page.evaluate('chain')
+        _wait(page, 'document.querySelectorAll("#hist div").length === 3')
+        _wait(page, '$("stat").textContent.includes("this session: 3")')
+        stat = page.inner_text('#stat')
+        assert 'queue: 4 of' in stat and 'this session: 3' in stat, stat
+        rate = int(stat.split('this session: 3 · ')[1].split('/h')[0])
+        assert 3600 < rate < 3*3600*1000/150, rate   # three labels in a little over 3 x 150 ms
+        nxt = _cur(page)
+        page.keyboard.press('h'); _wait(page, f'cur && cur.id === {done[2]}')
+        page.keyboard.press('h'); _wait(page, f'cur && cur.id === {done[1]}')
+        _wait(page, f'$("stat").textContent.includes("reopened") && $("hist").querySelector(".on").textContent.startsWith("#{done[1]} ")')
+        _press(page, '4')   # was "mag view only"; now both
+        assert _cur(page) == nxt, 'after changing a past decision the queue goes on where it was'
+        page.evaluate('chain')
+        for w in (1170, 900):
+            page.set_viewport_size(dict(width=w, height=700))
+            assert _in_view(page), f'legend cut off at {w} px'
+        st = page.goto(url + '/stats.json').json()
+    rows = {r[0]: tuple(r[1:]) for r in db.execute('select image_id, biopsy_tool, mag_view from labels')}
+    assert rows == {done[0]: (1,0), done[1]: (1,1), done[2]: (0,0)}
+    ev = db.execute("select image_id, value, undone from events where action='label' order by id").fetchall()
+    assert [(i,u) for i,_,u in ev] == [(done[0],0), (done[1],0), (done[2],0), (done[1],0)], 'a new event; nothing undone'
+    a = st['annotators']['reader1']
+    assert a['total'] == 4 and a['pace_per_hour'] and 0 < a['active_s'] < 60
