@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #e2860ef6
 from __future__ import annotations
-import json, hashlib, hmac, re, secrets, socket, time, os
+import json, hashlib, re, socket, sys, time, os
 from datetime import datetime, timezone
 from pathlib import Path
 import numpy as np, pandas as pd
@@ -12,16 +12,24 @@ from fastcore.all import *
 from sqlite_utils import Database
 
 # %% auto #0
-__all__ = ['DEFAULT_LABELS', 'SPLITS', 'ProjectError', 'Project', 'check_label_names', 'now_iso', 'get_meta', 'set_meta',
-           'process_tag', 'process_alive', 'fail_dead_runs', 'create_project', 'open_project', 'project_of',
-           'get_labels', 'split_of', 'project_split', 'add_images', 'get_image', 'thumb_path', 'set_label',
-           'skip_image', 'undo_last', 'skipped_ids', 'labeled_df', 'latest_run']
+__all__ = ['DEFAULT_LABELS', 'SPLITS', 'ProjectError', 'bars_on_terminals_only', 'Project', 'check_label_names', 'now_iso',
+           'get_meta', 'set_meta', 'process_tag', 'process_alive', 'fail_dead_runs', 'create_project', 'open_project',
+           'project_of', 'get_labels', 'split_of', 'project_split', 'add_images', 'get_image', 'thumb_path',
+           'set_label', 'skip_image', 'undo_last', 'skipped_ids', 'labeled_df', 'latest_run']
 
 # %% ../nbs/00_core.ipynb #93fa3c67
 DEFAULT_LABELS = ('biopsy_tool', 'mag_view')
 SPLITS = ('train', 'valid', 'test')
 
 class ProjectError(Exception): "A problem with a project, its input or its state, with a message meant for the user"
+
+# %% ../nbs/00_core.ipynb #a1dfa738
+def bars_on_terminals_only():
+    "Turn fastprogress bars off when standard output is neither a terminal nor a notebook"
+    import fastprogress.fastprogress as fp
+    if not fp.IN_NOTEBOOK and not sys.stdout.isatty(): fp.NO_BAR = True
+
+if Path(sys.argv[0]).name.startswith('al-'): bars_on_terminals_only()
 
 # %% ../nbs/00_core.ipynb #24f07e5c
 class Project:
