@@ -15,7 +15,7 @@ from PIL import Image
 from fastcore.all import *
 from sqlite_utils import Database
 from fasthtml.common import (FastHTML, Html, Head, Body, Title, Meta, Style, Script, Div, Img, Span, Select, Option, A,
-                             Table, Thead, Tbody, Tr, Th, Td, H1, H2, H3, P, Nav, Kbd, Aside, to_xml)
+                             Table, Thead, Tbody, Tr, Th, Td, H1, H2, H3, P, Nav, Kbd, Aside, Input, to_xml)
 from starlette.responses import JSONResponse, FileResponse, Response, HTMLResponse
 from starlette.datastructures import Headers
 from starlette.middleware import Middleware
@@ -42,14 +42,18 @@ def key_legend(labels:list)->list:
     km = key_map(labels)
     if km: res = [('1', f'{_nice(labels[0])} only'), ('2', f'{_nice(labels[1])} only'), ('3', 'neither'), ('4', 'both')]
     else: res = [(str(i+1), _nice(l)) for i,l in enumerate(labels[:9])] + [('Enter','submit'), ('0','none')]
-    return res + [('S','skip'), ('U','undo'), ('Z','zoom'), ('B/⇧B','brightness'), ('C/⇧C','contrast'), ('R','reset view'), ('P','model'),
+    return res + [('S','skip'), ('N','unsure'), ('M','comment'), ('U','undo'), ('Z','zoom'), ('B/⇧B','brightness'), ('C/⇧C','contrast'), ('R','reset view'), ('P','model'),
                   ('G','Grad-CAM'), ('H/⇧H','history back/forward')]
 
 # %% ../nbs/07_app.ipynb #ba3a4f57
+# an image marked unsure, and labeled by no one since, waits on the unsure list (the stats page), out of every queue
+_unsure = ("not exists(select 1 from events u where u.image_id=q.image_id and u.action='unsure' and u.undone=0 and not exists("
+           "select 1 from events l where l.image_id=u.image_id and l.action='label' and l.undone=0 and l.id>u.id))")
+
 def _avail(name):
     "SQL condition (on `q.image_id`) that an image of queue `name` still needs a label"
-    if name=='review': return "exists(select 1 from labels l where l.image_id=q.image_id and l.updated<:since)"
-    return "not exists(select 1 from labels l where l.image_id=q.image_id)"
+    if name=='review': return f"exists(select 1 from labels l where l.image_id=q.image_id and l.updated<:since) and {_unsure}"
+    return f"not exists(select 1 from labels l where l.image_id=q.image_id) and {_unsure}"
 
 _free = ("not exists(select 1 from claims c where c.image_id=q.image_id and c.annotator!=:owner and c.expires>:now) "
          "and q.image_id not in (select value from json_each(:ex))")
@@ -355,9 +359,38 @@ def skip(self:Labeler, img_id, annotator:str, tab:str, ms=None)->int:
     return skip_image(self.db, _id(img_id), annotator, _ms(ms))
 
 @patch
+def unsure(self:Labeler, img_id, annotator:str, tab:str, rev=0, ms=None)->int:
+    "Record that `annotator` can't decide `img_id`: it leaves the queues for the unsure list, unlabeled, so nothing of it reaches training"
+    img_id,rev,ms = _id(img_id),_int(rev, 'revision'),_ms(ms)
+    get_image(self.db, img_id)
+    if self.rev(img_id)!=rev: raise StaleLabel(f"Image {img_id} was labeled or undone after this page showed it; not marked unsure")
+    if rev: raise ProjectError(f"Image {img_id} has a label already: change the label instead (training reads labels, never 'unsure')")
+    with self.db.conn:
+        eid = self.db['events'].insert(dict(image_id=img_id, annotator=annotator, action='unsure', ms=ms, at=now_iso(), undone=0)).last_pk
+        self.db.execute('delete from claims where image_id=?', [img_id])
+    return eid
+
+@patch
+def comment(self:Labeler, img_id, annotator:str, text)->int:
+    "Attach `annotator`'s free-text comment (at most 1000 characters) to `img_id`, as an event"
+    img_id = _id(img_id); get_image(self.db, img_id)
+    if not isinstance(text, str) or not text.strip(): raise ValueError("Empty comment: type some text, then Enter (Escape cancels)")
+    if len(text)>1000: raise ValueError(f"Comment of {len(text)} characters: keep it under 1000")
+    with self.db.conn:
+        return self.db['events'].insert(dict(image_id=img_id, annotator=annotator, action='comment', value=json.dumps(text.strip()),
+                                             at=now_iso(), undone=0)).last_pk
+
+@patch
 def undo(self:Labeler, annotator:str, tab:str)->dict|None:
-    "Revert `annotator`'s last label or skip; the image comes back to this tab, claimed"
-    r = undo_last(self.db, annotator)
+    "Revert `annotator`'s last label, skip or unsure; the image comes back to this tab, claimed"
+    u = self.db.execute("select id, image_id, action from events where annotator=? and action in ('label','skip','unsure') and undone=0 "
+                        "order by id desc limit 1", [annotator]).fetchone()
+    if u and u[2]=='unsure':
+        with self.db.conn:
+            self.db.execute('update events set undone=1 where id=?', [u[0]])
+            self.db['events'].insert(dict(image_id=u[1], annotator=annotator, action='undo', reverts=u[0], at=now_iso(), undone=0))
+        r = dict(id=u[0], image_id=u[1], action='unsure')
+    else: r = undo_last(self.db, annotator)
     if r:
         claim(self.db, [r['image_id']], f'{annotator}#{tab}', self.claim_secs)
         if r['action']=='label' and not self.rev(r['image_id']): self._bump(r['image_id'], -1)
@@ -429,7 +462,11 @@ def label_stats(db, max_conflicts:int=200)->dict:
                     agree_pct=round(100*np.mean([x[o]==y[o] for x,y in pairs]),1) if pairs else None) for o in labels}
     conflicts = [dict(image_id=i, labels=[o for o in labels if len({v[o] for v in vs.values()})>1], readers=vs)
                  for i,vs in multi.items() if any(len({v[o] for v in vs.values()})>1 for o in labels)]
-    return dict(labeled=n, labels={o:dict(labeled=n, positive=int(p)) for o,p in zip(labels, pos)}, annotators=pace, pool=pool,
+    uns = [dict(image_id=i, reader=a, at=t[:19], comments=[json.loads(v) for v, in db.execute(
+               "select value from events where image_id=? and action='comment' order by id", [i])])
+           for i,a,t in db.execute(f"select u.image_id, u.annotator, u.at from events u where u.action='unsure' and u.undone=0 and not exists("
+               "select 1 from events l where l.image_id=u.image_id and l.action='label' and l.undone=0 and l.id>u.id) order by u.id")]
+    return dict(labeled=n, labels={o:dict(labeled=n, positive=int(p)) for o,p in zip(labels, pos)}, annotators=pace, pool=pool, unsure=uns,
                 agreement=dict(images=len(multi), pairs=len(pairs), labels=agree), n_conflicts=len(conflicts),
                 conflicts=conflicts[:max_conflicts])
 
@@ -452,6 +489,7 @@ body{display:flex}
 #hist div{padding:1px 4px;cursor:pointer;border-radius:3px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 #hist div:hover{background:#222} #hist div.on{background:#264;color:#fff} #hist:empty::after{content:'no decisions yet';color:#666}
 select{background:#222;color:#ccc;border:1px solid #444}
+#note{width:100%;box-sizing:border-box;margin-top:10px;background:#222;color:#eee;border:1px solid #555;padding:3px}
 #legend{flex:none;display:flex;flex-wrap:wrap;justify-content:center;padding:3px 0;background:#151515;font-size:13px;line-height:22px}
 #legend span{margin:0 4px;padding:1px 4px;border-radius:3px;white-space:nowrap} #legend span.on{background:#285;color:#fff}
 kbd{border:1px solid #555;border-radius:3px;padding:0 4px;color:#eee;background:#222}
@@ -569,8 +607,21 @@ function look() {
   const s = $('stage'); s.classList.toggle('zoom', view.zoom);
   if (view.zoom) { s.scrollLeft = (s.scrollWidth - s.clientWidth) / 2; s.scrollTop = (s.scrollHeight - s.clientHeight) / 2; }
 }
+function note() {  // M: a comment on the image on screen
+  if (!cur) return;
+  const n = $('note'); n.hidden = false; n.value = ''; n.dataset.id = cur.id; n.focus();
+}
+$('note').addEventListener('keydown', e => {
+  e.stopPropagation();
+  const n = $('note');
+  if (e.key === 'Escape') { n.hidden = true; n.blur(); }
+  if (e.key !== 'Enter') return;
+  e.preventDefault();
+  if (n.value.trim()) send('/comment', {id: +n.dataset.id, text: n.value, want: 0}).then(d => { if (!d.error) flash('Comment saved'); });
+  n.hidden = true; n.blur();
+});
 addEventListener('keydown', e => {
-  if (e.ctrlKey || e.metaKey || e.altKey || e.target.tagName === 'SELECT') return;
+  if (e.ctrlKey || e.metaKey || e.altKey || e.target.tagName === 'SELECT' || e.target.tagName === 'INPUT') return;
   const k = e.key, t0 = e.timeStamp;
   if (single && C.keys[k]) return act('/label', {values: C.keys[k]}, t0);
   if (!single && k >= '1' && k <= '9' && +k <= C.labels.length) {
@@ -580,6 +631,8 @@ addEventListener('keydown', e => {
     return act('/label', {values: Object.fromEntries(C.labels.map(l => [l, k === '0' ? 0 : +sel.has(l)]))}, t0);
   switch (k) {
     case 's': case 'S': return act('/skip', {}, t0);
+    case 'n': case 'N': return cur && cur.rev ? flash('This image has a label: change it with the label keys instead') : act('/unsure', {}, t0);
+    case 'm': case 'M': e.preventDefault(); return note();
     case 'u': case 'U': return undo();
     case 'z': case 'Z': view.zoom = !view.zoom; break;
     case 'b': view.b *= 1.15; break;
@@ -613,7 +666,9 @@ def label_page(labels:list, queue:str='learn', annotator:str='default', prefetch
              Aside(Nav(Select(*[Option(o, value=o, selected=o==queue) for o in QUEUES], id='queue', title='queue'),
                        A('stats', href='/stats'), id='nav'),
                    H3('Progress'), Div(id='stat'), H3('This image'), Div(id='ctx'), H3('Study'), Div(id='study'),
-                   H3('History (H)'), Div(id='hist'), id='side'),
+                   H3('History (H)'), Div(id='hist'),
+                   Input(id='note', type='text', maxlength='1000', placeholder='comment: Enter saves, Escape cancels', hidden=True),
+                   id='side'),
              Div(id='flash'),
              Script(json.dumps(cfg), type='application/json', id='cfg'), Script(_js)))
     return to_xml(page)
@@ -631,6 +686,8 @@ def stats_page(st:dict)->str:
         H2('Pool'), tbl(['split','images','labeled','remaining'], [(k,v['images'],v['labeled'],v['remaining']) for k,v in st['pool'].items()]),
         H2('Agreement'), P(f"{ag['images']} images labeled by two or more readers ({ag['pairs']} reader pairs)."),
         tbl(['label',"Cohen's kappa",'agreement %'], [(k,v['kappa'],v['agree_pct']) for k,v in ag['labels'].items()]),
+        H2(f"Unsure ({len(st['unsure'])})"), P('Out of every queue and of training until someone labels them.'),
+        tbl(['image','reader','at','comments'], [(u['image_id'], u['reader'], u['at'], ' | '.join(u['comments'])) for u in st['unsure']]),
         H2(f"Conflicts ({st['n_conflicts']})"),
         tbl(['image','labels in conflict','readers'], [(c['image_id'], ', '.join(c['labels']),
             '; '.join(f"{a}: {' '.join(f'{k}={v}' for k,v in vs.items())}" for a,vs in c['readers'].items())) for c in st['conflicts']])]
@@ -858,6 +915,18 @@ def make_app(path, # project folder
         r = lb.undo(ann, tab)
         if r is None: return _reply(q, ann, tab, want, have, undone=None, item=None)
         return _reply(q, ann, tab, want, have+[r['image_id']], undone=r, item=lb.item(r['image_id']))
+
+    @app.post('/unsure')
+    @_api
+    def unsure(d):
+        q,ann,tab,want,have = _common(d, lb)
+        return _reply(q, ann, tab, want, have, event=lb.unsure(d.get('id'), ann, tab, d.get('rev', 0), d.get('ms')))
+
+    @app.post('/comment')
+    @_api
+    def comment(d):
+        q,ann,tab,want,have = _common(d, lb)
+        return _reply(q, ann, tab, want, have, event=lb.comment(d.get('id'), ann, d.get('text')))
 
     @app.post('/item')
     @_api

@@ -186,3 +186,31 @@ def test_workstation(server):
     assert [(i,u) for i,_,u in ev] == [(done[0],0), (done[1],0), (done[2],0), (done[1],0)], 'a new event; nothing undone'
     a = st['annotators']['reader1']
     assert a['total'] == 4 and a['pace_per_hour'] and 0 < a['active_s'] < 60
+
+def test_unsure_and_comment(server):
+    "Keyboard only: M comments, N marks unsure; the image leaves the queue, has no label, and stays out of training"
+    from active_learn.core import labeled_df
+    url, db, tmp = server
+    with _browser() as page:
+        page.goto(url + '/?queue=learn')
+        _wait(page, 'cur && !document.getElementById("img").hidden', 15)
+        a = _cur(page); _press(page, '1')
+        u = _cur(page)
+        page.keyboard.press('m'); page.keyboard.type('faint clip? 2 mm'); page.keyboard.press('Enter')
+        assert not page.is_visible('#note') and _cur(page) == u, 'a comment keeps the image on screen'
+        _press(page, 'n')
+        page.keyboard.press('h'); _wait(page, f'cur && cur.id === {a}')
+        page.keyboard.press('n')   # a labeled image can't be unsure: a message, nothing recorded
+        _wait(page, '$("flash").textContent.includes("has a label")')
+        page.keyboard.press('Escape'); _wait(page, f'cur && cur.id !== {a}')
+        page.evaluate('chain')
+        page.reload()
+        _wait(page, 'cur && !document.getElementById("img").hidden', 15)
+        shown = page.evaluate('[cur.id, ...q.map(o => o.id)]')
+        st = page.goto(url + '/stats.json').json()
+    assert u not in shown
+    ev = db.execute('select image_id, action, value, undone from events order by id').fetchall()
+    assert ev == [(a, 'label', '{"biopsy_tool": 1, "mag_view": 0}', 0), (u, 'comment', '"faint clip? 2 mm"', 0), (u, 'unsure', None, 0)]
+    assert db.execute('select count(*) from labels where image_id=?', [u]).fetchone()[0] == 0
+    assert u not in set(labeled_df(db).image_id) and a in set(labeled_df(db).image_id)
+    assert [(o['image_id'], o['comments']) for o in st['unsure']] == [(u, ['faint clip? 2 mm'])]
