@@ -4,11 +4,13 @@
 
 # %% ../nbs/07_app.ipynb #5ede17ad
 from __future__ import annotations
-import json, re, time, sqlite3, hmac, base64, hashlib, itertools, warnings, sys, os, socket
+import json, re, time, sqlite3, hmac, base64, hashlib, itertools, warnings, sys, os, socket, secrets, getpass
+from http.cookies import SimpleCookie
 from concurrent.futures import ThreadPoolExecutor
 from collections import deque
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import urlsplit
 import numpy as np
 from PIL import Image
@@ -16,7 +18,8 @@ from fastcore.all import *
 from sqlite_utils import Database
 from fasthtml.common import (FastHTML, Html, Head, Body, Title, Meta, Style, Script, Div, Img, Span, Select, Option, A,
                              Table, Thead, Tbody, Tr, Th, Td, H1, H2, H3, P, Nav, Kbd, Aside, Input, to_xml)
-from starlette.responses import JSONResponse, FileResponse, Response, HTMLResponse
+from starlette.responses import JSONResponse, FileResponse, Response, HTMLResponse, RedirectResponse
+from starlette.requests import Request
 from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from .core import *
@@ -24,7 +27,8 @@ from .core import *
 # %% auto #0
 __all__ = ['QUEUES', 'PAUSE_MS', 'key_map', 'key_legend', 'queue_next', 'claim', 'release', 'tiny_project', 'StaleLabel',
            'Labeler', 'mag_hint', 'label_stats', 'label_page', 'stats_page', 'HTTPError', 'BasicAuth', 'HostCheck',
-           'BodyLimit', 'SecurityHeaders', 'make_app', 'check_bind', 'read_password', 'al_label']
+           'BodyLimit', 'SecurityHeaders', 'add_reader', 'remove_reader', 'readers', 'check_reader', 'ReaderAuth',
+           'login_page', 'make_app', 'check_bind', 'read_password', 'al_label', 'al_reader']
 
 # %% ../nbs/07_app.ipynb #193d5231
 QUEUES = ('learn','holdout','review','confident')
@@ -751,6 +755,11 @@ def _recursion(req, e):
 async def _json(req)->dict:
     if req.headers.get('content-type','').split(';')[0].strip()!='application/json':
         raise HTTPError(415, 'Send a JSON body (Content-Type: application/json)')
+    d = await _body(req)
+    if nm := req.scope.get('al_reader'): d['annotator'] = nm   # a logged-in reader labels as themself
+    return d
+
+async def _body(req)->dict:
     try: d = json.loads(await req.body() or b'{}')
     except ValueError: raise HTTPError(400, 'The body is not valid JSON')
     if _deep(d, 3): raise HTTPError(400, _too_deep)   # a request needs two levels (the body, its `values` or `have`)
@@ -856,6 +865,105 @@ def _csp(html:str)->str:
     return (f"default-src 'none'; script-src {src('script')}; style-src {src('style')}; img-src 'self' blob:; connect-src 'self'; "
             "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 
+# %% ../nbs/07_app.ipynb #6fdee4a4
+_scrypt = dict(n=2**14, r=8, p=1, dklen=32)   # about 50 ms and 16 MB a check: costly to guess offline, cheap for one login
+
+def _readers(db):
+    "The `readers` table (named accounts), created when first needed"
+    db['readers'].create(dict(name=str, salt=bytes, hash=bytes, params=str, added=str), pk='name', if_not_exists=True)
+    return db['readers']
+
+def _hash(pw:str, salt:bytes, ps:dict)->bytes: return hashlib.scrypt(pw.encode(), salt=salt, **ps)
+
+def add_reader(db, name:str, # reader name, as labels record it
+               password:str, # at least 8 characters
+              ):
+    "Add reader `name`, or set a new password for them: a salted scrypt hash is stored, never the password"
+    if not isinstance(name, str) or not _ann_re.match(name): raise ProjectError(f"Bad reader name {name!r}: use letters, digits and _.@-")
+    if len(password or '')<8: raise ProjectError("The password needs at least 8 characters")
+    salt = secrets.token_bytes(16)
+    _readers(db).upsert(dict(name=name, salt=salt, hash=_hash(password, salt, _scrypt), params=json.dumps(_scrypt), added=now_iso()), pk='name')
+
+def remove_reader(db, name:str):
+    "Remove reader `name`: their sessions end at their next request; their labels stay"
+    if not _readers(db).count_where('name=?', [name]): raise ProjectError(f"No reader {name!r}; `al-reader list` shows them")
+    with db.conn: db.execute('delete from readers where name=?', [name])
+
+def readers(db)->list:
+    "Names of the project's readers"
+    return [o for o, in db.execute('select name from readers order by name')] if db['readers'].exists() else []
+
+def check_reader(db, name:str, password:str)->bool:
+    "Whether `password` is reader `name`'s (the same work whether or not the name exists)"
+    r = db.execute('select salt, hash, params from readers where name=?', [name]).fetchone() if db['readers'].exists() else None
+    salt,h,ps = r if r else (b'\0'*16, b'', json.dumps(_scrypt))
+    return hmac.compare_digest(_hash(password, salt, json.loads(ps)), h) and r is not None
+
+# %% ../nbs/07_app.ipynb #5a0a49cc
+class ReaderAuth(BasicAuth):
+    "ASGI middleware: named readers. `POST /login` with a name and password gives a session cookie; without one, pages show the login form and the API answers 401"
+    def __init__(self, app, db, # the project database (table `readers`)
+                 max_fails:int=10, window:float=60, # wrong logins from an address within `window` seconds before it gets 429
+                 secure:bool=False, # the cookie only over https
+                 ttl:float=12*3600): # seconds a session lasts
+        store_attr('app,db,max_fails,window,secure,ttl'); self.fails,self.sessions = {},{}
+
+    def _reader(self, scope)->str|None:
+        "The reader of the request's session cookie, while their account exists"
+        tok = SimpleCookie(Headers(scope=scope).get('cookie', '')).get('al_session')
+        s = tok and self.sessions.get(tok.value)
+        if not s or s[1]<time.time(): return None
+        return s[0] if self.db.execute('select 1 from readers where name=?', [s[0]]).fetchone() else None
+
+    async def _login(self, scope, receive, send):
+        ip,now = (scope.get('client') or ('?',))[0],time.monotonic()
+        if w := self._wait(ip, now):
+            return await JSONResponse(dict(error=f'Too many wrong logins from {ip}: try again in {w:.0f} s'), 429,
+                                      {'Retry-After':str(int(w)+1)})(scope, receive, send)
+        try: d = json.loads(await Request(scope, receive).body() or b'{}')
+        except ValueError: d = None
+        nm,pw = (d.get('name'),d.get('password')) if isinstance(d, dict) else (None,None)
+        if not (isinstance(nm, str) and isinstance(pw, str) and len(pw)<1000 and check_reader(self.db, nm, pw)):
+            self._fail(ip, now)
+            return await JSONResponse(dict(error='Wrong name or password'), 401)(scope, receive, send)
+        tok = secrets.token_urlsafe(32)
+        self.sessions = {k:v for k,v in self.sessions.items() if v[1]>time.time()}
+        self.sessions[tok] = (nm, time.time()+self.ttl)
+        r = JSONResponse(dict(reader=nm))
+        r.set_cookie('al_session', tok, max_age=int(self.ttl), httponly=True, samesite='strict', secure=self.secure)
+        await r(scope, receive, send)
+
+    async def __call__(self, scope, receive, send):
+        if scope['type']!='http': return await self.app(scope, receive, send)
+        if scope['path']=='/login':
+            if scope['method']=='POST': return await self._login(scope, receive, send)
+            h = login_page(); return await HTMLResponse(h, headers={'Content-Security-Policy':_csp(h)})(scope, receive, send)
+        if nm := self._reader(scope):
+            scope['al_reader'] = nm   # who labels: the account, whatever the page sends
+            return await self.app(scope, receive, send)
+        if scope['method']=='GET' and scope['path'] in ('/', '/stats'):
+            return await RedirectResponse('/login', 303)(scope, receive, send)
+        await JSONResponse(dict(error='Log in first: open /login'), 401)(scope, receive, send)
+
+_login_js = """
+const $ = id => document.getElementById(id);
+$('pw').addEventListener('keydown', e => {
+  if (e.key !== 'Enter') return;
+  fetch('/login', {method: 'POST', headers: {'Content-Type': 'application/json'},
+                   body: JSON.stringify({name: $('name').value, password: $('pw').value})})
+    .then(r => r.json()).then(d => { if (d.error) $('err').textContent = d.error; else location = '/'; });
+});
+$('name').focus();
+"""
+
+def login_page()->str:
+    "HTML of the login form: name, Tab, password, Enter"
+    css = "body{background:#111;color:#ccc;font:15px system-ui,sans-serif;margin:20vh auto;width:280px} input{display:block;width:100%;margin:6px 0 14px;background:#222;color:#eee;border:1px solid #555;padding:5px}"
+    return to_xml(Html(Head(Meta(charset='utf-8'), Title('al-label · log in'), Style(css)),
+        Body(H2('al-label'), P('Reader'), Input(id='name', autocomplete='username'),
+             P('Password'), Input(id='pw', type='password', autocomplete='current-password'),
+             P('Enter logs in.', id='err'), Script(_login_js))))
+
 # %% ../nbs/07_app.ipynb #b2d730f0
 def make_app(path, # project folder
              annotator:str='default', # reader name used when the page gives none
@@ -865,12 +973,16 @@ def make_app(path, # project folder
              port:int=None, # the port browsers must use (None: any)
              max_body:int=65536, # largest request body, in bytes
              max_fails:int=10, # wrong passwords from one address within a minute before it gets 429
+             accounts:bool=None, # named readers log in (`ReaderAuth`); None: when the project has readers and no `password` is given
+             secure:bool=False, # session cookies only over https
              **kwargs, # passed to `Labeler`
             )->FastHTML:
     "The labeling app of the project at `path`"
     lb = Labeler(path, annotator, **kwargs)
     mw = [Middleware(SecurityHeaders), Middleware(HostCheck, hosts=hosts, port=port), Middleware(BodyLimit, max_bytes=max_body)]
+    if accounts is None: accounts = not password and bool(readers(lb.db))
     if password: mw.append(Middleware(BasicAuth, password=password, max_fails=max_fails))
+    elif accounts: mw.append(Middleware(ReaderAuth, db=lb.db, max_fails=max_fails, secure=secure))
     app = FastHTML(default_hdrs=False, sess_cls=None, secret_key='unused', title='al-label', middleware=mw,
                    exception_handlers={RecursionError:_recursion})
     app.state.labeler = lb
@@ -885,9 +997,9 @@ def make_app(path, # project folder
     def _page(h): return HTMLResponse(h, headers={'Content-Security-Policy':_csp(h)})
 
     @app.get('/')
-    def index(queue:str='learn', annotator:str=None):
+    def index(req, queue:str='learn', annotator:str=None):
         if queue not in QUEUES: return Response(f"Unknown queue {queue!r}; choose one of {', '.join(QUEUES)}", 400)
-        ann = annotator or lb.annotator
+        ann = req.scope.get('al_reader') or annotator or lb.annotator
         if not _ann_re.match(ann): return Response(f"Bad annotator {ann!r}: use letters, digits and _.@-", 400)
         return _page(label_page(lb.labels, queue, ann, prefetch))
 
@@ -959,11 +1071,11 @@ def make_app(path, # project folder
     return app
 
 # %% ../nbs/07_app.ipynb #29a2402b
-def check_bind(host:str, password:str=None):
-    "Refuse to serve beyond this machine without a password"
-    if host not in _local and not password:
-        raise ProjectError(f"Binding to {host} makes the labels editable from other machines: set $AL_PASSWORD or give --password-file, "
-                           "or use --host 127.0.0.1")
+def check_bind(host:str, password:str=None, accounts:bool=False):
+    "Refuse to serve beyond this machine without a password or reader accounts"
+    if host not in _local and not (password or accounts):
+        raise ProjectError(f"Binding to {host} makes the labels editable from other machines: add reader accounts (`al-reader add NAME`), "
+                           "or set $AL_PASSWORD or give --password-file, or use --host 127.0.0.1")
 
 def read_password(password:str=None, # given on the command line: warned about, since `ps` shows it to every user
                   password_file:str=None, # a file whose first line is the password
@@ -1006,13 +1118,14 @@ def al_label(project:str='.', # project folder
     import uvicorn
     try:
         pw = read_password(password, password_file)
-        check_bind(host, pw)
+        acc = not pw and bool(readers(open_project(project)))   # named readers, unless a shared password is given
+        check_bind(host, pw, acc)
         if bool(tls_cert)!=bool(tls_key): raise ProjectError("Give both --tls-cert and --tls-key, or neither")
         for o in (tls_cert, tls_key):
             if o and not Path(o).is_file(): raise ProjectError(f"No such file: {o}")
         if not _ann_re.match(annotator): raise ProjectError(f"Bad --annotator {annotator!r}: use letters, digits and _.@-")
         hosts = _names(host) + [o.strip() for o in allow_hosts.split(',') if o.strip()]
-        app = make_app(project, annotator, pw, prefetch, hosts=hosts, port=port, queue_size=queue_size)
+        app = make_app(project, annotator, pw, prefetch, hosts=hosts, port=port, queue_size=queue_size, accounts=acc, secure=bool(tls_cert))
     except ProjectError as e: sys.exit(f"al-label: {e}")
     if host not in _local and not tls_cert:
         print("al-label: warning: serving beyond this machine over plain http: the password and the images cross the network unencrypted; "
@@ -1024,3 +1137,25 @@ def al_label(project:str='.', # project folder
     lb.refresh('learn')   # and order the queue, if it needs it, before the first page asks
     print(f"Labeling {Project(project).path} as {annotator} at {'https' if tls_cert else 'http'}://{f'[{host}]' if ':' in host else host}:{port}/")
     uvicorn.run(app, host=host, port=port, log_level='warning', ssl_certfile=tls_cert, ssl_keyfile=tls_key)
+
+# %% ../nbs/07_app.ipynb #04f117ea
+@call_parse
+def al_reader(*args:Annotated[str, "add NAME, remove NAME or list (NAME: letters, digits and _.@-)", dict(nargs='*')],
+              project:str='.', # project folder
+              password_file:str=None, # file whose first line is the new password; else $AL_PASSWORD, else asked twice
+             ):
+    "Manage the named readers of a project: once one exists, `al-label` asks every reader to log in"
+    try:
+        action,name = (list(args)+[None, None])[:2]
+        if len(args)>2: raise ProjectError(f"Too many arguments {args}: give add NAME, remove NAME or list")
+        db = open_project(project)
+        if action=='list': print('\n'.join(readers(db)) or 'No readers: `al-label` uses a shared password or none (localhost)'); return
+        if action not in ('add','remove'): raise ProjectError(f"Unknown action {action!r}: use add, remove or list")
+        if not name: raise ProjectError(f"Give the reader's name: al-reader {action} NAME")
+        if action=='remove': remove_reader(db, name); print(f"Removed reader {name}"); return
+        pw = read_password(None, password_file)
+        if not pw:
+            pw = getpass.getpass(f'Password for {name}: ')
+            if getpass.getpass('Again: ')!=pw: raise ProjectError("The two passwords differ")
+        add_reader(db, name, pw); print(f"Reader {name} can log in")
+    except ProjectError as e: sys.exit(f"al-reader: {e}")

@@ -214,3 +214,20 @@ def test_unsure_and_comment(server):
     assert db.execute('select count(*) from labels where image_id=?', [u]).fetchone()[0] == 0
     assert u not in set(labeled_df(db).image_id) and a in set(labeled_df(db).image_id)
     assert [(o['image_id'], o['comments']) for o in st['unsure']] == [(u, ['faint clip? 2 mm'])]
+
+def test_named_reader_login(tmp_path):
+    "Keyboard only: a named reader logs in (name, Tab, password, Enter) and their labels carry the account"
+    from active_learn.app import tiny_project, add_reader
+    db = tiny_project(tmp_path/'acc', n=20)
+    add_reader(db, 'dr.lee', 'correct horse')
+    with _serve(tmp_path/'acc') as url, _browser() as page:
+        page.goto(url + '/')
+        assert page.url.endswith('/login')
+        page.keyboard.type('dr.lee'); page.keyboard.press('Tab'); page.keyboard.type('wrong horse'); page.keyboard.press('Enter')
+        _wait(page, '$("err").textContent.includes("Wrong")')
+        page.fill('#pw', ''); page.focus('#pw'); page.keyboard.type('correct horse'); page.keyboard.press('Enter')
+        page.wait_for_url(url + '/')
+        _wait(page, 'cur && !document.getElementById("img").hidden', 15)
+        a = _cur(page); _press(page, '2')
+        page.evaluate('chain')
+    assert db.execute("select image_id, annotator from events where action='label'").fetchall() == [(a, 'dr.lee')]
