@@ -27,7 +27,9 @@ class ProjectError(Exception): "A problem with a project, its input or its state
 def bars_on_terminals_only():
     "Turn fastprogress bars off when standard output is neither a terminal nor a notebook"
     import fastprogress.fastprogress as fp
-    if not fp.IN_NOTEBOOK and not sys.stdout.isatty(): fp.NO_BAR = True
+    if not fp.IN_NOTEBOOK and not sys.stdout.isatty():
+        fp.NO_BAR = True
+        fp.ConsoleProgressBar.fill = ''   # a new bar prints its fill character once, bar or no bar
 
 if Path(sys.argv[0]).name.startswith('al-'): bars_on_terminals_only()
 
