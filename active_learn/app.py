@@ -26,9 +26,9 @@ from .core import *
 
 # %% auto #0
 __all__ = ['QUEUES', 'PAUSE_MS', 'key_map', 'key_legend', 'queue_next', 'claim', 'release', 'tiny_project', 'StaleLabel',
-           'Labeler', 'mag_hint', 'label_stats', 'label_page', 'stats_page', 'HTTPError', 'BasicAuth', 'HostCheck',
-           'BodyLimit', 'SecurityHeaders', 'add_reader', 'remove_reader', 'readers', 'check_reader', 'ReaderAuth',
-           'login_page', 'make_app', 'check_bind', 'read_password', 'al_label', 'al_reader']
+           'review_order', 'Labeler', 'mag_hint', 'label_stats', 'label_page', 'stats_page', 'HTTPError', 'BasicAuth',
+           'HostCheck', 'BodyLimit', 'SecurityHeaders', 'add_reader', 'remove_reader', 'readers', 'check_reader',
+           'ReaderAuth', 'login_page', 'make_app', 'check_bind', 'read_password', 'al_label', 'al_reader']
 
 # %% ../nbs/07_app.ipynb #193d5231
 QUEUES = ('learn','holdout','review','confident')
@@ -46,7 +46,7 @@ def key_legend(labels:list)->list:
     km = key_map(labels)
     if km: res = [('1', f'{_nice(labels[0])} only'), ('2', f'{_nice(labels[1])} only'), ('3', 'neither'), ('4', 'both')]
     else: res = [(str(i+1), _nice(l)) for i,l in enumerate(labels[:9])] + [('Enter','submit'), ('0','none')]
-    return res + [('S','skip'), ('N','unsure'), ('M','comment'), ('U','undo'), ('Z','zoom'), ('B/⇧B','brightness'), ('C/⇧C','contrast'), ('R','reset view'), ('P','model'),
+    return res + [('S','skip'), ('Y','confirm'), ('N','unsure'), ('M','comment'), ('U','undo'), ('Z','zoom'), ('B/⇧B','brightness'), ('C/⇧C','contrast'), ('R','reset view'), ('P','model'),
                   ('G','Grad-CAM'), ('H/⇧H','history back/forward')]
 
 # %% ../nbs/07_app.ipynb #ba3a4f57
@@ -54,9 +54,13 @@ def key_legend(labels:list)->list:
 _unsure = ("not exists(select 1 from events u where u.image_id=q.image_id and u.action='unsure' and u.undone=0 and not exists("
            "select 1 from events l where l.image_id=u.image_id and l.action='label' and l.undone=0 and l.id>u.id))")
 
+# a label a reader confirmed in review, and nobody changed since, is not flagged to anyone again
+_confirmed = ("not exists(select 1 from events c where c.image_id=q.image_id and c.action='confirm' and c.undone=0 and not exists("
+              "select 1 from events l where l.image_id=c.image_id and l.action='label' and l.undone=0 and l.id>c.id))")
+
 def _avail(name):
     "SQL condition (on `q.image_id`) that an image of queue `name` still needs a label"
-    if name=='review': return f"exists(select 1 from labels l where l.image_id=q.image_id and l.updated<:since) and {_unsure}"
+    if name=='review': return f"exists(select 1 from labels l where l.image_id=q.image_id and l.updated<:since) and {_unsure} and {_confirmed}"
     return f"not exists(select 1 from labels l where l.image_id=q.image_id) and {_unsure}"
 
 _free = ("not exists(select 1 from claims c where c.image_id=q.image_id and c.annotator!=:owner and c.expires>:now) "
@@ -133,8 +137,25 @@ def _open(path)->Database:
     for o in ('PRAGMA busy_timeout=30000', 'PRAGMA synchronous=NORMAL', 'PRAGMA journal_mode=WAL'): db.execute(o)
     return db
 
+def review_order(db, n:int=500)->int:
+    "Order the `review` queue: only the images `select.label_errors` flags, most suspicious first, and why (table `review_why`)"
+    from active_learn.select import label_errors
+    run = latest_run(db, scored=True)
+    rid = run and run['id']
+    r = label_errors(db, rid)
+    r = r[r.flagged.astype(bool)].head(n)
+    rows = [dict(image_id=int(i), label=l, given=int(g), prob=round(float(p), 3), score=float(s))
+            for i,l,g,p,s in zip(r.image_id, r.label, r.given, r.prob, r.score)]
+    with db.conn:
+        db['review_why'].create(dict(image_id=int, label=str, given=int, prob=float, score=float), pk='image_id', if_not_exists=True)
+        db.execute("delete from queue where name='review'"); db.execute('delete from review_why')
+        db['queue'].insert_all([dict(name='review', pos=j, image_id=o['image_id'], run_id=rid, score=o['score']) for j,o in enumerate(rows)])
+        db['review_why'].insert_all(rows)
+    return len(rows)
+
 def _refresher(db, name, n):
-    "Rematerialise queue `name` (`n` rows) with the select module"
+    "Rematerialise queue `name` (`n` rows) with the select module; `review` keeps only flagged images, with why"
+    if name=='review': return review_order(db, n)
     from active_learn.select import refresh_queue
     refresh_queue(db, name, n=n)
 
@@ -285,7 +306,9 @@ def item(self:Labeler, img_id:int)->dict:
     study = [dict(id=i, url=f'/img/{i}', lat=l, view=v) for i,l,v in self.db.execute(
         'select id, laterality, view_position from images where study_id=? and id!=? order by laterality, view_position, id limit 8',
         [r[2], r[0]])] if r[2] else []
-    return dict(id=r[0], url=f'/img/{r[0]}', split=r[1], rev=self.rev(r[0]),
+    try: w = self.db.execute('select label, given, prob from review_why where image_id=?', [r[0]]).fetchone()
+    except sqlite3.OperationalError: w = None   # no review ordered yet
+    return dict(id=r[0], url=f'/img/{r[0]}', split=r[1], rev=self.rev(r[0]), why=dict(zip(('label','given','prob'), w)) if w else None,
                 label=dict(zip(self.labels, lab[:-1])) if lab else None, by=lab[-1] if lab else None,
                 preds={k:round(v,3) for k,v in zip(self.labels, p)} if p else None,
                 ctx=dict(lat=r[3], view=r[4], mods=r[5], mag=mag_hint(r[5], r[6])), study=study)
@@ -375,6 +398,20 @@ def unsure(self:Labeler, img_id, annotator:str, tab:str, rev=0, ms=None)->int:
     return eid
 
 @patch
+def confirm(self:Labeler, img_id, annotator:str, tab:str, rev=0, ms=None)->int:
+    "Record that `annotator` checked `img_id`'s label and it stands: a `confirm` event with the label; the image leaves the review queue"
+    img_id,rev,ms = _id(img_id),_int(rev, 'revision'),_ms(ms)
+    get_image(self.db, img_id)
+    if self.rev(img_id)!=rev: raise StaleLabel(f"Image {img_id} was relabeled or undone after this page showed it; not confirmed")
+    lab = self.item(img_id)['label']
+    if not rev or lab is None: raise ProjectError(f"Image {img_id} has no label to confirm: label it with the label keys")
+    with self.db.conn:
+        eid = self.db['events'].insert(dict(image_id=img_id, annotator=annotator, action='confirm', value=json.dumps(lab), ms=ms,
+                                            at=now_iso(), undone=0)).last_pk
+        self.db.execute('delete from claims where image_id=?', [img_id])
+    return eid
+
+@patch
 def comment(self:Labeler, img_id, annotator:str, text)->int:
     "Attach `annotator`'s free-text comment (at most 1000 characters) to `img_id`, as an event"
     img_id = _id(img_id); get_image(self.db, img_id)
@@ -386,14 +423,14 @@ def comment(self:Labeler, img_id, annotator:str, text)->int:
 
 @patch
 def undo(self:Labeler, annotator:str, tab:str)->dict|None:
-    "Revert `annotator`'s last label, skip or unsure; the image comes back to this tab, claimed"
-    u = self.db.execute("select id, image_id, action from events where annotator=? and action in ('label','skip','unsure') and undone=0 "
-                        "order by id desc limit 1", [annotator]).fetchone()
-    if u and u[2]=='unsure':
+    "Revert `annotator`'s last label, skip, unsure or confirm; the image comes back to this tab, claimed"
+    u = self.db.execute("select id, image_id, action from events where annotator=? and action in ('label','skip','unsure','confirm') "
+                        "and undone=0 order by id desc limit 1", [annotator]).fetchone()
+    if u and u[2] in ('unsure','confirm'):
         with self.db.conn:
             self.db.execute('update events set undone=1 where id=?', [u[0]])
             self.db['events'].insert(dict(image_id=u[1], annotator=annotator, action='undo', reverts=u[0], at=now_iso(), undone=0))
-        r = dict(id=u[0], image_id=u[1], action='unsure')
+        r = dict(id=u[0], image_id=u[1], action=u[2])
     else: r = undo_last(self.db, annotator)
     if r:
         claim(self.db, [r['image_id']], f'{annotator}#{tab}', self.claim_secs)
@@ -412,8 +449,8 @@ def _bump(self:Labeler, img_id, d):
 def progress(self:Labeler, name:str)->dict:
     "How much of queue `name`'s scope is labeled: the pool (train, valid) for learn and confident, the hold-out for holdout"
     if name=='review':
-        f = lambda: self.db.execute(f"select count(*), sum(not exists(select 1 from labels l where l.image_id=q.image_id and l.updated<?)) "
-                                    "from queue q where name='review'", [self.since(name)]).fetchone()
+        f = lambda: self.db.execute(f"select count(*), sum(not ({_avail('review')})) from queue q where name='review'",
+                                    dict(since=self.since(name))).fetchone()
         n,d = self._cached('prog_review', f, 10)
         return dict(done=d or 0, total=n, queue=n)
     tot = self._cached('split_n', lambda: dict(self.db.execute('select split, count(*) from images group by split').fetchall()), 600)
@@ -493,6 +530,7 @@ body{display:flex}
 #hist div{padding:1px 4px;cursor:pointer;border-radius:3px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 #hist div:hover{background:#222} #hist div.on{background:#264;color:#fff} #hist:empty::after{content:'no decisions yet';color:#666}
 select{background:#222;color:#ccc;border:1px solid #444}
+#why{color:#fc6}
 #note{width:100%;box-sizing:border-box;margin-top:10px;background:#222;color:#eee;border:1px solid #555;padding:3px}
 #legend{flex:none;display:flex;flex-wrap:wrap;justify-content:center;padding:3px 0;background:#151515;font-size:13px;line-height:22px}
 #legend span{margin:0 4px;padding:1px 4px;border-radius:3px;white-space:nowrap} #legend span.on{background:#285;color:#fff}
@@ -559,6 +597,8 @@ function show(t0) {
   $('msg').textContent = cur ? '' : done ? 'Nothing left in this queue. Pick another above.' : 'Loading…';
   $('info').textContent = cur ? `#${cur.id} · ${cur.split} · ${C.queue}` : '';
   $('lab').textContent = cur && cur.label ? `label: ${fmt(cur.label)} (${cur.by})` : '';
+  const w = cur && cur.why;   // review: why this label is suspect
+  $('why').textContent = w ? `flagged: ${nice(w.label)} is ${w.given}, out-of-fold probability ${w.prob.toFixed(2)} · Y confirms, a label key changes it` : '';
   $('preds').textContent = cur ? (cur.preds ? `model: ${fmt(cur.preds, 2)}` : 'model: no predictions') : '';
   if (!cur) return side();
   im.src = cur.url;
@@ -635,6 +675,7 @@ addEventListener('keydown', e => {
     return act('/label', {values: Object.fromEntries(C.labels.map(l => [l, k === '0' ? 0 : +sel.has(l)]))}, t0);
   switch (k) {
     case 's': case 'S': return act('/skip', {}, t0);
+    case 'y': case 'Y': return cur && cur.rev ? act('/confirm', {}, t0) : flash('Nothing to confirm: this image has no label');
     case 'n': case 'N': return cur && cur.rev ? flash('This image has a label: change it with the label keys instead') : act('/unsure', {}, t0);
     case 'm': case 'M': e.preventDefault(); return note();
     case 'u': case 'U': return undo();
@@ -665,7 +706,7 @@ def label_page(labels:list, queue:str='learn', annotator:str='default', prefetch
     page = Html(Head(Meta(charset='utf-8'), Title(f'al-label · {queue}'), Style(_css)),
         Body(Div(Div(Div(id='bar'), id='prog'),
                  Div(Img(id='img', alt='image to label', hidden=True), id='stage'),
-                 Div(Div(id='info'), Div(id='lab'), Div(id='preds', hidden=True), id='top'),
+                 Div(Div(id='info'), Div(id='lab'), Div(id='why'), Div(id='preds', hidden=True), id='top'),
                  Div(id='msg'), Div(*leg, id='legend'), id='main'),
              Aside(Nav(Select(*[Option(o, value=o, selected=o==queue) for o in QUEUES], id='queue', title='queue'),
                        A('stats', href='/stats'), id='nav'),
@@ -1033,6 +1074,12 @@ def make_app(path, # project folder
     def unsure(d):
         q,ann,tab,want,have = _common(d, lb)
         return _reply(q, ann, tab, want, have, event=lb.unsure(d.get('id'), ann, tab, d.get('rev', 0), d.get('ms')))
+
+    @app.post('/confirm')
+    @_api
+    def confirm(d):
+        q,ann,tab,want,have = _common(d, lb)
+        return _reply(q, ann, tab, want, have, event=lb.confirm(d.get('id'), ann, tab, d.get('rev', 0), d.get('ms')))
 
     @app.post('/comment')
     @_api

@@ -231,3 +231,32 @@ def test_named_reader_login(tmp_path):
         a = _cur(page); _press(page, '2')
         page.evaluate('chain')
     assert db.execute("select image_id, annotator from events where action='label'").fetchall() == [(a, 'dr.lee')]
+
+def test_review_says_why(tmp_path):
+    "Keyboard only: the review queue shows only flagged labels, each with why; Y confirms one (an event), a label key changes another"
+    import json as js
+    from active_learn.app import tiny_project
+    from active_learn.core import set_label, now_iso
+    db = tiny_project(tmp_path/'rv', n=30)
+    pool = [o for o, in db.execute("select id from images where split!='test' order by id")][:14]
+    for i in pool: set_label(db, i, dict(biopsy_tool=int(i%2), mag_view=0), 'reader0')
+    a, b = pool[1], pool[2]   # the model is sure `a` shows no tool (labeled 1) and `b` one (labeled 0)
+    p = {i: (0.01 if i == a else 0.99 if i == b else 0.9*(i%2)+0.05, 0.05) for i in pool}
+    rid = db['runs'].insert(dict(started=now_iso(), finished=now_iso(), status='done', arch='t', labels=js.dumps(['biopsy_tool','mag_view']))).last_pk
+    db['preds'].insert_all([dict(run_id=rid, image_id=i, biopsy_tool=x, mag_view=y, uncert=0.1, at=now_iso()) for i,(x,y) in p.items()])
+    with _serve(tmp_path/'rv') as url, _browser() as page:
+        page.goto(url + '/?queue=review')
+        _wait(page, 'cur && !document.getElementById("img").hidden', 20)
+        first = _cur(page)
+        why = page.inner_text('#why')
+        assert 'biopsy tool is' in why and 'out-of-fold probability' in why, why
+        _press(page, 'y')
+        second = _cur(page)
+        page.keyboard.press('1')   # change it: "biopsy tool only"
+        _wait(page, '$("msg").textContent.includes("Nothing left")')
+        page.evaluate('chain')
+    assert {first, second} == {a, b}
+    ev = db.execute("select image_id, action, value from events where annotator='reader1' order by id").fetchall()
+    assert ev[0][:2] == (first, 'confirm') and js.loads(ev[0][2]) == dict(biopsy_tool=first%2, mag_view=0)
+    assert ev[1] == (second, 'label', '{"biopsy_tool": 1, "mag_view": 0}')
+    assert db.execute("select count(*) from queue where name='review'").fetchone()[0] == 2, 'only the two flagged images'
