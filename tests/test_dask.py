@@ -73,26 +73,6 @@ def test_unshared(cluster, tmp_path):
     r = subprocess.run([BIN/'al-ingest', tmp_path, '--project', tmp_path/'p', '--scheduler', 'tcp://127.0.0.1:1'], capture_output=True, text=True)
     assert r.returncode==1 and "Can't reach the Dask scheduler at tcp://127.0.0.1:1" in r.stderr, r.stderr
 
-@pytest.fixture(scope='module')
-def bundle(tmp_path_factory):
-    "An untrained model's bundle, as in `10_classify`: its probabilities are as good as a trained one's for comparing paths"
-    from PIL import Image
-    from fastai.vision.all import DataBlock, ImageBlock, MultiCategoryBlock, ColReader, RandomSplitter, Resize, vision_learner, BCEWithLogitsLossFlat
-    from active_learn.backbone import DEFAULT_ARCH, timm_model_kwargs
-    from active_learn.export import bundle_from_learner
-    from active_learn.imaging import thumbnail
-    d = tmp_path_factory.mktemp('bundle')
-    fns = []
-    for i in range(8):
-        fns.append(d/f't{i}.png')
-        thumbnail(np.random.default_rng(i).integers(0,255,(96,72),dtype=np.uint8), 64).save(fns[-1])
-    df = pd.DataFrame(dict(fn=fns, biopsy_tool=[i%2 for i in range(8)], mag_view=[i//4 for i in range(8)]))
-    dls = DataBlock(blocks=(ImageBlock, MultiCategoryBlock(encoded=True, vocab=['biopsy_tool','mag_view'])), get_x=ColReader('fn'),
-                    get_y=ColReader(['biopsy_tool','mag_view']), splitter=RandomSplitter(0.25, seed=0),
-                    item_tfms=Resize(48, method='squish')).dataloaders(df, bs=4, num_workers=0)
-    learn = vision_learner(dls, DEFAULT_ARCH, loss_func=BCEWithLogitsLossFlat(), **timm_model_kwargs())
-    return bundle_from_learner(learn, d/'bundle', fns[:4], thumb_size=64, thresholds=dict(biopsy_tool=0.5, mag_view=0.5), learner_pkl=False)
-
 RES_Q = 'select id, path, sha1, frame, study_id, biopsy_tool, mag_view from results order by id'
 
 def check_same(a, b, ids=True):
