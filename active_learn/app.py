@@ -4,10 +4,10 @@
 
 # %% ../nbs/07_app.ipynb #5ede17ad
 from __future__ import annotations
-import json, re, time, sqlite3, hmac, base64, hashlib, itertools, warnings, sys, os, socket, secrets, getpass
+import json, re, io, time, sqlite3, hmac, base64, hashlib, itertools, warnings, sys, os, socket, secrets, getpass, threading
 from http.cookies import SimpleCookie
 from concurrent.futures import ThreadPoolExecutor
-from collections import deque
+from collections import deque, OrderedDict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated
@@ -22,13 +22,17 @@ from starlette.responses import JSONResponse, FileResponse, Response, HTMLRespon
 from starlette.requests import Request
 from starlette.datastructures import Headers
 from starlette.middleware import Middleware
+from pydicom.pixels import apply_modality_lut, apply_voi_lut
 from .core import *
+from .imaging import (ImageError, read_regular, sniff, _read_dicom, _stored_pixels, _has_voi_lut, _robust_range,
+                                  _to_uint8, _luma, _reduce)
 
 # %% auto #0
-__all__ = ['QUEUES', 'PAUSE_MS', 'key_map', 'key_legend', 'queue_next', 'claim', 'release', 'tiny_project', 'StaleLabel',
-           'review_order', 'Labeler', 'mag_hint', 'label_stats', 'label_page', 'stats_page', 'HTTPError', 'BasicAuth',
-           'HostCheck', 'BodyLimit', 'SecurityHeaders', 'add_reader', 'remove_reader', 'readers', 'check_reader',
-           'ReaderAuth', 'login_page', 'make_app', 'check_bind', 'read_password', 'al_label', 'al_reader']
+__all__ = ['QUEUES', 'TILE', 'PAUSE_MS', 'key_map', 'key_legend', 'queue_next', 'claim', 'release', 'tiny_project', 'StaleLabel',
+           'review_order', 'SourceGone', 'full_res', 'window', 'FullCache', 'Labeler', 'mag_hint', 'label_stats',
+           'label_page', 'stats_page', 'HTTPError', 'BasicAuth', 'HostCheck', 'BodyLimit', 'SecurityHeaders',
+           'add_reader', 'remove_reader', 'readers', 'check_reader', 'ReaderAuth', 'login_page', 'make_app',
+           'check_bind', 'read_password', 'al_label', 'al_reader']
 
 # %% ../nbs/07_app.ipynb #193d5231
 QUEUES = ('learn','holdout','review','confident')
@@ -46,7 +50,8 @@ def key_legend(labels:list)->list:
     km = key_map(labels)
     if km: res = [('1', f'{_nice(labels[0])} only'), ('2', f'{_nice(labels[1])} only'), ('3', 'neither'), ('4', 'both')]
     else: res = [(str(i+1), _nice(l)) for i,l in enumerate(labels[:9])] + [('Enter','submit'), ('0','none')]
-    return res + [('S','skip'), ('Y','confirm'), ('N','unsure'), ('M','comment'), ('U','undo'), ('Z','zoom'), ('B/⇧B','brightness'), ('C/⇧C','contrast'), ('R','reset view'), ('P','model'),
+    return res + [('S','skip'), ('Y','confirm'), ('N','unsure'), ('M','comment'), ('U','undo'), ('Z','zoom 1:1, 2:1, fit'), ('←↑→↓','pan'), ('W','window preset'),
+                  ('B/⇧B','brightness (level)'), ('C/⇧C','contrast (width)'), ('R','reset view'), ('P','model'),
                   ('G','Grad-CAM'), ('H/⇧H','history back/forward')]
 
 # %% ../nbs/07_app.ipynb #ba3a4f57
@@ -168,6 +173,83 @@ def _cam_png(learn, thumb)->bytes:
     from active_learn.gradcam import gradcam_png
     return gradcam_png(learn, thumb, size=512)
 
+# %% ../nbs/07_app.ipynb #7ba0cfb0
+TILE = 512   # tile side, in pixels of its level
+
+class SourceGone(Exception): "The image's source file can't be read any more: the page says so and zooms the thumbnail"
+
+def _presets(ds, a)->list:
+    "Windows for values `a`: the DICOM's own VOI (each WindowCenter/Width pair, named by its explanation), then `auto` and `full`"
+    res = []
+    if ds is not None and not _has_voi_lut(ds) and 'WindowCenter' in ds and 'WindowWidth' in ds:
+        cs,ws,ex = (L(ds.get(k)) if ds.get(k) is not None else L() for k in ('WindowCenter','WindowWidth','WindowCenterWidthExplanation'))
+        for i,(c,w) in enumerate(zip(cs, ws)):
+            try: c,w = float(c),float(w)
+            except (TypeError, ValueError): continue
+            if w>0 and np.isfinite(c): res.append(dict(name=str(ex[i]) if i<len(ex) and ex[i] else f'DICOM {i+1}', wc=c, ww=w))
+    lo,hi = _robust_range(a)
+    mn,mx = float(a.min()), float(a.max())
+    res.append(dict(name='auto', wc=(lo+hi)/2, ww=max(hi-lo, 1e-3)))
+    res.append(dict(name='full', wc=(mn+mx)/2, ww=max(mx-mn, 1e-3)))
+    return [{k:(round(v, 3) if isinstance(v, float) else v) for k,v in o.items()} for o in res]
+
+def full_res(path, # the source file (DICOM or image)
+             frame:int=0, # frame of a multi-frame file
+            )->dict:
+    "Full-size values of a source image (DICOM: stored values through its modality LUT, and VOI LUT table if any), with window presets"
+    try: data = read_regular(path)
+    except ImageError as e: raise SourceGone(f"The source file {path} is gone ({e})") from None
+    inv,ds = False,None
+    try:
+        if sniff(data[:132])=='dicom':
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore')
+                ds = _read_dicom(data, path)
+                a = _stored_pixels(ds)
+                if int(ds.get('NumberOfFrames') or 1)>1: a = a[frame]
+                if int(ds.get('SamplesPerPixel') or 1)!=1: a = _luma(a)
+                else:
+                    a = apply_modality_lut(a, ds)
+                    if _has_voi_lut(ds): a = apply_voi_lut(np.rint(a).astype(np.int64) if a.dtype.kind=='f' else a, ds, index=0)
+            inv = str(ds.get('PhotometricInterpretation','')).strip()=='MONOCHROME1'
+        else:
+            im = Image.open(io.BytesIO(data)); im.seek(frame)
+            a = np.asarray(im if im.mode in ('I','I;16','I;16B','I;16L','F') else im.convert('L'))
+    except (ImageError, OSError, ValueError, EOFError) as e: raise SourceGone(f"The source file {path} can't be decoded any more ({e})") from None
+    # float32 for rescaled values (half of pydicom's float64); integers stay as stored
+    a = np.ascontiguousarray(a.astype(np.float32) if a.dtype.kind=='f' or a.dtype.itemsize>4 else a)
+    return dict(a=a, presets=_presets(ds, a), invert=inv)
+
+def window(a, wc:float, ww:float, invert:bool=False)->np.ndarray:
+    "uint8 of values `a` through the linear window centred on `wc`, `ww` wide (MONOCHROME1: inverted)"
+    img = _to_uint8(a, wc-ww/2, wc+ww/2)
+    return 255-img if invert else img
+
+class FullCache:
+    "The last `n` decoded source images (a mammogram's values take about 25-50 MB), so panning reads memory, not the file"
+    def __init__(self, n:int=4, decode=full_res):
+        self.n,self.decode,self.d,self.lock,self.dlock = n,decode,OrderedDict(),threading.Lock(),threading.Lock()
+        self.hits = self.misses = 0
+
+    def __call__(self, key, path, frame:int=0)->dict:
+        with self.lock:
+            if key in self.d: self.d.move_to_end(key); self.hits += 1; return self.d[key]
+        with self.dlock:   # one decode at a time: a page's first tiles all ask for the same image at once
+            with self.lock:
+                if key in self.d: self.d.move_to_end(key); self.hits += 1; return self.d[key]
+            v = self.decode(path, frame)
+            with self.lock:
+                self.misses += 1; self.d[key] = v
+                while len(self.d)>self.n: self.d.popitem(last=False)
+        return v
+
+def _num(v, what)->float:
+    "A finite number from a query string, or ValueError saying which"
+    try: x = float(v)
+    except (TypeError, ValueError): x = None
+    if x is None or not np.isfinite(x): raise ValueError(f"Bad {what} {v!r}: give a finite number")
+    return x
+
 # %% ../nbs/07_app.ipynb #b4867bac
 class Labeler:
     "Queue serving, claims and label events for one project"
@@ -180,9 +262,10 @@ class Labeler:
                  cam_learner=_cam_learner, # `f(db, run_id)` giving the Learner that Grad-CAM explains
                  cam_png=_cam_png, # `f(learner, thumbnail_path)` giving Grad-CAM overlay PNG bytes
                  background:bool=True, # rebuild queues in a background thread, serving the old order meanwhile (False: inside the call)
+                 full_cache:int=4, # decoded source images kept in memory for the zoom
                 ):
         store_attr('annotator,claim_secs,queue_size,refresher,min_refresh_secs,cam_learner,cam_png,background')
-        self.cam_cache = (None, None)
+        self.cam_cache,self.fulls = (None, None),FullCache(full_cache)
         self.db = _open(path)
         self.proj = Project(path).path.resolve()
         self.thumbs = (self.proj/'thumbs').resolve()
@@ -460,6 +543,43 @@ def progress(self:Labeler, name:str)->dict:
     qn = self.db.execute('select max(pos)+1 from queue where name=?', [name]).fetchone()[0] or 0   # the (name, pos) key's last row
     return dict(done=sum(lab.get(o,0) for o in sp), total=sum(tot.get(o,0) for o in sp), queue=qn)
 
+# %% ../nbs/07_app.ipynb #1b68b9ec
+@patch
+def source(self:Labeler, img_id)->tuple:
+    "(path, frame) of `img_id`'s source file; `SourceGone` when the image was ingested without one (from a PACS, say)"
+    r = self.db.execute('select path, path_bytes, frame from images where id=?', [_id(img_id)]).fetchone()
+    if r is None: raise KeyError(f"Unknown image id {img_id}")
+    p = os.fsdecode(r[1]) if r[1] else r[0]
+    if not p or '://' in p: raise SourceGone(f"Image {img_id} has no source file on this machine ({p or 'none recorded'})")
+    return p, r[2] or 0
+
+@patch
+def full(self:Labeler, img_id)->dict:
+    "Size, window presets and inversion of `img_id`'s full-size source image (decoded now, or from the cache)"
+    p,f = self.source(img_id)
+    o = self.fulls(int(img_id), p, f)
+    h,w = o['a'].shape
+    return dict(id=int(img_id), width=w, height=h, tile=TILE, presets=o['presets'], invert=o['invert'], source=Path(p).name)
+
+@patch
+def tile(self:Labeler, img_id, z:int, col:int, row:int, # level `z` (1: source pixels, 2: 2×2 averaged, …), tile column and row
+         wc, ww)->bytes: # window centre and width, in the stored values' units
+    "PNG of one tile of `img_id`'s source at level `z` through the window (`wc`, `ww`)"
+    wc,ww = _num(wc, 'window centre wc'),_num(ww, 'window width ww')
+    if ww<=0: raise ValueError(f"Bad window width ww={ww:g}: it must be above 0")
+    if z not in (1,2,4,8,16,32): raise ValueError(f"Bad level z={z}: use 1 (source pixels), 2, 4, 8, 16 or 32")
+    p,f = self.source(img_id)
+    o = self.fulls(int(img_id), p, f)
+    a = o['a']; h,w = a.shape; lw,lh = w//z,h//z
+    nc,nr = -(-lw//TILE),-(-lh//TILE)
+    if not (0<=col<nc and 0<=row<nr):
+        raise ValueError(f"Tile ({col}, {row}) is outside image {img_id} at level {z}: columns 0-{nc-1}, rows 0-{nr-1} ({w}×{h} pixels)")
+    s = TILE*z
+    t = _reduce(a[row*s:min((row+1)*s, lh*z), col*s:min((col+1)*s, lw*z)], z)
+    b = io.BytesIO()
+    Image.fromarray(window(t, wc, ww, o['invert'])).save(b, format='PNG', compress_level=1)
+    return b.getvalue()
+
 # %% ../nbs/07_app.ipynb #005013e2
 PAUSE_MS = 60_000   # an image on screen longer than this was a pause: its time is not labeling time
 
@@ -512,11 +632,16 @@ def label_stats(db, max_conflicts:int=200)->dict:
                 conflicts=conflicts[:max_conflicts])
 
 # %% ../nbs/07_app.ipynb #49aa2253
+_static = Path(__import__('active_learn').__file__).parent/'static'   # the page's script, `label.js`, lives here
+
 _css = """
 html,body{margin:0;height:100%;background:#0d0d0d;color:#bbb;font:14px system-ui,sans-serif;overflow:hidden}
 body{display:flex}
 #main{flex:1;min-width:0;display:flex;flex-direction:column;position:relative}
-#stage{flex:1;min-height:0;margin-top:3px;display:flex;align-items:center;justify-content:center}
+#stage{flex:1;min-height:0;margin-top:3px;display:flex;align-items:center;justify-content:center;position:relative}
+#zoom{position:absolute;inset:0;overflow:hidden;background:#000;cursor:grab;touch-action:none}
+#zoom img{position:absolute;image-rendering:pixelated;user-select:none}
+#zinfo{color:#9cf}
 #img{width:100%;height:100%;object-fit:contain}
 #stage.zoom{display:block;overflow:auto} #stage.zoom #img{width:200%;height:200%}
 #prog{position:absolute;top:0;left:0;right:0;height:3px;background:#222} #bar{height:100%;width:0;background:#3a7}
@@ -540,163 +665,6 @@ kbd{border:1px solid #555;border-radius:3px;padding:0 4px;color:#eee;background:
 #flash:empty{display:none}
 """
 
-_js = r"""
-const C = JSON.parse(document.getElementById('cfg').textContent), $ = id => document.getElementById(id);
-const tab = sessionStorage.alTab || (sessionStorage.alTab = Math.random().toString(36).slice(2, 10));
-const single = Object.keys(C.keys).length > 0, lat = window.alLat = [];  // keypress to next image painted, ms
-let q = [], cur = null, shownAt = 0, sel = new Set(), chain = Promise.resolve(), done = false, loaded = {}, timer, poll;
-let view = {b: 1, c: 1, zoom: false, preds: false};
-let prog = {}, sess = {n: 0, ms: 0}, hist = [], thumbs = new Map();  // this page's labels and active ms (pauses over C.pause left out)
-const div = t => { const d = document.createElement('div'); d.textContent = t; return d; };
-const nice = l => l.replace(/_/g, ' ');
-
-function preload(items) {  // decode upcoming images now, so showing one later costs no load
-  for (const it of items) if (!loaded[it.id]) { const im = new Image(); im.src = it.url; loaded[it.id] = im.decode().catch(() => {}); }
-}
-const fmt = (vs, d) => C.labels.map(l => `${l.replace(/_/g, ' ')} ${vs[l] == null ? '–' : d ? vs[l].toFixed(d) : vs[l]}`).join(' · ');
-function flash(m) { $('flash').textContent = m; clearTimeout(timer); timer = setTimeout(() => $('flash').textContent = '', 5000); }
-function legend() { for (const s of document.querySelectorAll('#legend [data-label]')) s.classList.toggle('on', sel.has(s.dataset.label)); }
-function stat() {  // progress, always on screen
-  const pos = !cur ? '–' : cur.again ? 'reopened from history' : cur.pos == null ? 'your skipped images' : `${cur.pos + 1} of ${prog.queue ?? '?'}`;
-  const h = sess.ms > 0 ? Math.round(sess.n * 3600000 / sess.ms) : '–';
-  $('stat').textContent = `queue: ${pos}\nlabeled: ${prog.done ?? '–'} of ${prog.total ?? '–'}\nthis session: ${sess.n} · ${h}/h`;
-}
-function side() { stat(); context(); drawHist(); }  // the side panel follows the image, one frame later
-function context() {  // the image's laterality, view and magnification hint, and its study's other images
-  const c = (cur && cur.ctx) || {};
-  $('ctx').textContent = !cur ? '' : [[c.lat, c.view].filter(Boolean).join(' · ') || 'no laterality or view in the header',
-    c.mods ? `modifiers: ${c.mods}` : '', c.mag ? `magnification: ${c.mag}` : 'magnification: no hint in the header'].filter(Boolean).join('\n');
-  $('study').replaceChildren(...((cur && cur.study) || []).map(s => {
-    const f = document.createElement('figure'), im = thumb(s), cap = document.createElement('figcaption'); cap.textContent = [s.lat, s.view].filter(Boolean).join(' ') || `#${s.id}`;
-    f.append(im, cap); return f; }));
-}
-function thumb(s) {  // one element per study image, kept: the next image of the same study shows them without loading again
-  if (!thumbs.has(s.id)) { const im = new Image(); im.src = s.url; im.alt = `#${s.id}`; thumbs.set(s.id, im); }
-  const im = thumbs.get(s.id); thumbs.delete(s.id); thumbs.set(s.id, im);
-  if (thumbs.size > 64) thumbs.delete(thumbs.keys().next().value);
-  return im;
-}
-const said = v => C.labels.filter(l => v[l]).map(nice).join(' + ') || 'none';
-function drawHist() {
-  $('hist').replaceChildren(...hist.map((h, i) => { const d = div(`#${h.id} · ${said(h.value)}`);
-    d.classList.toggle('on', !!(cur && cur.again && cur.id === h.id)); d.onclick = () => reopen(i); return d; }));
-}
-function reopen(i) {  // bring back a past decision to change it: a new label event, later ones stay as they are
-  const h = hist[i]; if (!h) return;
-  send('/item', {id: h.id, want: 0}).then(d => {
-    if (!d.item) return;
-    if (cur && !cur.again) q.unshift(cur);
-    q.unshift(Object.assign(d.item, {again: true, hi: i})); preload([d.item]); show();
-  });
-}
-
-function show(t0) {
-  cur = q.shift() || null; sel.clear(); legend();
-  const im = $('img');
-  im.hidden = !cur; delete im.dataset.cam;
-  $('msg').textContent = cur ? '' : done ? 'Nothing left in this queue. Pick another above.' : 'Loading…';
-  $('info').textContent = cur ? `#${cur.id} · ${cur.split} · ${C.queue}` : '';
-  $('lab').textContent = cur && cur.label ? `label: ${fmt(cur.label)} (${cur.by})` : '';
-  const w = cur && cur.why;   // review: why this label is suspect
-  $('why').textContent = w ? `flagged: ${nice(w.label)} is ${w.given}, out-of-fold probability ${w.prob.toFixed(2)} · Y confirms, a label key changes it` : '';
-  $('preds').textContent = cur ? (cur.preds ? `model: ${fmt(cur.preds, 2)}` : 'model: no predictions') : '';
-  if (!cur) return side();
-  im.src = cur.url;
-  im.decode().catch(() => {}).then(() => requestAnimationFrame(() => setTimeout(() => {  // after the next paint
-    shownAt = performance.now(); if (t0 != null) lat.push(shownAt - t0); side(); }, 0)));
-}
-function take(d) {
-  if (d.items) { q.push(...d.items); preload(d.items); }
-  if ('done' in d) done = d.done;
-  if (d.refreshing && !poll) poll = setTimeout(() => { poll = null; send('/next', {}); }, 300);  // the server is ordering the queue
-  if (d.progress) { const p = prog = d.progress; $('bar').style.width = p.total ? `${100 * p.done / p.total}%` : '0'; stat(); }
-  if (d.history) { hist = d.history; drawHist(); }
-  if (!cur && (q.length || done)) show();
-}
-function send(path, body) {  // one request at a time, in key order
-  chain = chain.then(() => fetch(path, {method: 'POST', headers: {'Content-Type': 'application/json'},
-      body: JSON.stringify(Object.assign({queue: C.queue, tab, annotator: C.annotator, want: Math.max(0, C.prefetch - q.length),
-                                          have: (cur ? [cur.id] : []).concat(q.map(o => o.id))}, body))})
-    .then(r => r.json().catch(() => ({error: `${r.status} ${r.statusText}`})).then(d => { if (d.error) flash(d.error); take(d); return d; }))
-    .catch(e => { flash(`Not saved (${e}); reload the page`); return {}; }));
-  return chain;
-}
-function act(path, extra, t0) {  // show the next image first, then tell the server
-  if (!cur) return;
-  const it = cur, ms = Math.round(performance.now() - shownAt);
-  if (ms <= C.pause) sess.ms += ms;
-  if (path === '/label') sess.n++;
-  show(t0);
-  send(path, Object.assign({id: it.id, rev: it.rev, ms}, extra));
-}
-function undo() {
-  send('/undo', {}).then(d => {
-    if (d.undone && d.undone.action === 'label') sess.n = Math.max(0, sess.n - 1);
-    if (d.item) { if (cur && !cur.again) q.unshift(cur); q.unshift(d.item); preload([d.item]); show(); }
-    else if (!d.error) flash('Nothing to undo');
-  });
-}
-function cam() {  // G: where the latest model looked, per label; G again goes back to the image
-  if (!cur) return;
-  const im = $('img'), id = cur.id;
-  if (im.dataset.cam == id) { delete im.dataset.cam; im.src = cur.url; return; }
-  flash('Grad-CAM…');
-  fetch(`/gradcam/${id}`).then(r => r.ok
-    ? r.blob().then(b => { if (cur && cur.id === id) { im.dataset.cam = id; im.src = URL.createObjectURL(b); } flash(''); })
-    : r.text().then(t => flash(t)));
-}
-function look() {
-  $('img').style.filter = `brightness(${view.b}) contrast(${view.c})`;
-  $('preds').hidden = !view.preds;
-  const s = $('stage'); s.classList.toggle('zoom', view.zoom);
-  if (view.zoom) { s.scrollLeft = (s.scrollWidth - s.clientWidth) / 2; s.scrollTop = (s.scrollHeight - s.clientHeight) / 2; }
-}
-function note() {  // M: a comment on the image on screen
-  if (!cur) return;
-  const n = $('note'); n.hidden = false; n.value = ''; n.dataset.id = cur.id; n.focus();
-}
-$('note').addEventListener('keydown', e => {
-  e.stopPropagation();
-  const n = $('note');
-  if (e.key === 'Escape') { n.hidden = true; n.blur(); }
-  if (e.key !== 'Enter') return;
-  e.preventDefault();
-  if (n.value.trim()) send('/comment', {id: +n.dataset.id, text: n.value, want: 0}).then(d => { if (!d.error) flash('Comment saved'); });
-  n.hidden = true; n.blur();
-});
-addEventListener('keydown', e => {
-  if (e.ctrlKey || e.metaKey || e.altKey || e.target.tagName === 'SELECT' || e.target.tagName === 'INPUT') return;
-  const k = e.key, t0 = e.timeStamp;
-  if (single && C.keys[k]) return act('/label', {values: C.keys[k]}, t0);
-  if (!single && k >= '1' && k <= '9' && +k <= C.labels.length) {
-    const l = C.labels[+k - 1]; sel.has(l) ? sel.delete(l) : sel.add(l); return legend();
-  }
-  if (!single && (k === 'Enter' || k === '0'))
-    return act('/label', {values: Object.fromEntries(C.labels.map(l => [l, k === '0' ? 0 : +sel.has(l)]))}, t0);
-  switch (k) {
-    case 's': case 'S': return act('/skip', {}, t0);
-    case 'y': case 'Y': return cur && cur.rev ? act('/confirm', {}, t0) : flash('Nothing to confirm: this image has no label');
-    case 'n': case 'N': return cur && cur.rev ? flash('This image has a label: change it with the label keys instead') : act('/unsure', {}, t0);
-    case 'm': case 'M': e.preventDefault(); return note();
-    case 'u': case 'U': return undo();
-    case 'z': case 'Z': view.zoom = !view.zoom; break;
-    case 'b': view.b *= 1.15; break;
-    case 'B': view.b /= 1.15; break;
-    case 'c': view.c *= 1.15; break;
-    case 'C': view.c /= 1.15; break;
-    case 'r': case 'R': view = {...view, b: 1, c: 1, zoom: false}; break;
-    case 'p': case 'P': view.preds = !view.preds; break;
-    case 'g': case 'G': return cam();
-    case 'h': return reopen(cur && cur.again ? cur.hi + 1 : 0);
-    case 'H': case 'Escape': if (!cur || !cur.again) return; return cur.hi > 0 && k === 'H' ? reopen(cur.hi - 1) : show();
-    default: return;
-  }
-  e.preventDefault(); look();
-});
-$('queue').onchange = e => { const u = new URL(location); u.searchParams.set('queue', e.target.value); location = u; };
-send('/next', {reset: true});
-"""
-
 # %% ../nbs/07_app.ipynb #8d857a0f
 def label_page(labels:list, queue:str='learn', annotator:str='default', prefetch:int=4)->str:
     "HTML of the labeling page"
@@ -705,8 +673,8 @@ def label_page(labels:list, queue:str='learn', annotator:str='default', prefetch
            for k,v in key_legend(labels)]
     page = Html(Head(Meta(charset='utf-8'), Title(f'al-label · {queue}'), Style(_css)),
         Body(Div(Div(Div(id='bar'), id='prog'),
-                 Div(Img(id='img', alt='image to label', hidden=True), id='stage'),
-                 Div(Div(id='info'), Div(id='lab'), Div(id='why'), Div(id='preds', hidden=True), id='top'),
+                 Div(Img(id='img', alt='image to label', hidden=True), Div(Div(id='tiles'), id='zoom', hidden=True), id='stage'),
+                 Div(Div(id='info'), Div(id='lab'), Div(id='why'), Div(id='zinfo'), Div(id='preds', hidden=True), id='top'),
                  Div(id='msg'), Div(*leg, id='legend'), id='main'),
              Aside(Nav(Select(*[Option(o, value=o, selected=o==queue) for o in QUEUES], id='queue', title='queue'),
                        A('stats', href='/stats'), id='nav'),
@@ -715,7 +683,7 @@ def label_page(labels:list, queue:str='learn', annotator:str='default', prefetch
                    Input(id='note', type='text', maxlength='1000', placeholder='comment: Enter saves, Escape cancels', hidden=True),
                    id='side'),
              Div(id='flash'),
-             Script(json.dumps(cfg), type='application/json', id='cfg'), Script(_js)))
+             Script(json.dumps(cfg), type='application/json', id='cfg'), Script(src='/static/label.js')))
     return to_xml(page)
 
 # %% ../nbs/07_app.ipynb #d89c4fa1
@@ -901,9 +869,10 @@ class SecurityHeaders:
 def _sha(s:str)->str: return "'sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() + "'"
 
 def _csp(html:str)->str:
-    "Content-Security-Policy of a page: its own inline scripts and styles (by hash), requests and images from this server, no framing"
-    src = lambda tag: ' '.join(map(_sha, re.findall(f'<{tag}>(.*?)</{tag}>', html, re.S))) or "'none'"
-    return (f"default-src 'none'; script-src {src('script')}; style-src {src('style')}; img-src 'self' blob:; connect-src 'self'; "
+    "Content-Security-Policy of a page: scripts from this server and its own inline ones and styles (by hash), requests and images from this server, no framing"
+    src = lambda tag: ' '.join(map(_sha, re.findall(f'<{tag}>(.*?)</{tag}>', html, re.S)))
+    js,css = f"'self' {src('script')}".strip(),src('style') or "'none'"
+    return (f"default-src 'none'; script-src {js}; style-src {css}; img-src 'self' blob:; connect-src 'self'; "
             "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 
 # %% ../nbs/07_app.ipynb #6fdee4a4
@@ -1102,6 +1071,22 @@ def make_app(path, # project folder
         # the path comes from the database; a tampered row still can't reach past `thumbs/` (to labels.db, say)
         if not p.is_relative_to(lb.thumbs) or not p.is_file(): return Response(f'Thumbnail of image {img_id} is missing', 404)
         return FileResponse(p)
+
+    @app.get('/static/label.js')
+    def label_js(): return FileResponse(_static/'label.js', media_type='text/javascript')
+
+    @app.get('/full/{img_id}')
+    def full(img_id:int):
+        try: return JSONResponse(lb.full(img_id))
+        except KeyError as e: return JSONResponse(dict(error=e.args[0]), 404)
+        except SourceGone as e: return JSONResponse(dict(error=str(e)), 410)
+
+    @app.get('/tile/{img_id}/{z}/{col}/{row}')
+    def tile(img_id:int, z:int, col:int, row:int, wc:str=None, ww:str=None):
+        try: return Response(lb.tile(img_id, z, col, row, wc, ww), media_type='image/png')
+        except KeyError as e: return Response(e.args[0], 404)
+        except SourceGone as e: return Response(str(e), 410)
+        except ValueError as e: return Response(str(e), 400)
 
     @app.get('/gradcam/{img_id}')
     def gradcam(img_id:str):
