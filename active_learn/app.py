@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image
 from fastcore.all import *
 from sqlite_utils import Database
-from fasthtml.common import (FastHTML, Html, Head, Body, Title, Meta, Style, Script, Div, Img, Span, Select, Option, A,
+from fasthtml.common import (FT, FastHTML, Html, Head, Body, Title, Meta, Style, Script, Div, Img, Span, Select, Option, A,
                              Table, Thead, Tbody, Tr, Th, Td, H1, H2, H3, P, Nav, Kbd, Aside, Input, to_xml)
 from starlette.responses import JSONResponse, FileResponse, Response, HTMLResponse, RedirectResponse
 from starlette.requests import Request
@@ -24,18 +24,19 @@ from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from pydicom.pixels import apply_modality_lut, apply_voi_lut
 from .core import *
+from .core import _refresh_label, _check_values
 from .imaging import (ImageError, read_regular, sniff, _read_dicom, _stored_pixels, _has_voi_lut, _robust_range,
                                   _to_uint8, _luma, _reduce)
 
 # %% auto #0
 __all__ = ['QUEUES', 'TILE', 'PAUSE_MS', 'key_map', 'key_legend', 'queue_next', 'claim', 'release', 'tiny_project', 'StaleLabel',
-           'review_order', 'SourceGone', 'full_res', 'window', 'FullCache', 'Labeler', 'mag_hint', 'label_stats',
-           'label_page', 'stats_page', 'HTTPError', 'BasicAuth', 'HostCheck', 'BodyLimit', 'SecurityHeaders',
-           'add_reader', 'remove_reader', 'readers', 'check_reader', 'ReaderAuth', 'login_page', 'make_app',
-           'check_bind', 'read_password', 'al_label', 'al_reader']
+           'review_order', 'SourceGone', 'full_res', 'window', 'FullCache', 'Labeler', 'mag_hint', 'project_owner',
+           'label_stats', 'label_page', 'stats_page', 'HTTPError', 'BasicAuth', 'HostCheck', 'BodyLimit',
+           'SecurityHeaders', 'add_reader', 'remove_reader', 'readers', 'check_reader', 'ReaderAuth', 'login_page',
+           'make_app', 'check_bind', 'read_password', 'al_label', 'al_reader']
 
 # %% ../nbs/07_app.ipynb #193d5231
-QUEUES = ('learn','holdout','review','confident')
+QUEUES = ('learn','holdout','review','confident','adjudicate')
 
 def key_map(labels:list)->dict:
     "Single keys that label an image in one press (two-label schemas); empty for other schemas, which toggle and submit"
@@ -408,10 +409,14 @@ def history(self:Labeler, annotator:str, n:int=10)->list:
     return res
 
 @patch
-def next(self:Labeler, name:str, annotator:str, tab:str, want:int=1, have=(), reset:bool=False)->list:
+def next(self:Labeler, name:str, annotator:str, tab:str, want:int=1, have=(), reset:bool=False, first:int=None)->list:
     "Claim and return up to `want` items of queue `name` for a tab, keeping its cursor; `have` are ids the page already holds"
     if name not in QUEUES: raise ValueError(f"Unknown queue {name!r}; choose one of {QUEUES}")
     owner,key = f'{annotator}#{tab}', (name, f'{annotator}#{tab}')
+    if name=='adjudicate':   # straight from the labels: no order to materialise
+        ids = self.to_adjudicate(annotator, owner, want, have, first) if want>0 else []
+        claim(self.db, ids, owner, self.claim_secs)
+        return [dict(self.item(i), pos=None, answers=self.answers(i)) for i in ids]
     self.refresh(name)
     if reset: self.cursors.pop(key, None)
     have = [int(o) for o in have]
@@ -506,13 +511,14 @@ def comment(self:Labeler, img_id, annotator:str, text)->int:
 
 @patch
 def undo(self:Labeler, annotator:str, tab:str)->dict|None:
-    "Revert `annotator`'s last label, skip, unsure or confirm; the image comes back to this tab, claimed"
-    u = self.db.execute("select id, image_id, action from events where annotator=? and action in ('label','skip','unsure','confirm') "
+    "Revert `annotator`'s last label, skip, unsure, confirm or adjudication; the image comes back to this tab, claimed"
+    u = self.db.execute("select id, image_id, action from events where annotator=? and action in ('label','skip','unsure','confirm','adjudicate') "
                         "and undone=0 order by id desc limit 1", [annotator]).fetchone()
-    if u and u[2] in ('unsure','confirm'):
+    if u and u[2] in ('unsure','confirm','adjudicate'):
         with self.db.conn:
             self.db.execute('update events set undone=1 where id=?', [u[0]])
             self.db['events'].insert(dict(image_id=u[1], annotator=annotator, action='undo', reverts=u[0], at=now_iso(), undone=0))
+            if u[2]=='adjudicate': _refresh_label(self.db, u[1])
         r = dict(id=u[0], image_id=u[1], action=u[2])
     else: r = undo_last(self.db, annotator)
     if r:
@@ -531,6 +537,9 @@ def _bump(self:Labeler, img_id, d):
 @patch
 def progress(self:Labeler, name:str)->dict:
     "How much of queue `name`'s scope is labeled: the pool (train, valid) for learn and confident, the hold-out for holdout"
+    if name=='adjudicate':
+        n,o = self.db.execute(f'select count(*), sum({_open_conflict}) from labels l where l.conflict=1').fetchone()
+        return dict(done=n-(o or 0), total=n, queue=o or 0)
     if name=='review':
         f = lambda: self.db.execute(f"select count(*), sum(not ({_avail('review')})) from queue q where name='review'",
                                     dict(since=self.since(name))).fetchone()
@@ -542,6 +551,52 @@ def progress(self:Labeler, name:str)->dict:
     sp = ('test',) if name=='holdout' else ('train','valid')
     qn = self.db.execute('select max(pos)+1 from queue where name=?', [name]).fetchone()[0] or 0   # the (name, pos) key's last row
     return dict(done=sum(lab.get(o,0) for o in sp), total=sum(tot.get(o,0) for o in sp), queue=qn)
+
+# %% ../nbs/07_app.ipynb #f7571fe6
+# readers disagree on the image, and nobody adjudicated it after its last label
+_open_conflict = ("l.conflict=1 and not exists(select 1 from events a where a.image_id=l.image_id and a.action='adjudicate' and a.undone=0 "
+                  "and a.id>(select max(e.id) from events e where e.image_id=l.image_id and e.action='label' and e.undone=0))")
+
+def project_owner(db)->str|None:
+    "The reader who may adjudicate any image, their own included (`al-reader owner NAME`)"
+    return get_meta(db, 'owner')
+
+@patch
+def answers(self:Labeler, img_id:int)->dict:
+    "Each reader's latest label of `img_id`: {reader: values}"
+    return {a:json.loads(v) for a,v in self.db.execute(
+        "select annotator, value from events where image_id=? and action='label' and undone=0 order by id", [int(img_id)])}
+
+@patch
+def to_adjudicate(self:Labeler, annotator:str, owner:str=None, n:int=1, exclude=(), first:int=None)->list:
+    "Up to `n` images readers disagree on that `annotator` may decide (not their own, unless they own the project); `first` first, skipped last"
+    ps = dict(ann=annotator, me=int(annotator==project_owner(self.db)), owner=owner or annotator, now=time.time(), n=n,
+              ex=json.dumps([int(o) for o in exclude]), first=first or 0)
+    return [o for o, in self.db.execute(f"""select l.image_id from labels l where {_open_conflict}
+        and (:me or not exists(select 1 from events r where r.image_id=l.image_id and r.action='label' and r.undone=0 and r.annotator=:ann))
+        and not exists(select 1 from claims c where c.image_id=l.image_id and c.annotator!=:owner and c.expires>:now)
+        and l.image_id not in (select value from json_each(:ex))
+        order by l.image_id!=:first, exists(select 1 from events s where s.image_id=l.image_id and s.annotator=:ann and s.action='skip' and s.undone=0),
+                 l.image_id limit :n""", ps)]
+
+@patch
+def adjudicate(self:Labeler, img_id, values:dict, annotator:str, tab:str, rev=0, ms=None)->int:
+    "Decide `img_id`, which readers disagree on: `annotator`'s answer becomes its label, the one training uses (an `adjudicate` event)"
+    img_id,rev,ms = _id(img_id),_int(rev, 'revision'),_ms(ms)
+    get_image(self.db, img_id)
+    if self.rev(img_id)!=rev: raise StaleLabel(f"Image {img_id} was relabeled or undone after this page showed it; not adjudicated")
+    if not self.db.execute(f'select 1 from labels l where l.image_id=? and {_open_conflict}', [img_id]).fetchone():
+        raise ProjectError(f"Image {img_id} has no open disagreement between readers: nothing to adjudicate")
+    if annotator in self.answers(img_id) and annotator!=project_owner(self.db):
+        raise ProjectError(f"You labeled image {img_id} yourself: a third reader or the project owner adjudicates it")
+    if not isinstance(values, dict): raise ProjectError(f"Bad values {values!r}: give {{label: 0 or 1}} for each of {self.labels}")
+    vals = _check_values(self.db, values)
+    with self.db.conn:
+        eid = self.db['events'].insert(dict(image_id=img_id, annotator=annotator, action='adjudicate', value=json.dumps(vals), ms=ms,
+                                            at=now_iso(), undone=0)).last_pk
+        _refresh_label(self.db, img_id)
+        self.db.execute('delete from claims where image_id=?', [img_id])
+    return eid
 
 # %% ../nbs/07_app.ipynb #1b68b9ec
 @patch
@@ -621,7 +676,10 @@ def label_stats(db, max_conflicts:int=200)->dict:
     pairs = [(vs[a],vs[b]) for vs in multi.values() for a,b in itertools.combinations(sorted(vs), 2)]
     agree = {o:dict(kappa=_kappa([x[o] for x,_ in pairs], [y[o] for _,y in pairs]),
                     agree_pct=round(100*np.mean([x[o]==y[o] for x,y in pairs]),1) if pairs else None) for o in labels}
-    conflicts = [dict(image_id=i, labels=[o for o in labels if len({v[o] for v in vs.values()})>1], readers=vs)
+    # the latest adjudication of each image whose question it still settles (no reader relabeled it since)
+    adj = {i:dict(by=a, value=json.loads(v)) for i,a,v in db.execute(f"select e.image_id, e.annotator, e.value from events e join labels l "
+           f"on l.image_id=e.image_id where e.action='adjudicate' and e.undone=0 and l.conflict=1 and not ({_open_conflict}) order by e.id")}
+    conflicts = [dict(image_id=i, labels=[o for o in labels if len({v[o] for v in vs.values()})>1], readers=vs, adjudicated=adj.get(i))
                  for i,vs in multi.items() if any(len({v[o] for v in vs.values()})>1 for o in labels)]
     uns = [dict(image_id=i, reader=a, at=t[:19], comments=[json.loads(v) for v, in db.execute(
                "select value from events where image_id=? and action='comment' order by id", [i])])
@@ -629,6 +687,7 @@ def label_stats(db, max_conflicts:int=200)->dict:
                "select 1 from events l where l.image_id=u.image_id and l.action='label' and l.undone=0 and l.id>u.id) order by u.id")]
     return dict(labeled=n, labels={o:dict(labeled=n, positive=int(p)) for o,p in zip(labels, pos)}, annotators=pace, pool=pool, unsure=uns,
                 agreement=dict(images=len(multi), pairs=len(pairs), labels=agree), n_conflicts=len(conflicts),
+                n_open=sum(c['adjudicated'] is None for c in conflicts),
                 conflicts=conflicts[:max_conflicts])
 
 # %% ../nbs/07_app.ipynb #49aa2253
@@ -666,9 +725,11 @@ kbd{border:1px solid #555;border-radius:3px;padding:0 4px;color:#eee;background:
 """
 
 # %% ../nbs/07_app.ipynb #8d857a0f
-def label_page(labels:list, queue:str='learn', annotator:str='default', prefetch:int=4)->str:
+def label_page(labels:list, queue:str='learn', annotator:str='default', prefetch:int=4,
+               first:int=None, # `adjudicate`: the image to show first (the stats page links conflicts so)
+              )->str:
     "HTML of the labeling page"
-    cfg = dict(queue=queue, annotator=annotator, labels=labels, keys=key_map(labels), prefetch=prefetch, pause=PAUSE_MS)
+    cfg = dict(queue=queue, annotator=annotator, labels=labels, keys=key_map(labels), prefetch=prefetch, pause=PAUSE_MS, first=first)
     leg = [Span(Kbd(k), ' ', v, **({'data-label':labels[int(k)-1]} if not key_map(labels) and k.isdigit() and k!='0' else {}))
            for k,v in key_legend(labels)]
     page = Html(Head(Meta(charset='utf-8'), Title(f'al-label · {queue}'), Style(_css)),
@@ -689,7 +750,9 @@ def label_page(labels:list, queue:str='learn', annotator:str='default', prefetch
 # %% ../nbs/07_app.ipynb #d89c4fa1
 def stats_page(st:dict)->str:
     "HTML of the stats page for `label_stats` output"
-    def tbl(hdr, rows): return Table(Thead(Tr(*map(Th, hdr))), Tbody(*[Tr(*[Td('' if o is None else str(o)) for o in r]) for r in rows]))
+    def tbl(hdr, rows): return Table(Thead(Tr(*map(Th, hdr))), Tbody(*[Tr(*[Td(o if isinstance(o, FT) else '' if o is None else str(o)) for o in r]) for r in rows]))
+    adj = A(f"adjudicate ({st['n_open']} open)", href='/?queue=adjudicate')
+    said = lambda v: ' '.join(f'{k}={x}' for k,x in v.items())
     ag = st['agreement']
     body = [H1('Labels'), P(f"{st['labeled']} images labeled. ", A('label', href='/'), ' · ', A('JSON', href='/stats.json')),
         tbl(['label','labeled','positive'], [(k,v['labeled'],v['positive']) for k,v in st['labels'].items()]),
@@ -699,11 +762,13 @@ def stats_page(st:dict)->str:
         H2('Pool'), tbl(['split','images','labeled','remaining'], [(k,v['images'],v['labeled'],v['remaining']) for k,v in st['pool'].items()]),
         H2('Agreement'), P(f"{ag['images']} images labeled by two or more readers ({ag['pairs']} reader pairs)."),
         tbl(['label',"Cohen's kappa",'agreement %'], [(k,v['kappa'],v['agree_pct']) for k,v in ag['labels'].items()]),
+        P('Where readers disagree, a third reader or the project owner decides: ', adj, '.'),
         H2(f"Unsure ({len(st['unsure'])})"), P('Out of every queue and of training until someone labels them.'),
         tbl(['image','reader','at','comments'], [(u['image_id'], u['reader'], u['at'], ' | '.join(u['comments'])) for u in st['unsure']]),
-        H2(f"Conflicts ({st['n_conflicts']})"),
-        tbl(['image','labels in conflict','readers'], [(c['image_id'], ', '.join(c['labels']),
-            '; '.join(f"{a}: {' '.join(f'{k}={v}' for k,v in vs.items())}" for a,vs in c['readers'].items())) for c in st['conflicts']])]
+        H2(f"Conflicts ({st['n_conflicts']}, {st['n_open']} open)"), P(adj, '; an image number opens that image there.'),
+        tbl(['image','labels in conflict','readers','adjudicated'], [(A(str(c['image_id']), href=f"/?queue=adjudicate&first={c['image_id']}"),
+            ', '.join(c['labels']), '; '.join(f"{a}: {said(vs)}" for a,vs in c['readers'].items()),
+            c['adjudicated'] and f"{c['adjudicated']['by']}: {said(c['adjudicated']['value'])}") for c in st['conflicts']])]
     css = ("body{background:#111;color:#ccc;font:14px system-ui,sans-serif;margin:2em} a{color:#8ac} table{border-collapse:collapse}"
            "td,th{border:1px solid #333;padding:3px 8px;text-align:left}")
     return to_xml(Html(Head(Meta(charset='utf-8'), Title('al-label stats'), Style(css)), Body(*body)))
@@ -998,7 +1063,7 @@ def make_app(path, # project folder
     app.state.labeler = lb
 
     def _reply(q, ann, tab, want, have, **kw):
-        items = lb.next(q, ann, tab, want, have, reset=kw.pop('reset', False)) if want else []
+        items = lb.next(q, ann, tab, want, have, reset=kw.pop('reset', False), first=kw.pop('first', None)) if want else []
         short = want>0 and len(items)<want
         busy,err = short and lb.refreshing(q),short and lb.errors.get(q)
         return dict(kw, items=items, progress=lb.progress(q), history=lb.history(ann), done=short and not busy, refreshing=busy,
@@ -1007,15 +1072,15 @@ def make_app(path, # project folder
     def _page(h): return HTMLResponse(h, headers={'Content-Security-Policy':_csp(h)})
 
     @app.get('/')
-    def index(req, queue:str='learn', annotator:str=None):
+    def index(req, queue:str='learn', annotator:str=None, first:int=None):
         if queue not in QUEUES: return Response(f"Unknown queue {queue!r}; choose one of {', '.join(QUEUES)}", 400)
         ann = req.scope.get('al_reader') or annotator or lb.annotator
         if not _ann_re.match(ann): return Response(f"Bad annotator {ann!r}: use letters, digits and _.@-", 400)
-        return _page(label_page(lb.labels, queue, ann, prefetch))
+        return _page(label_page(lb.labels, queue, ann, prefetch, first))
 
     @app.post('/next')
     @_api
-    def next_(d): return _reply(*_common(d, lb), reset=bool(d.get('reset')))
+    def next_(d): return _reply(*_common(d, lb), reset=bool(d.get('reset')), first=None if d.get('first') is None else _id(d['first']))
 
     @app.post('/label')
     @_api
@@ -1043,6 +1108,12 @@ def make_app(path, # project folder
     def unsure(d):
         q,ann,tab,want,have = _common(d, lb)
         return _reply(q, ann, tab, want, have, event=lb.unsure(d.get('id'), ann, tab, d.get('rev', 0), d.get('ms')))
+
+    @app.post('/adjudicate')
+    @_api
+    def adjudicate(d):
+        q,ann,tab,want,have = _common(d, lb)
+        return _reply(q, ann, tab, want, have, event=lb.adjudicate(d.get('id'), d.get('values'), ann, tab, d.get('rev', 0), d.get('ms')))
 
     @app.post('/confirm')
     @_api
@@ -1172,7 +1243,7 @@ def al_label(project:str='.', # project folder
 
 # %% ../nbs/07_app.ipynb #04f117ea
 @call_parse
-def al_reader(*args:Annotated[str, "add NAME, remove NAME or list (NAME: letters, digits and _.@-)", dict(nargs='*')],
+def al_reader(*args:Annotated[str, "add NAME, remove NAME, owner NAME or list (NAME: letters, digits and _.@-)", dict(nargs='*')],
               project:str='.', # project folder
               password_file:str=None, # file whose first line is the new password; else $AL_PASSWORD, else asked twice
              ):
@@ -1181,10 +1252,15 @@ def al_reader(*args:Annotated[str, "add NAME, remove NAME or list (NAME: letters
         action,name = (list(args)+[None, None])[:2]
         if len(args)>2: raise ProjectError(f"Too many arguments {args}: give add NAME, remove NAME or list")
         db = open_project(project)
-        if action=='list': print('\n'.join(readers(db)) or 'No readers: `al-label` uses a shared password or none (localhost)'); return
-        if action not in ('add','remove'): raise ProjectError(f"Unknown action {action!r}: use add, remove or list")
+        if action=='list':
+            own = project_owner(db)
+            print('\n'.join(f"{o}{' (owner)' if o==own else ''}" for o in readers(db)) or 'No readers: `al-label` uses a shared password or none (localhost)'); return
+        if action not in ('add','remove','owner'): raise ProjectError(f"Unknown action {action!r}: use add, remove, owner or list")
         if not name: raise ProjectError(f"Give the reader's name: al-reader {action} NAME")
         if action=='remove': remove_reader(db, name); print(f"Removed reader {name}"); return
+        if action=='owner':
+            if name not in readers(db) and not _ann_re.match(name): raise ProjectError(f"Bad reader name {name!r}: use letters, digits and _.@-")
+            set_meta(db, 'owner', name); print(f"{name} owns the project: they may adjudicate images they labeled"); return
         pw = read_password(None, password_file)
         if not pw:
             pw = getpass.getpass(f'Password for {name}: ')

@@ -255,6 +255,10 @@ def _refresh_label(db, img_id:int):
         row[o] = 1 if pos>neg else 0 if neg>pos else last_vals[o]
         if pos and neg: conflict = 1
     row.update(annotator=last_ann, n_annotators=len(latest), conflict=conflict, updated=evs[-1][2])
+    adj = db.execute("select value, annotator, at, id from events where image_id=? and action='adjudicate' and undone=0 order by id desc limit 1",
+                     [img_id]).fetchone()
+    # an adjudication after the last label decides; a reader's later change opens the question again
+    if adj and adj[3]>evs[-1][3]: row.update(json.loads(adj[0]), annotator=adj[1], updated=adj[2])
     db['labels'].upsert(row, pk='image_id')
 
 # %% ../nbs/00_core.ipynb #839c2482

@@ -14,9 +14,10 @@ const fmt = (vs, d) => C.labels.map(l => `${l.replace(/_/g, ' ')} ${vs[l] == nul
 function flash(m) { $('flash').textContent = m; clearTimeout(timer); timer = setTimeout(() => $('flash').textContent = '', 5000); }
 function legend() { for (const s of document.querySelectorAll('#legend [data-label]')) s.classList.toggle('on', sel.has(s.dataset.label)); }
 function stat() {  // progress, always on screen
-  const pos = !cur ? '–' : cur.again ? 'reopened from history' : cur.pos == null ? 'your skipped images' : `${cur.pos + 1} of ${prog.queue ?? '?'}`;
+  const pos = !cur ? '–' : cur.again ? 'reopened from history' : C.queue === 'adjudicate' ? `${prog.queue ?? '?'} open`
+    : cur.pos == null ? 'your skipped images' : `${cur.pos + 1} of ${prog.queue ?? '?'}`;
   const h = sess.ms > 0 ? Math.round(sess.n * 3600000 / sess.ms) : '–';
-  $('stat').textContent = `queue: ${pos}\nlabeled: ${prog.done ?? '–'} of ${prog.total ?? '–'}\nthis session: ${sess.n} · ${h}/h`;
+  $('stat').textContent = `queue: ${pos}\n${C.queue === 'adjudicate' ? 'adjudicated' : 'labeled'}: ${prog.done ?? '–'} of ${prog.total ?? '–'}\nthis session: ${sess.n} · ${h}/h`;
 }
 function side() { stat(); context(); drawHist(); }  // the side panel follows the image, one frame later
 function context() {  // the image's laterality, view and magnification hint, and its study's other images
@@ -55,8 +56,9 @@ function show(t0) {
   $('msg').textContent = cur ? '' : done ? 'Nothing left in this queue. Pick another above.' : 'Loading…';
   $('info').textContent = cur ? `#${cur.id} · ${cur.split} · ${C.queue}` : '';
   $('lab').textContent = cur && cur.label ? `label: ${fmt(cur.label)} (${cur.by})` : '';
-  const w = cur && cur.why;   // review: why this label is suspect
-  $('why').textContent = w ? `flagged: ${nice(w.label)} is ${w.given}, out-of-fold probability ${w.prob.toFixed(2)} · Y confirms, a label key changes it` : '';
+  const w = cur && cur.why, ans = cur && cur.answers;   // review: why this label is suspect; adjudication: what each reader said
+  $('why').textContent = ans ? `readers disagree: ${Object.entries(ans).map(([a, v]) => `${a}: ${said(v)}`).join(' · ')} · your label key decides`
+    : w ? `flagged: ${nice(w.label)} is ${w.given}, out-of-fold probability ${w.prob.toFixed(2)} · Y confirms, a label key changes it` : '';
   $('preds').textContent = cur ? (cur.preds ? `model: ${fmt(cur.preds, 2)}` : 'model: no predictions') : '';
   if (!cur) return side();
   im.src = cur.url;
@@ -83,7 +85,7 @@ function act(path, extra, t0) {  // show the next image first, then tell the ser
   if (!cur) return;
   const it = cur, ms = Math.round(performance.now() - shownAt);
   if (ms <= C.pause) sess.ms += ms;
-  if (path === '/label') sess.n++;
+  if (path === '/label' || path === '/adjudicate') sess.n++;
   show(t0);
   send(path, Object.assign({id: it.id, rev: it.rev, ms}, extra));
 }
@@ -200,12 +202,13 @@ $('note').addEventListener('keydown', e => {
 addEventListener('keydown', e => {
   if (e.ctrlKey || e.metaKey || e.altKey || e.target.tagName === 'SELECT' || e.target.tagName === 'INPUT') return;
   const k = e.key, t0 = e.timeStamp;
-  if (single && C.keys[k]) return act('/label', {values: C.keys[k]}, t0);
+  const lab = C.queue === 'adjudicate' ? '/adjudicate' : '/label';  // in adjudication a label key decides
+  if (single && C.keys[k]) return act(lab, {values: C.keys[k]}, t0);
   if (!single && k >= '1' && k <= '9' && +k <= C.labels.length) {
     const l = C.labels[+k - 1]; sel.has(l) ? sel.delete(l) : sel.add(l); return legend();
   }
   if (!single && (k === 'Enter' || k === '0'))
-    return act('/label', {values: Object.fromEntries(C.labels.map(l => [l, k === '0' ? 0 : +sel.has(l)]))}, t0);
+    return act(lab, {values: Object.fromEntries(C.labels.map(l => [l, k === '0' ? 0 : +sel.has(l)]))}, t0);
   switch (k) {
     case 's': case 'S': return act('/skip', {}, t0);
     case 'y': case 'Y': return cur && cur.rev ? act('/confirm', {}, t0) : flash('Nothing to confirm: this image has no label');
@@ -229,4 +232,4 @@ addEventListener('keydown', e => {
   e.preventDefault(); look();
 });
 $('queue').onchange = e => { const u = new URL(location); u.searchParams.set('queue', e.target.value); location = u; };
-send('/next', {reset: true});
+send('/next', {reset: true, first: C.first});
