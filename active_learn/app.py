@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image
 from fastcore.all import *
 from sqlite_utils import Database
-from fasthtml.common import (FT, FastHTML, Html, Head, Body, Title, Meta, Style, Script, Div, Img, Span, Select, Option, A,
+from fasthtml.common import (FT, FastHTML, Html, Button, Head, Body, Title, Meta, Style, Script, Div, Img, Span, Select, Option, A,
                              Table, Thead, Tbody, Tr, Th, Td, H1, H2, H3, P, Nav, Kbd, Aside, Input, to_xml)
 from starlette.responses import JSONResponse, FileResponse, Response, HTMLResponse, RedirectResponse
 from starlette.requests import Request
@@ -707,7 +707,7 @@ body{display:flex}
 #top{position:absolute;top:8px;left:10px;line-height:1.5;text-shadow:0 0 3px #000} #top div:empty{display:none}
 #side{flex:none;width:220px;background:#131313;border-left:1px solid #222;padding:6px 10px;overflow-y:auto;font-size:13px;line-height:1.45}
 #side h3{font-size:11px;font-weight:normal;color:#777;margin:12px 0 3px;text-transform:uppercase;letter-spacing:.06em}
-#nav a{color:#8ac;margin-left:8px}
+#nav a{color:#8ac;margin-left:8px} #who{margin-top:6px;color:#ddd} #who button{background:#222;color:#ccc;border:1px solid #555;margin-left:4px}
 #stat,#ctx{white-space:pre-line;font-variant-numeric:tabular-nums;color:#ddd}
 #study{display:flex;flex-wrap:wrap;gap:4px} #study:empty::after{content:'no other images';color:#666}
 #study figure{margin:0;width:64px;text-align:center;font-size:11px} #study img{width:64px;height:78px;object-fit:contain;background:#000}
@@ -727,6 +727,7 @@ kbd{border:1px solid #555;border-radius:3px;padding:0 4px;color:#eee;background:
 # %% ../nbs/07_app.ipynb #8d857a0f
 def label_page(labels:list, queue:str='learn', annotator:str='default', prefetch:int=4,
                first:int=None, # `adjudicate`: the image to show first (the stats page links conflicts so)
+               reader:str=None, # the logged-in reader, shown with a button to log out
               )->str:
     "HTML of the labeling page"
     cfg = dict(queue=queue, annotator=annotator, labels=labels, keys=key_map(labels), prefetch=prefetch, pause=PAUSE_MS, first=first)
@@ -739,6 +740,7 @@ def label_page(labels:list, queue:str='learn', annotator:str='default', prefetch
                  Div(id='msg'), Div(*leg, id='legend'), id='main'),
              Aside(Nav(Select(*[Option(o, value=o, selected=o==queue) for o in QUEUES], id='queue', title='queue'),
                        A('stats', href='/stats'), id='nav'),
+                   *([Div(f'reader: {reader} ', Button('log out', id='logout'), id='who')] if reader else []),
                    H3('Progress'), Div(id='stat'), H3('This image'), Div(id='ctx'), H3('Study'), Div(id='study'),
                    H3('History (H)'), Div(id='hist'),
                    Input(id='note', type='text', maxlength='1000', placeholder='comment: Enter saves, Escape cancels', hidden=True),
@@ -976,17 +978,20 @@ def check_reader(db, name:str, password:str)->bool:
 
 # %% ../nbs/07_app.ipynb #5a0a49cc
 class ReaderAuth(BasicAuth):
-    "ASGI middleware: named readers. `POST /login` with a name and password gives a session cookie; without one, pages show the login form and the API answers 401"
+    "ASGI middleware: named readers. `POST /login` with a name and password gives a session cookie, `POST /logout` ends it; without one, pages show the login form and everything else answers 401"
     def __init__(self, app, db, # the project database (table `readers`)
                  max_fails:int=10, window:float=60, # wrong logins from an address within `window` seconds before it gets 429
                  secure:bool=False, # the cookie only over https
                  ttl:float=12*3600): # seconds a session lasts
         store_attr('app,db,max_fails,window,secure,ttl'); self.fails,self.sessions = {},{}
 
+    def _token(self, scope)->str|None:
+        tok = SimpleCookie(Headers(scope=scope).get('cookie', '')).get('al_session')
+        return tok and tok.value
+
     def _reader(self, scope)->str|None:
         "The reader of the request's session cookie, while their account exists"
-        tok = SimpleCookie(Headers(scope=scope).get('cookie', '')).get('al_session')
-        s = tok and self.sessions.get(tok.value)
+        s = self.sessions.get(self._token(scope))
         if not s or s[1]<time.time(): return None
         return s[0] if self.db.execute('select 1 from readers where name=?', [s[0]]).fetchone() else None
 
@@ -1010,6 +1015,10 @@ class ReaderAuth(BasicAuth):
 
     async def __call__(self, scope, receive, send):
         if scope['type']!='http': return await self.app(scope, receive, send)
+        if scope['path']=='/logout' and scope['method']=='POST':   # the session ends here, whatever the browser keeps
+            self.sessions.pop(self._token(scope), None)
+            r = JSONResponse(dict(reader=None)); r.delete_cookie('al_session', httponly=True, samesite='strict', secure=self.secure)
+            return await r(scope, receive, send)
         if scope['path']=='/login':
             if scope['method']=='POST': return await self._login(scope, receive, send)
             h = login_page(); return await HTMLResponse(h, headers={'Content-Security-Policy':_csp(h)})(scope, receive, send)
@@ -1076,7 +1085,7 @@ def make_app(path, # project folder
         if queue not in QUEUES: return Response(f"Unknown queue {queue!r}; choose one of {', '.join(QUEUES)}", 400)
         ann = req.scope.get('al_reader') or annotator or lb.annotator
         if not _ann_re.match(ann): return Response(f"Bad annotator {ann!r}: use letters, digits and _.@-", 400)
-        return _page(label_page(lb.labels, queue, ann, prefetch, first))
+        return _page(label_page(lb.labels, queue, ann, prefetch, first, reader=req.scope.get('al_reader')))
 
     @app.post('/next')
     @_api

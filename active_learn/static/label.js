@@ -200,7 +200,7 @@ $('note').addEventListener('keydown', e => {
   n.hidden = true; n.blur();
 });
 addEventListener('keydown', e => {
-  if (e.ctrlKey || e.metaKey || e.altKey || e.target.tagName === 'SELECT' || e.target.tagName === 'INPUT') return;
+  if (e.ctrlKey || e.metaKey || e.altKey || ['SELECT', 'INPUT', 'BUTTON'].includes(e.target.tagName)) return;
   const k = e.key, t0 = e.timeStamp;
   const lab = C.queue === 'adjudicate' ? '/adjudicate' : '/label';  // in adjudication a label key decides
   if (single && C.keys[k]) return act(lab, {values: C.keys[k]}, t0);
@@ -233,3 +233,4 @@ addEventListener('keydown', e => {
 });
 $('queue').onchange = e => { const u = new URL(location); u.searchParams.set('queue', e.target.value); location = u; };
 send('/next', {reset: true, first: C.first});
+if ($('logout')) $('logout').onclick = () => fetch('/logout', {method: 'POST'}).then(() => { location = '/login'; });
