@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_train.ipynb #c428dde2
 from __future__ import annotations
-import json, os, sys, io, time, math, warnings, tempfile
+import json, os, sys, io, time, math, warnings, tempfile, hashlib, collections
 from contextlib import ExitStack, redirect_stdout
 from pathlib import Path
 import numpy as np, pandas as pd, torch
@@ -21,14 +21,15 @@ from sklearn.preprocessing import StandardScaler
 from .core import *
 from .backbone import DEFAULT_ARCH, timm_model_kwargs, arch_stats, input_shape
 from .select import uncertainty
+from .cluster import scheduler_address, connect
 
 # %% auto #0
 __all__ = ['MIN_LABELED', 'RESIZE_METHODS', 'TRUNK_CUT', 'LADDER_LABELS', 'RECIPES', 'HoldoutLeak', 'assert_no_holdout',
            'check_trainable', 'split_col', 'Gray3', 'batch_augs', 'project_dls', 'FocalLoss', 'LabelMetric',
            'label_metrics', 'body_splitter', 'PlainTensors', 'project_learner', 'split_trunk', 'trunk_acts',
            'ActsDataset', 'FreezeBNStats', 'ChannelsLast', 'tail_learner', 'fit_frozen_head', 'ProbsEmb', 'export_onnx',
-           'pool_scorer', 'score_pool', 'PredictCallback', 'tune_thresholds', 'phase_epochs', 'train', 'get_run',
-           'load_run_learner', 'predict_pool', 'evaluate_holdout', 'al_train', 'al_predict', 'al_evaluate']
+           'pool_scorer', 'InputCache', 'score_pool', 'PredictCallback', 'tune_thresholds', 'phase_epochs', 'train',
+           'get_run', 'load_run_learner', 'predict_pool', 'evaluate_holdout', 'al_train', 'al_predict', 'al_evaluate']
 
 # %% ../nbs/06_train.ipynb #e6a9d732
 class HoldoutLeak(AssertionError): "Hold-out images were about to reach a training or validation DataLoader"
@@ -354,48 +355,217 @@ def pool_scorer(learn, onnx_file=None, engine:str='auto'):
         return p.float().cpu().numpy(), e.half().cpu().numpy()
     return run
 
+# %% ../nbs/06_train.ipynb #da50301f
+_pool = {}
+
+def _init_thumbs(dls, # a run's `DataLoaders`, empty (`new_empty`): its test-time transforms
+                 onnx_file:str, # the run's ONNX export, on shared storage
+                 sha256:str, # of the driver's copy of it
+                ):
+    "On a Dask worker: the transforms and an ONNX Runtime session, the threads of the worker's cores shared among its task slots"
+    import onnxruntime as ort
+    from distributed import get_worker
+    data = Path(onnx_file).read_bytes()
+    if hashlib.sha256(data).hexdigest()!=sha256: raise ProjectError(f"{onnx_file} on this worker is not the file the driver exported")
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    so.intra_op_num_threads = max(1, len(os.sched_getaffinity(0))//max(1, get_worker().state.nthreads))
+    so.add_session_config_entry('session.intra_op.allow_spinning', '0')
+    _pool.update(dls=dls, sess=ort.InferenceSession(data, so, providers=['CPUExecutionProvider']))
+
+def _score_thumbs(thumbs:list)->tuple:
+    "On a Dask worker: (probabilities, float16 embeddings) of one batch of thumbnail files"
+    x = first(_pool['dls'].test_dl(pd.DataFrame(dict(thumb=thumbs)), bs=len(thumbs), num_workers=0))[0]
+    p,e = _pool['sess'].run(None, {'x': np.ascontiguousarray(x.as_subclass(torch.Tensor).numpy(), dtype=np.float32)})
+    return p, e.astype(np.float16)
+
+# %% ../nbs/06_train.ipynb #ca06c00f
+import zlib
+
+def _fn_desc(f):
+    o = getattr(f, '__self__', None)
+    return f"{o.__name__}.{f.__name__}" if isinstance(o, type) else repr(f)
+
+def _stamp(fn)->tuple:
+    "(size, modification time, inode) of file `fn`; (-1,-1,-1) when it is missing"
+    try: s = os.stat(fn)
+    except OSError: return -1,-1,-1
+    return s.st_size, s.st_mtime_ns, s.st_ino
+
+class InputCache:
+    "uint8 model inputs of a project's thumbnails for one preprocessing, in one memory-mapped file: slot `i` holds image id `i`"
+    def __init__(self, root, # project folder
+                 dl): # a `test_dl` of the Learner: its item transforms are the preprocessing
+        import PIL, fastai
+        self.desc = dict(item=[_fn_desc(f) for f in (*dl.tfms.fs, *dl.after_item.fs)], pillow=PIL.__version__, fastai=fastai.__version__)
+        self.shape = (1, *_dls_size(dl))
+        key = hashlib.sha1(json.dumps(self.desc, sort_keys=True).encode()).hexdigest()[:12]
+        self.path = Path(root)/'cache'/f"inputs-{self.shape[1]}x{self.shape[2]}-{key}"
+        self.nb,self.fd,self.x,self.new = int(np.prod(self.shape)),None,None,[]
+
+    def open(self)->bool:
+        "Lock the cache for this process and read its stamps; False when another process holds it"
+        import fcntl
+        for o in (self.path.parent, self.path): o.mkdir(mode=0o700, exist_ok=True)
+        (self.path/'preprocessing.json').write_text(json.dumps(self.desc, indent=1))
+        self.lock = open(os.open(self.path/'lock', os.O_RDWR|os.O_CREAT, 0o600), 'r+b')
+        try: fcntl.flock(self.lock, fcntl.LOCK_EX|fcntl.LOCK_NB)
+        except BlockingIOError: self.lock.close(); return False
+        self.fd,self.sfd = [os.open(self.path/o, os.O_RDWR|os.O_CREAT, 0o600) for o in ('inputs.u8','stamps.i8')]
+        st = np.fromfile(self.path/'stamps.i8', np.int64)
+        self.st = st[:len(st)//4*4].reshape(-1, 4)   # (size, mtime, inode, CRC-32 of the input) per slot
+        return True
+
+    def close(self):
+        if self.fd is None: return
+        self.x = None
+        for o in (self.fd, self.sfd): os.close(o)
+        self.lock.close(); self.fd = None
+
+    def valid(self, ids, stamps)->np.ndarray:
+        "Which of image `ids` have an input made from the thumbnail that has these `stamps` now"
+        ok = ids<len(self.st)
+        ok[ok] = (self.st[ids[ok],:3]==stamps[ok]).all(1)
+        return ok
+
+    def get(self, ids)->tuple:
+        "(uint8 inputs [N,1,H,W], which passed their checksum) of `valid` image `ids`"
+        n = os.fstat(self.fd).st_size//self.nb
+        if self.x is None or len(self.x)<n: self.x = np.memmap(self.path/'inputs.u8', np.uint8, 'r', shape=(n, *self.shape))
+        xs = np.ascontiguousarray(self.x[ids])
+        return xs, np.array([zlib.crc32(x)==c for x,c in zip(xs, self.st[ids,3])], bool)
+
+    def put(self, ids, xs:np.ndarray, stamps):
+        "Write inputs `xs` of image `ids`, made from thumbnails with `stamps`; the stamps follow in `commit`"
+        for i,x,s in zip(ids, xs, stamps):
+            x = np.ascontiguousarray(x, np.uint8)
+            os.pwrite(self.fd, x, int(i)*self.nb)   # unlike a store into a memory map, a full disk raises an error here
+            self.new.append((int(i), *s, zlib.crc32(x)))
+
+    def commit(self):
+        "Record the stamps of the inputs written since the last commit"
+        if not self.new: return
+        a = np.array(self.new, np.int64); self.new = []
+        hi,lo = a[:,0].max()+1,a[:,0].min()
+        if hi>len(self.st): self.st = np.concatenate([self.st, np.zeros((hi-len(self.st), 4), np.int64)])
+        self.st[a[:,0]] = a[:,1:]
+        os.pwrite(self.sfd, self.st[lo:hi].tobytes(), int(lo)*32)
+
+# %% ../nbs/06_train.ipynb #630e54f9
+def _cached_batches(learn, chunks, bs:int, run, nw:int, root):
+    "As `_local_batches`, with the inputs kept in an `InputCache`: only new or changed thumbnails are decoded (by `nw` processes)"
+    c = None
+    try:
+        for cdf in chunks:
+            ids,n = cdf.image_id.values,len(cdf)
+            dl = learn.dls.test_dl(cdf, bs=bs, num_workers=0)
+            if c is None:
+                c = InputCache(root, dl)
+                if not c.open(): warnings.warn(f"{c.path} is in use by another process: scoring from the thumbnails"); c = False
+            st = np.array([_stamp(o) for o in cdf.thumb], np.int64)
+            hit = c.valid(ids, st) if c else np.zeros(n, bool)
+            out = []
+            def score(pos, xb): out.append((pos, *run(dl.after_batch((xb,))[0])))
+            hp = np.flatnonzero(hit)
+            for j in range(0, len(hp), bs):
+                pos = hp[j:j+bs]
+                xs,good = c.get(ids[pos])
+                hit[pos[~good]] = False   # a torn write: decoded again below
+                if good.any(): score(pos[good], TensorImageBW(torch.from_numpy(xs[good])).to(dl.device))
+            miss = np.flatnonzero(~hit)
+            if len(miss):
+                # the item transforms run in the workers; the batch transforms (and the cache's copy) here
+                raw = learn.dls.test_dl(cdf.iloc[miss], bs=bs, num_workers=nw if len(miss)>bs else 0, after_batch=Pipeline([]))
+                for j,(xb,) in enumerate(raw):
+                    pos = miss[j*bs:(j+1)*bs]
+                    if c: c.put(ids[pos], xb.cpu().numpy(), st[pos])
+                    score(pos, xb)
+                if c: c.commit()
+            order = np.argsort(np.concatenate([o[0] for o in out]))
+            P,E = [np.concatenate([o[k] for o in out])[order] for k in (1,2)]
+            for j in range(0, n, bs): yield ids[j:j+bs], P[j:j+bs], E[j:j+bs]
+    finally:
+        if c: c.close()
+
 # %% ../nbs/06_train.ipynb #d9c96a1c
 def _emb_files(db, run_id): m = project_of(db).models; return m/f'run-{run_id}-emb.npy', m/f'run-{run_id}-ids.npy'
+
+def _pool_chunks(db, root, n:int, last_id:int, chunk:int, missing:list):
+    "DataFrames (image_id, thumb) of the first `n` non-hold-out images up to id `last_id`, `chunk` rows at a time; those with no thumbnail go to `missing`"
+    cur,seen = -1,0
+    while seen<n:
+        rows = db.execute("select id, thumb from images where split!='test' and id>? and id<=? order by id limit ?",
+                          [cur, last_id, min(chunk, n-seen)]).fetchall()
+        if not rows: return
+        cur,seen = rows[-1][0],seen+len(rows)
+        cdf = pd.DataFrame(rows, columns=['image_id','thumb'])
+        cdf['thumb'] = [str(root/o) if o else '' for o in cdf.thumb]
+        ok = np.array([bool(o) and os.path.exists(o) for o in cdf.thumb])
+        missing += cdf.image_id[~ok].tolist()
+        if ok.any(): yield cdf[ok].reset_index(drop=True)
+
+def _local_batches(learn, chunks, bs:int, run, nw:int):
+    "(image ids, probabilities, embeddings) batch by batch, decoded by `nw` local processes and scored by `run`"
+    for cdf in chunks:
+        dl = learn.dls.test_dl(cdf, bs=bs, num_workers=nw if len(cdf)>bs else 0)
+        for j,b in enumerate(dl): yield (cdf.image_id.values[j*bs:(j+1)*bs], *run(b[0]))
+
+def _cluster_batches(client, learn, chunks, bs:int, onnx_file):
+    "(image ids, probabilities, embeddings) batch by batch, decoded and scored by the Dask workers of `client`"
+    from active_learn.train import _init_thumbs, _score_thumbs  # by module name, so that workers import them
+    from active_learn.cluster import cluster_map, n_slots
+    dls = learn.dls.new_empty(); dls.device = torch.device('cpu')
+    ids = collections.deque()
+    def items():
+        for cdf in chunks:
+            for i in range(0, len(cdf), bs): ids.append(cdf.image_id.values[i:i+bs]); yield (list(cdf.thumb[i:i+bs]),)
+    sha = hashlib.sha256(Path(onnx_file).read_bytes()).hexdigest()
+    for p,e in cluster_map(client, _score_thumbs, items(), 2*n_slots(client), _init_thumbs, (dls, str(onnx_file), sha), name=lambda o: o[0][0]):
+        yield ids.popleft(), p, e
 
 def score_pool(db, learn, run_id:int, bs:int=64, # batch size
                engine:str='auto', # 'onnx' (CPU), 'torch', or 'auto' (torch on GPU, onnx on CPU)
                chunk:int=2048, # images per database transaction
                num_workers:int=None, # decoding processes (default: up to 4)
+               client=None, # a `distributed.Client`: its workers decode and score (ONNX Runtime), this process writes
+               cache:bool=True, # keep each model input in an `InputCache`, so that later scorings decode only new or changed thumbnails
               )->int: # images scored
     "Write `learn`'s probabilities for every non-hold-out image to `preds` and its embeddings to `models/`"
     labels, root = get_labels(db), project_of(db).path
     if list(learn.dls.vocab)!=labels:
         raise ProjectError(f"The model predicts {list(learn.dls.vocab)} but the project's labels are {labels}")
+    if client is not None and engine not in ('auto','onnx'):
+        raise ProjectError(f"On a Dask cluster the workers score with ONNX Runtime; engine {engine!r} runs only on local processes")
     # a snapshot: images ingested while scoring wait for the next run
     n,last_id = db.execute("select count(*), coalesce(max(id),0) from images where split!='test'").fetchone()
     fe,fi = _emb_files(db, run_id); fe.parent.mkdir(parents=True, exist_ok=True)
     if not n: np.save(fe, np.zeros((0,0), np.float16)); np.save(fi, np.zeros(0, np.int64)); return 0
     tmp_e,tmp_i = [o.with_name(f'.{o.name}.tmp.npy') for o in (fe,fi)]
-    run = pool_scorer(learn, project_of(db).models/f'run-{run_id}.onnx', engine)
-    nw = ifnone(num_workers, min(4, defaults.cpus))
-    emb,ids,k,cur,missing = None,open_memmap(tmp_i, 'w+', np.int64, (n,)),0,-1,[]
+    fn,missing = project_of(db).models/f'run-{run_id}.onnx',[]
+    chunks = _pool_chunks(db, root, n, last_id, chunk, missing)
     learn.model.eval()
+    if client is None:
+        run,nw = pool_scorer(learn, fn, engine),ifnone(num_workers, min(4, defaults.cpus))
+        batches = _cached_batches(learn, chunks, bs, run, nw, root) if cache else _local_batches(learn, chunks, bs, run, nw)
+    else:
+        if not fn.exists(): export_onnx(learn.model, fn, _dls_size(learn.dls))
+        from active_learn.cluster import check_shared
+        check_shared(client, fn.parent, [fn, root/'thumbs'])
+        batches = _cluster_batches(client, learn, chunks, bs, fn)
+    emb,ids,k,recs = None,open_memmap(tmp_i, 'w+', np.int64, (n,)),0,[]
+    def write():
+        with db.conn: db['preds'].insert_all(recs, pk=('run_id','image_id'), replace=True)
+        recs.clear()
     try:
-        while k+len(missing)<n:
-            rows = db.execute("select id, thumb from images where split!='test' and id>? and id<=? order by id limit ?",
-                              [cur, last_id, chunk]).fetchall()
-            if not rows: break
-            cur = rows[-1][0]
-            cdf = pd.DataFrame(rows, columns=['image_id','thumb'])
-            cdf['thumb'] = [str(root/o) if o else '' for o in cdf.thumb]
-            ok = np.array([bool(o) and os.path.exists(o) for o in cdf.thumb])
-            missing += cdf.image_id[~ok].tolist(); cdf = cdf[ok]
-            if not len(cdf): continue
-            dl = learn.dls.test_dl(cdf, bs=bs, num_workers=nw if len(cdf)>bs else 0)
-            ps,es = zip(*[run(b[0]) for b in dl])
-            P,E = np.concatenate(ps),np.concatenate(es)
+        for I,P,E in batches:
             if emb is None: emb = open_memmap(tmp_e, 'w+', np.float16, (n, E.shape[1]))
-            emb[k:k+len(P)],ids[k:k+len(P)] = E,cdf.image_id.values
-            u,at = uncertainty(P),now_iso()
-            recs = [dict(run_id=run_id, image_id=int(i), **{o:float(v) for o,v in zip(labels,p)}, uncert=float(s), at=at)
-                    for i,p,s in zip(cdf.image_id, P, u)]
-            with db.conn: db['preds'].insert_all(recs, pk=('run_id','image_id'), replace=True)
+            emb[k:k+len(P)],ids[k:k+len(P)] = E,I
+            at = now_iso()
+            recs += [dict(run_id=run_id, image_id=int(i), **{o:float(v) for o,v in zip(labels,p)}, uncert=float(s), at=at)
+                     for i,p,s in zip(I, P, uncertainty(P))]
             k += len(P)
+            if len(recs)>=chunk: write()
+        if recs: write()
         if k==n: emb.flush(); ids.flush(); os.replace(tmp_e, fe); os.replace(tmp_i, fi)
         else:   # missing thumbnails: keep the rows that were scored
             np.save(fe, np.asarray(emb[:k]) if emb is not None else np.zeros((0,0), np.float16)); np.save(fi, np.asarray(ids[:k]))
@@ -610,10 +780,15 @@ def load_run_learner(db, run_id:int=None, # run to load (default: the latest fin
     return learn
 
 def predict_pool(db, run_id:int=None, # run whose model scores the pool (default: latest finished)
+                 scheduler:str=None, # Dask scheduler address (default: $DASK_SCHEDULER_ADDRESS; neither: local processes)
                  **kw)->int: # images scored
     "Score every non-hold-out image with a saved run's model and store predictions and embeddings"
     run = get_run(db, run_id)
-    return score_pool(db, load_run_learner(db, run['id']), run['id'], **kw)
+    learn,addr = load_run_learner(db, run['id']),scheduler_address(scheduler)
+    if not addr: return score_pool(db, learn, run['id'], **kw)
+    client = connect(addr)
+    try: return score_pool(db, learn, run['id'], client=client, **kw)
+    finally: client.close()
 
 # %% ../nbs/06_train.ipynb #4f4c3318
 def _holdout_text(res)->str:
@@ -699,11 +874,12 @@ def al_predict(project:str='.', # project folder
                run:int=None, # run id (default: the latest finished run)
                bs:int=64, # batch size
                engine:str='auto', # onnx, torch or auto (torch on GPU, ONNX Runtime on CPU)
+               scheduler:str=None, # Dask scheduler, tcp://HOST:PORT (default: $DASK_SCHEDULER_ADDRESS; neither: local processes). The project folder must be on storage the workers share
               ):
     "Score every non-hold-out image with a trained model, writing predictions and embeddings"
     def _go():
         db = open_project(project); r = get_run(db, run)
-        t = time.time(); n = predict_pool(db, r['id'], bs=bs, engine=engine)
+        t = time.time(); n = predict_pool(db, r['id'], scheduler=scheduler, bs=bs, engine=engine)
         print(f"Scored {n} images with run {r['id']} in {time.time()-t:.1f}s")
     _cli(_go)
 

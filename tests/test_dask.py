@@ -1,6 +1,6 @@
-"""`al-ingest` and `al-classify` on a real Dask cluster (a `dask scheduler` and two `dask worker` processes on 127.0.0.1) give
-the database rows of the local path, and a worker killed in the middle of `al-classify` leaves no file missing or doubled."""
-import os, signal, socket, sqlite3, subprocess, sys, time
+"""`al-ingest`, `al-predict` and `al-classify` on a real Dask cluster (a `dask scheduler` and two `dask worker` processes on 127.0.0.1)
+give the database rows of the local path, and a worker killed in the middle of `al-classify` leaves no file missing or doubled."""
+import os, shutil, signal, socket, sqlite3, subprocess, sys, time
 from pathlib import Path
 import numpy as np, pandas as pd, pytest
 
@@ -38,7 +38,7 @@ def cluster(tmp_path_factory):
 @pytest.fixture(scope='module')
 def demo(tmp_path_factory):
     from active_learn.demo import make_demo
-    folder, _ = make_demo(tmp_path_factory.mktemp('demo'), n_patients=6, size=256, n_workers=2)
+    folder, _ = make_demo(tmp_path_factory.mktemp('demo'), n_patients=12, size=256, n_workers=2)   # enough patients to train on
     return folder
 
 def run(*args, env=None):
@@ -72,6 +72,33 @@ def test_unshared(cluster, tmp_path):
     finally: c.close()
     r = subprocess.run([BIN/'al-ingest', tmp_path, '--project', tmp_path/'p', '--scheduler', 'tcp://127.0.0.1:1'], capture_output=True, text=True)
     assert r.returncode==1 and "Can't reach the Dask scheduler at tcp://127.0.0.1:1" in r.stderr, r.stderr
+
+PRED_Q = 'select run_id, image_id, biopsy_tool, mag_view, uncert from preds order by run_id, image_id'
+
+def test_predict(cluster, demo, tmp_path):
+    "A run trained here scores the pool on the workers as on local processes: same images, probabilities to 1e-5, same embeddings files"
+    addr,_ = cluster
+    loc, dsk = tmp_path/'local', tmp_path/'dask'
+    run(BIN/'al-ingest', demo, '--project', loc, '--workers', '2')
+    run(BIN/'al-demo-label', '--project', loc, '--truth', demo.parent/'demo_truth.csv')
+    run(BIN/'al-train', '--project', loc, '--epochs', '1', '--size', '96', '--bs', '16', '--no-predict')
+    shutil.copytree(loc, dsk)
+    run(BIN/'al-predict', '--project', loc)
+    r = run(BIN/'al-predict', '--project', dsk, '--scheduler', addr)
+    a, b = rows(loc/'labels.db', PRED_Q), rows(dsk/'labels.db', PRED_Q)
+    n_pool = rows(loc/'labels.db', "select count(*) from images where split!='test'")[0][0]
+    assert len(a)==len(b)==n_pool>=20 and [o[:2] for o in a]==[o[:2] for o in b], r.stdout
+    np.testing.assert_allclose(np.array(a)[:,2:], np.array(b)[:,2:], atol=1e-5)
+    for o in ('emb','ids'):
+        x, y = [np.load(p/'models'/f'run-1-{o}.npy') for p in (loc,dsk)]
+        assert x.dtype==y.dtype and x.shape==y.shape and np.abs(x.astype(float)-y).max()<=1e-3, o
+    assert not list((dsk/'models').glob('.al-shared-*')) and not list((dsk/'models').glob('.*.tmp.npy'))
+    # clear errors, nothing stored: no scheduler there, an engine the workers don't run
+    for args, msg in [(('--scheduler', 'tcp://127.0.0.1:1'), "Can't reach the Dask scheduler at tcp://127.0.0.1:1"),
+                      (('--scheduler', addr, '--engine', 'torch'), 'workers score with ONNX Runtime')]:
+        r = subprocess.run([BIN/'al-predict', '--project', dsk, *args], capture_output=True, text=True)
+        assert r.returncode==1 and msg in r.stderr, r.stderr
+    assert rows(dsk/'labels.db', PRED_Q)==b
 
 RES_Q = 'select id, path, sha1, frame, study_id, biopsy_tool, mag_view from results order by id'
 
