@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image
 from fastcore.all import *
 from sqlite_utils import Database
-from fasthtml.common import (FT, FastHTML, Html, Button, Head, Body, Title, Meta, Style, Script, Div, Img, Span, Select, Option, A,
+from fasthtml.common import (FT, NotStr, Code, FastHTML, Html, Button, Head, Body, Title, Meta, Style, Script, Div, Img, Span, Select, Option, A,
                              Table, Thead, Tbody, Tr, Th, Td, H1, H2, H3, P, Nav, Kbd, Aside, Input, to_xml)
 from starlette.responses import JSONResponse, FileResponse, Response, HTMLResponse, RedirectResponse
 from starlette.requests import Request
@@ -30,10 +30,11 @@ from .imaging import (ImageError, read_regular, sniff, _read_dicom, _stored_pixe
 
 # %% auto #0
 __all__ = ['QUEUES', 'TILE', 'PAUSE_MS', 'key_map', 'key_legend', 'queue_next', 'claim', 'release', 'tiny_project', 'StaleLabel',
-           'review_order', 'SourceGone', 'full_res', 'window', 'FullCache', 'Labeler', 'mag_hint', 'project_owner',
-           'label_stats', 'label_page', 'stats_page', 'HTTPError', 'BasicAuth', 'HostCheck', 'BodyLimit',
-           'SecurityHeaders', 'add_reader', 'remove_reader', 'readers', 'check_reader', 'ReaderAuth', 'login_page',
-           'make_app', 'check_bind', 'read_password', 'al_label', 'al_reader']
+           'review_order', 'cam_png', 'SourceGone', 'full_res', 'window', 'FullCache', 'Labeler', 'mag_hint',
+           'project_owner', 'label_stats', 'label_page', 'stats_page', 'set_guideline', 'guideline_html', 'HTTPError',
+           'BasicAuth', 'HostCheck', 'BodyLimit', 'SecurityHeaders', 'add_reader', 'remove_reader', 'readers',
+           'check_reader', 'ReaderAuth', 'login_page', 'make_app', 'check_bind', 'read_password', 'al_label',
+           'al_reader']
 
 # %% ../nbs/07_app.ipynb #193d5231
 QUEUES = ('learn','holdout','review','confident','adjudicate')
@@ -53,7 +54,7 @@ def key_legend(labels:list)->list:
     else: res = [(str(i+1), _nice(l)) for i,l in enumerate(labels[:9])] + [('Enter','submit'), ('0','none')]
     return res + [('S','skip'), ('Y','confirm'), ('N','unsure'), ('M','comment'), ('U','undo'), ('Z','zoom 1:1, 2:1, fit'), ('←↑→↓','pan'), ('W','window preset'),
                   ('B/⇧B','brightness (level)'), ('C/⇧C','contrast (width)'), ('R','reset view'), ('P','model'),
-                  ('G','Grad-CAM'), ('H/⇧H','history back/forward')]
+                  ('G','Grad-CAM'), ('H/⇧H','history back/forward'), ('I','guideline')]
 
 # %% ../nbs/07_app.ipynb #ba3a4f57
 # an image marked unsure, and labeled by no one since, waits on the unsure list (the stats page), out of every queue
@@ -170,9 +171,44 @@ def _cam_learner(db, run_id):
     from active_learn.train import load_run_learner
     return load_run_learner(db, run_id, num_workers=0)
 
-def _cam_png(learn, thumb)->bytes:
-    from active_learn.gradcam import gradcam_png
-    return gradcam_png(learn, thumb, size=512)
+def _region(w, h, size, method)->tuple:
+    "The part of a `w`×`h` image the model sees, (left, top, width, height), as `export.fit_size` squishes, crops or pads it"
+    H,W = (size,size) if isinstance(size, int) else size
+    if method=='squish': return 0, 0, w, h
+    m = w/W if (w/W < h/H if method=='crop' else w/W > h/H) else h/H
+    sw,sh = int(m*W),int(m*H)
+    return int(0.5*(w-sw)), int(0.5*(h-sh)), sw, sh
+
+def _cam_maps(learn, thumb)->tuple:
+    "(labels, probabilities, Grad-CAM maps [L,h,w] in [0,1]) of the thumbnail at `thumb`, each map laid where the model saw it on the thumbnail"
+    import torch
+    from active_learn.gradcam import gradcam
+    from active_learn.export import learner_pre, prep_image, to_input
+    from active_learn.imaging import thumbnail
+    pre,labels = learner_pre(learn),list(map(str, learn.dls.vocab))
+    a = np.asarray(Image.open(thumb).convert('L'))
+    x = torch.tensor(to_input(prep_image(a, pre)[None], pre))
+    heats = gradcam(learn.model, x)
+    p = next(learn.model.parameters())
+    with torch.no_grad(): probs = torch.sigmoid(learn.model.eval()(x.to(p.device, p.dtype)))[0].float().cpu().numpy()
+    t = thumbnail(a, pre['thumb_size']) if pre.get('thumb_size') else Image.fromarray(a)   # the picture `prep_image` resized
+    l,tp,sw,sh = _region(*t.size, pre['size'], pre['resize'])
+    res = np.zeros((len(heats), a.shape[0], a.shape[1]), np.float32)
+    k = a.shape[1]/t.size[0]   # back to the thumbnail's own pixels
+    for i,hm in enumerate(heats):
+        cv = Image.new('F', (a.shape[1], a.shape[0]))
+        cv.paste(Image.fromarray(hm.astype(np.float32)).resize((max(1,round(sw*k)), max(1,round(sh*k))), Image.BILINEAR), (round(l*k), round(tp*k)))
+        res[i] = np.asarray(cv)
+    return labels, [float(o) for o in probs], res.clip(0, 1)
+
+def cam_png(heat:np.ndarray, # Grad-CAM map in [0,1]
+            alpha:float=0.6, # opacity of the hottest regions
+           )->bytes:
+    "RGBA PNG of a Grad-CAM map in matplotlib's `jet` colours, transparent where the map is cold: to lay over the image"
+    import matplotlib
+    rgba = (matplotlib.colormaps['jet'](heat)*255).astype(np.uint8)
+    rgba[...,3] = (255*alpha*heat.clip(0, 1)).astype(np.uint8)
+    b = io.BytesIO(); Image.fromarray(rgba, 'RGBA').save(b, format='PNG', compress_level=1); return b.getvalue()
 
 # %% ../nbs/07_app.ipynb #7ba0cfb0
 TILE = 512   # tile side, in pixels of its level
@@ -261,12 +297,12 @@ class Labeler:
                  refresher=_refresher, # `f(db, name, n)` that rematerialises a queue
                  min_refresh_secs:float=30, # don't rebuild a used-up queue more often than this
                  cam_learner=_cam_learner, # `f(db, run_id)` giving the Learner that Grad-CAM explains
-                 cam_png=_cam_png, # `f(learner, thumbnail_path)` giving Grad-CAM overlay PNG bytes
+                 cam_maps=_cam_maps, # `f(learner, thumbnail_path)` giving (labels, probabilities, Grad-CAM maps laid on the thumbnail)
                  background:bool=True, # rebuild queues in a background thread, serving the old order meanwhile (False: inside the call)
                  full_cache:int=4, # decoded source images kept in memory for the zoom
                 ):
-        store_attr('annotator,claim_secs,queue_size,refresher,min_refresh_secs,cam_learner,cam_png,background')
-        self.cam_cache,self.fulls = (None, None),FullCache(full_cache)
+        store_attr('annotator,claim_secs,queue_size,refresher,min_refresh_secs,cam_learner,cam_maps,background')
+        self.cam_cache,self.cams,self.fulls = (None, None),{},FullCache(full_cache)
         self.db = _open(path)
         self.proj = Project(path).path.resolve()
         self.thumbs = (self.proj/'thumbs').resolve()
@@ -345,14 +381,18 @@ class Labeler:
         "`review`: labels updated after this time count as reviewed"
         return max(self.latest_run()[1], self.review_since) if name=='review' else ''
 
-    def gradcam(self, img_id)->bytes:
-        "PNG of the image beside a Grad-CAM overlay per label, from the latest run's model (kept loaded until a newer run)"
+    def gradcam(self, img_id)->dict:
+        "Grad-CAM of `img_id` by the latest run's model (kept loaded until a newer run): run, labels, probabilities and an overlay PNG per label"
         r = self.db.execute('select thumb from images where id=?', [_id(img_id)]).fetchone()
         if r is None: raise KeyError(f"Unknown image id {img_id}")
         run = (latest_run(self.db) or {}).get('id')   # the newest model, even one trained with --no-predict
         if run is None: raise StaleLabel("No trained model yet: run `al-train` first, then press G again")
-        if self.cam_cache[0]!=run: self.cam_cache = (run, self.cam_learner(self.db, run))
-        return self.cam_png(self.cam_cache[1], self.proj/r[0])
+        if self.cam_cache[0]!=run: self.cam_cache,self.cams = (run, self.cam_learner(self.db, run)),{}
+        k = int(img_id)
+        if k not in self.cams:   # the few last images: G, then a label at a time, asks for the same maps
+            labels,probs,heats = self.cam_maps(self.cam_cache[1], self.proj/r[0])
+            self.cams = {**dict(list(self.cams.items())[-7:]), k:dict(run=run, labels=labels, probs=probs, pngs=[cam_png(o) for o in heats])}
+        return self.cams[k]
 
 # %% ../nbs/07_app.ipynb #acc08bd8
 @patch
@@ -700,6 +740,12 @@ body{display:flex}
 #stage{flex:1;min-height:0;margin-top:3px;display:flex;align-items:center;justify-content:center;position:relative}
 #zoom{position:absolute;inset:0;overflow:hidden;background:#000;cursor:grab;touch-action:none}
 #zoom img{position:absolute;image-rendering:pixelated;user-select:none}
+#cam{position:absolute;inset:0;width:100%;height:100%;object-fit:contain;pointer-events:none} #zcam{pointer-events:none;image-rendering:auto!important}
+#guide{position:absolute;top:30px;left:8%;right:8%;max-height:70%;overflow-y:auto;background:#181818f2;border:1px solid #444;border-radius:6px;padding:4px 22px;color:#ddd;line-height:1.5}
+#guide .dim{color:#777}
+#camkey{position:absolute;right:12px;bottom:40px;background:#000c;padding:5px 8px;border-radius:4px;font-size:12px;color:#ddd}
+#camkey>div:last-child{display:flex;align-items:center;gap:6px;margin-top:3px}
+#ramp{width:160px;height:10px;background:linear-gradient(to right,#00007f,#0000ff,#007fff,#00ffff,#7fff7f,#ffff00,#ff7f00,#ff0000,#7f0000)}
 #zinfo{color:#9cf}
 #img{width:100%;height:100%;object-fit:contain}
 #stage.zoom{display:block;overflow:auto} #stage.zoom #img{width:200%;height:200%}
@@ -728,6 +774,7 @@ kbd{border:1px solid #555;border-radius:3px;padding:0 4px;color:#eee;background:
 def label_page(labels:list, queue:str='learn', annotator:str='default', prefetch:int=4,
                first:int=None, # `adjudicate`: the image to show first (the stats page links conflicts so)
                reader:str=None, # the logged-in reader, shown with a button to log out
+               guide:str=None, # the project's guideline as HTML (`guideline_html`), shown on `I`
               )->str:
     "HTML of the labeling page"
     cfg = dict(queue=queue, annotator=annotator, labels=labels, keys=key_map(labels), prefetch=prefetch, pause=PAUSE_MS, first=first)
@@ -735,9 +782,13 @@ def label_page(labels:list, queue:str='learn', annotator:str='default', prefetch
            for k,v in key_legend(labels)]
     page = Html(Head(Meta(charset='utf-8'), Title(f'al-label · {queue}'), Style(_css)),
         Body(Div(Div(Div(id='bar'), id='prog'),
-                 Div(Img(id='img', alt='image to label', hidden=True), Div(Div(id='tiles'), id='zoom', hidden=True), id='stage'),
+                 Div(Img(id='img', alt='image to label', hidden=True), Img(id='cam', alt='', hidden=True),
+                     Div(Div(id='tiles'), Img(id='zcam', alt='', hidden=True), id='zoom', hidden=True), id='stage'),
+                 Div(Div(id='camlab'), Div(Span('0'), Div(id='ramp'), Span('1 (hottest)')), id='camkey', hidden=True),
                  Div(Div(id='info'), Div(id='lab'), Div(id='why'), Div(id='zinfo'), Div(id='preds', hidden=True), id='top'),
-                 Div(id='msg'), Div(*leg, id='legend'), id='main'),
+                 Div(id='msg'), Div(H2('Labeling guideline'), NotStr(guide) if guide else P('No guideline for this project yet: ',
+                     Code('al-reader --guideline FILE'), ' stores one (markdown).'), P('I or Escape closes it.', cls='dim'), id='guide', hidden=True),
+                 Div(*leg, id='legend'), id='main'),
              Aside(Nav(Select(*[Option(o, value=o, selected=o==queue) for o in QUEUES], id='queue', title='queue'),
                        A('stats', href='/stats'), id='nav'),
                    *([Div(f'reader: {reader} ', Button('log out', id='logout'), id='who')] if reader else []),
@@ -774,6 +825,22 @@ def stats_page(st:dict)->str:
     css = ("body{background:#111;color:#ccc;font:14px system-ui,sans-serif;margin:2em} a{color:#8ac} table{border-collapse:collapse}"
            "td,th{border:1px solid #333;padding:3px 8px;text-align:left}")
     return to_xml(Html(Head(Meta(charset='utf-8'), Title('al-label stats'), Style(css)), Body(*body)))
+
+# %% ../nbs/07_app.ipynb #4aeeaf00
+def set_guideline(db, text:str, # markdown; empty removes the guideline
+                 ):
+    "Store the project's labeling guideline (markdown), which the label page shows on `I`"
+    if not isinstance(text, str): raise ProjectError("The guideline must be text (markdown)")
+    if len(text)>100_000: raise ProjectError(f"The guideline has {len(text):,} characters: keep it under 100,000")
+    set_meta(db, 'guideline', text.strip() or None)
+
+def guideline_html(db)->str|None:
+    "The project's guideline as HTML (raw HTML in it is shown as text, never run), or None when there is none"
+    md = get_meta(db, 'guideline')
+    if not md: return None
+    try: from markdown_it import MarkdownIt
+    except ImportError: return to_xml(Div(md, style='white-space:pre-wrap'))   # without a markdown renderer it reads as written
+    return MarkdownIt('commonmark', {'html': False}).render(md)
 
 # %% ../nbs/07_app.ipynb #65412e90
 class HTTPError(Exception):
@@ -1085,7 +1152,7 @@ def make_app(path, # project folder
         if queue not in QUEUES: return Response(f"Unknown queue {queue!r}; choose one of {', '.join(QUEUES)}", 400)
         ann = req.scope.get('al_reader') or annotator or lb.annotator
         if not _ann_re.match(ann): return Response(f"Bad annotator {ann!r}: use letters, digits and _.@-", 400)
-        return _page(label_page(lb.labels, queue, ann, prefetch, first, reader=req.scope.get('al_reader')))
+        return _page(label_page(lb.labels, queue, ann, prefetch, first, reader=req.scope.get('al_reader'), guide=guideline_html(lb.db)))
 
     @app.post('/next')
     @_api
@@ -1170,10 +1237,21 @@ def make_app(path, # project folder
 
     @app.get('/gradcam/{img_id}')
     def gradcam(img_id:str):
-        try: return Response(lb.gradcam(img_id), media_type='image/png')
+        try: g = lb.gradcam(img_id)
         except KeyError as e: return Response(e.args[0], 404)
         except ValueError as e: return Response(str(e), 400)
         except (StaleLabel, ProjectError) as e: return Response(str(e), 409)
+        return JSONResponse(dict(run=g['run'], labels=[dict(name=n, prob=round(p, 3), url=f'/gradcam/{img_id}/{i}')
+                                                       for i,(n,p) in enumerate(zip(g['labels'], g['probs']))]))
+
+    @app.get('/gradcam/{img_id}/{i}')
+    def gradcam_png(img_id:str, i:int):
+        try: g = lb.gradcam(img_id)
+        except KeyError as e: return Response(e.args[0], 404)
+        except ValueError as e: return Response(str(e), 400)
+        except (StaleLabel, ProjectError) as e: return Response(str(e), 409)
+        if not 0<=i<len(g['pngs']): return Response(f"Bad label index {i}: the model has {len(g['pngs'])} labels, 0-{len(g['pngs'])-1}", 400)
+        return Response(g['pngs'][i], media_type='image/png')
 
     @app.get('/stats.json')
     async def stats_json(): return JSONResponse(label_stats(lb.db))
@@ -1255,12 +1333,18 @@ def al_label(project:str='.', # project folder
 def al_reader(*args:Annotated[str, "add NAME, remove NAME, owner NAME or list (NAME: letters, digits and _.@-)", dict(nargs='*')],
               project:str='.', # project folder
               password_file:str=None, # file whose first line is the new password; else $AL_PASSWORD, else asked twice
+              guideline:str=None, # markdown file: store it as the project's labeling guideline (`I` in al-label); an empty file removes it
              ):
-    "Manage the named readers of a project: once one exists, `al-label` asks every reader to log in"
+    "Manage the named readers of a project (once one exists, `al-label` asks every reader to log in), its owner and its labeling guideline"
     try:
         action,name = (list(args)+[None, None])[:2]
-        if len(args)>2: raise ProjectError(f"Too many arguments {args}: give add NAME, remove NAME or list")
+        if len(args)>2: raise ProjectError(f"Too many arguments {args}: give add NAME, remove NAME, owner NAME or list")
         db = open_project(project)
+        if guideline is not None:
+            try: txt = Path(guideline).read_text()
+            except (OSError, UnicodeDecodeError) as e: raise ProjectError(f"Can't read --guideline {guideline}: {e}") from None
+            set_guideline(db, txt); print(f"Guideline stored ({len(txt.strip()):,} characters)" if txt.strip() else "Guideline removed")
+            if action is None: return
         if action=='list':
             own = project_owner(db)
             print('\n'.join(f"{o}{' (owner)' if o==own else ''}" for o in readers(db)) or 'No readers: `al-label` uses a shared password or none (localhost)'); return

@@ -260,3 +260,132 @@ def test_review_says_why(tmp_path):
     assert ev[0][:2] == (first, 'confirm') and js.loads(ev[0][2]) == dict(biopsy_tool=first%2, mag_view=0)
     assert ev[1] == (second, 'label', '{"biopsy_tool": 1, "mag_view": 0}')
     assert db.execute("select count(*) from queue where name='review'").fetchone()[0] == 2, 'only the two flagged images'
+
+def _login(page, url, name, pw):
+    "Log in by keyboard: name, Tab, password, Enter"
+    page.goto(url + '/login')
+    page.keyboard.type(name); page.keyboard.press('Tab'); page.keyboard.type(pw); page.keyboard.press('Enter')
+    page.wait_for_url(url + '/')
+
+def _logout(page, url):
+    "Tab to the log-out button and press Enter"
+    for _ in range(10):
+        page.keyboard.press('Tab')
+        if page.evaluate('document.activeElement.id') == 'logout': break
+    else: raise AssertionError('no log-out button reached by Tab')
+    page.keyboard.press('Enter')
+    page.wait_for_url(url + '/login')
+
+def _shot(page, name, sizes=((1280, 800), (1920, 1080))):
+    "With $AL_SHOTS set to a folder, a screenshot of the page at each size, as NAME_WxH.png (for the app notebook)"
+    d = os.environ.get('AL_SHOTS')
+    if not d: return
+    old = page.viewport_size
+    for w, h in sizes:
+        page.set_viewport_size(dict(width=w, height=h)); page.wait_for_timeout(700)   # tiles for the new size
+        page.screenshot(path=str(Path(d)/f'{name}_{w}x{h}.png'))
+    page.set_viewport_size(old); page.wait_for_timeout(300)
+
+@pytest.fixture
+def big_project(tmp_path):
+    "A demo project of full-size images (up to 1600 px), whose 1:1 view is larger than the window, with three reader accounts"
+    from active_learn.demo import make_demo
+    from active_learn.ingest import ingest
+    from active_learn.core import open_project
+    from active_learn.app import add_reader
+    src, _ = make_demo(tmp_path/'demo', n_patients=8, seed=0, size=1600)
+    ingest([src], tmp_path/'big', workers=2, verbose=False)
+    db = open_project(tmp_path/'big')
+    for o in ('ann', 'bob', 'cy'): add_reader(db, o, f'{o} password')
+    return tmp_path/'big', db
+
+def test_reader_workstation(big_project):
+    "Keyboard only, three readers: ann labels 20 images, zooms to 1:1 and pans, changes a decision three back from the history; bob confirms one review item and changes another; cy adjudicates the conflict that made"
+    import json as js
+    from active_learn.core import labeled_df, now_iso
+    path, db = big_project
+    labeled, order = {}, []
+    with _serve(path) as url, _browser() as page:
+        csp = []
+        page.on('console', lambda m: csp.append(m.text) if 'Content Security Policy' in m.text else None)
+        _login(page, url, 'ann', 'ann password')
+        _wait(page, 'cur && !document.getElementById("img").hidden', 20)
+        assert 'reader: ann' in page.inner_text('#who')
+        for i in range(20):
+            if i == 5:   # zoom to 1:1 of the source, pan with the arrow keys, then 2:1 and back to the thumbnail
+                page.keyboard.press('z')
+                _wait(page, 'Z.s === 1 && [...document.querySelectorAll("#tiles img")].some(o => o.complete && o.naturalWidth > 0)', 20)
+                w, h = page.evaluate('[Z.info.width, Z.info.height]')
+                r = db.execute('select width, height from images where id=?', [_cur(page)]).fetchone()
+                assert (w, h) == r and h > 800, 'the zoom shows the source, larger than the window'
+                assert '1:1 · window C' in page.inner_text('#zinfo')
+                _shot(page, 'zoom')
+                y0 = page.evaluate('Z.cy')
+                page.keyboard.press('ArrowDown'); page.keyboard.press('ArrowDown')
+                assert page.evaluate('Z.cy') > y0, 'ArrowDown pans down'
+                y1 = page.evaluate('Z.cy'); page.keyboard.press('ArrowUp')
+                assert page.evaluate('Z.cy') < y1, 'ArrowUp pans up'
+                page.keyboard.press('c'); _wait(page, '!$("zinfo").textContent.includes("(")')   # a narrower window: no preset's name
+                page.keyboard.press('w'); assert '(auto)' in page.inner_text('#zinfo') or '(DICOM' in page.inner_text('#zinfo')
+                page.keyboard.press('z'); assert page.inner_text('#zinfo').startswith('2:1')
+                x0 = page.evaluate('Z.cx'); page.keyboard.press('ArrowRight')
+                assert page.evaluate('Z.cx') > x0, 'ArrowRight pans right at 2:1'
+                _wait(page, '[...document.querySelectorAll("#tiles img")].every(o => o.complete && o.naturalWidth > 0)', 20)
+                page.keyboard.press('z'); assert page.evaluate('Z.s') == 0 and page.is_hidden('#zoom')
+            if i == 0: _shot(page, 'label')
+            img, k = _cur(page), '1234'[i % 4]
+            _press(page, k); labeled[img] = KEYS[k]; order.append(img)
+        page.evaluate('chain')
+        for j in (1, 2, 3):   # three decisions back in the history
+            page.keyboard.press('h'); _wait(page, f'cur && cur.id === {order[-j]}')
+        _press(page, '3'); labeled[order[-3]] = KEYS['3']
+        page.evaluate('chain')
+        tiles = page.evaluate('alTile')
+        _logout(page, url)
+        assert page.goto(url + '/stats.json').status == 401, 'logged out: the API refuses'
+
+        # a model run whose out-of-fold probabilities contradict two of ann's labels: the review queue flags them
+        a = next(i for i in order[:10] if labeled[i][0] == 1)
+        b = next(i for i in order[:10] if labeled[i][0] == 0)
+        p = {i: (0.01 if i == a else 0.99 if i == b else 0.9*v[0]+0.05, 0.9*v[1]+0.05) for i,v in labeled.items()}
+        rid = db['runs'].insert(dict(started=now_iso(), finished=now_iso(), status='done', arch='t', labels=js.dumps(['biopsy_tool','mag_view']))).last_pk
+        db['preds'].insert_all([dict(run_id=rid, image_id=i, biopsy_tool=x, mag_view=y, uncert=0.1, at=now_iso()) for i,(x,y) in p.items()])
+
+        _login(page, url, 'bob', 'bob password')
+        page.goto(url + '/?queue=review')
+        _wait(page, 'cur && !document.getElementById("img").hidden && $("why").textContent.includes("flagged")', 30)
+        _shot(page, 'review')
+        first = _cur(page); _press(page, 'y')
+        second = _cur(page)
+        bob_key = next(k for k,v in KEYS.items() if v[0] != labeled[second][0] and v[1] == labeled[second][1])
+        page.keyboard.press(bob_key)
+        _wait(page, '$("msg").textContent.includes("Nothing left")')
+        page.evaluate('chain')
+        _logout(page, url)
+
+        _login(page, url, 'cy', 'cy password')
+        page.goto(url + '/?queue=adjudicate')
+        _wait(page, 'cur && !document.getElementById("img").hidden', 20)
+        why = page.inner_text('#why')
+        assert _cur(page) == second and 'ann:' in why and 'bob:' in why, why
+        _shot(page, 'adjudicate')
+        page.keyboard.press('4')
+        _wait(page, '$("msg").textContent.includes("Nothing left")')
+        page.evaluate('chain')
+        st = page.goto(url + '/stats.json').json()
+
+    assert not csp, csp
+    assert tiles and all(t > 0 for t in tiles)
+    ev = db.execute('select image_id, annotator, action, value, undone from events order by id').fetchall()
+    ann = [e for e in ev if e[1] == 'ann']
+    assert [e[2] for e in ann] == ['label']*21 and not any(e[4] for e in ann), 'twenty labels and one change, nothing undone'
+    assert [e[0] for e in ann] == order + [order[-3]]
+    assert [(e[0], e[2]) for e in ev if e[1] == 'bob'] == [(first, 'confirm'), (second, 'label')]
+    assert {first, second} == {a, b}
+    assert js.loads([e for e in ev if e[1] == 'bob'][0][3]) == dict(zip(('biopsy_tool','mag_view'), labeled[first]))
+    assert [(e[0], e[2], js.loads(e[3])) for e in ev if e[1] == 'cy'] == [(second, 'adjudicate', dict(biopsy_tool=1, mag_view=1))]
+    rows = {r[0]: tuple(r[1:]) for r in db.execute('select image_id, biopsy_tool, mag_view from labels')}
+    assert rows == {**labeled, second: (1, 1)}, 'every label as given; the conflict as adjudicated'
+    df = labeled_df(db, splits=('train','valid','test')).set_index('image_id')
+    assert tuple(df.loc[second, ['biopsy_tool','mag_view']]) == (1, 1), 'training reads the adjudicated answer'
+    assert st['n_conflicts'] == 1 and st['n_open'] == 0 and st['conflicts'][0]['adjudicated']['by'] == 'cy'

@@ -52,7 +52,7 @@ function show(t0) {
   cur = q.shift() || null; sel.clear(); legend();
   const im = $('img');
   if (Z.s || view.zoom) zoomOff();
-  im.hidden = !cur; delete im.dataset.cam;
+  im.hidden = !cur; drawCam();
   $('msg').textContent = cur ? '' : done ? 'Nothing left in this queue. Pick another above.' : 'Loading…';
   $('info').textContent = cur ? `#${cur.id} · ${cur.split} · ${C.queue}` : '';
   $('lab').textContent = cur && cur.label ? `label: ${fmt(cur.label)} (${cur.by})` : '';
@@ -96,14 +96,22 @@ function undo() {
     else if (!d.error) flash('Nothing to undo');
   });
 }
-function cam() {  // G: where the latest model looked, per label; G again goes back to the image
+let camv = {id: null, d: null, i: -1};  // Grad-CAM: the image, its labels' overlays, and the one shown (-1: none)
+function cam() {  // G: where the latest model looked for the first label, over the image; G again: the next label, then none
   if (!cur) return;
-  const im = $('img'), id = cur.id;
-  if (im.dataset.cam == id) { delete im.dataset.cam; im.src = cur.url; return; }
+  const id = cur.id;
+  if (camv.id === id && camv.d) { camv.i = camv.i + 1 < camv.d.labels.length ? camv.i + 1 : -1; return drawCam(); }
   flash('Grad-CAM…');
   fetch(`/gradcam/${id}`).then(r => r.ok
-    ? r.blob().then(b => { if (cur && cur.id === id) { im.dataset.cam = id; im.src = URL.createObjectURL(b); } flash(''); })
+    ? r.json().then(d => { if (cur && cur.id === id) { camv = {id, d, i: 0}; drawCam(); } flash(''); })
     : r.text().then(t => flash(t)));
+}
+function drawCam() {  // the overlay over the fitted image or over the zoom's tiles, with its colour scale
+  const l = cur && camv.id === cur.id && camv.i >= 0 && !view.zoom ? camv.d.labels[camv.i] : null;
+  $('cam').hidden = !l || !!Z.s; $('zcam').hidden = !l || !Z.s; $('camkey').hidden = !l;
+  if (!l) return;
+  for (const k of ['cam', 'zcam']) if ($(k).getAttribute('src') !== l.url) $(k).src = l.url;
+  $('camlab').textContent = `Grad-CAM: ${nice(l.name)} · model ${l.prob.toFixed(2)} · G: ${camv.i + 1 < camv.d.labels.length ? 'next label' : 'off'}`;
 }
 // full resolution: the source image's own pixels in tiles (level 1), shown 1:1 or 2:1, through a real window
 const Z = {s: 0, id: null, info: null, cx: 0, cy: 0, wc: 0, ww: 1, p: 0, tiles: new Map()}, infos = new Map(), tileLat = window.alTile = [];
@@ -132,7 +140,7 @@ function zoom() {  // Z: fit, then 1:1, then 2:1, then fit again
   fullInfo(id).then(d => {
     if (!cur || cur.id !== id) return;
     if (d.error) {  // the source is gone or unreadable: say so, and zoom the thumbnail
-      view.zoom = true; look();
+      view.zoom = true; look(); drawCam();
       $('zinfo').textContent = `${d.gone ? 'Source file gone' : 'No full resolution'}: ${d.error}. Showing the 512 px thumbnail at 2×.`;
       return;
     }
@@ -143,7 +151,7 @@ function zoom() {  // Z: fit, then 1:1, then 2:1, then fit again
 }
 function zoomOff() {
   Object.assign(Z, {s: 0, id: null}); $('zoom').hidden = true; $('tiles').replaceChildren(); Z.tiles.clear();
-  $('zinfo').textContent = ''; view.zoom = false; look();
+  $('zinfo').textContent = ''; view.zoom = false; look(); drawCam();
 }
 function draw() {  // place the tiles that cover the stage, asking for those not loaded at this window
   if (!Z.s) return;
@@ -161,7 +169,8 @@ function draw() {  // place the tiles that cover the stage, asking for those not
                                width: `${Math.min(T, W - c * T) * s}px`, height: `${Math.min(T, H - r * T) * s}px`});
     }
   for (const [k, im] of Z.tiles) if (!want.has(k)) { im.remove(); Z.tiles.delete(k); }
-  $('zoom').hidden = false;
+  Object.assign($('zcam').style, {left: `${-x0 * s}px`, top: `${-y0 * s}px`, width: `${W * s}px`, height: `${H * s}px`});
+  $('zoom').hidden = false; drawCam();
   const p = Z.info.presets[Z.p], named = p && p.wc === Z.wc && p.ww === Z.ww ? ` (${p.name})` : '';
   $('zinfo').textContent = `${s}:1 · window C ${+Z.wc.toPrecision(5)} W ${+Z.ww.toPrecision(5)}${named} · ${W}×${H} · at ${Math.round(Z.cx)}, ${Math.round(Z.cy)}`;
 }
@@ -225,8 +234,11 @@ addEventListener('keydown', e => {
     case 'r': case 'R': if (Z.s || view.zoom) zoomOff(); view = {...view, b: 1, c: 1, zoom: false}; break;
     case 'p': case 'P': view.preds = !view.preds; break;
     case 'g': case 'G': return cam();
+    case 'i': case 'I': $('guide').hidden = !$('guide').hidden; return;
     case 'h': return reopen(cur && cur.again ? cur.hi + 1 : 0);
-    case 'H': case 'Escape': if (!cur || !cur.again) return; return cur.hi > 0 && k === 'H' ? reopen(cur.hi - 1) : show();
+    case 'H': case 'Escape':
+      if (k === 'Escape' && !$('guide').hidden) { $('guide').hidden = true; return; }
+      if (!cur || !cur.again) return; return cur.hi > 0 && k === 'H' ? reopen(cur.hi - 1) : show();
     default: return;
   }
   e.preventDefault(); look();
