@@ -360,7 +360,7 @@ class Labeler:
     def _done(self, name, t)->bool:
         "A new order of queue `name` is stored: every tab starts again from its top"
         self.refreshed[name] = time.time(); self.errors.pop(name, None)
-        if name=='review': self.review_since = t
+        if name=='review': self.review_since = t; self._cache.pop('prog_review', None)   # a count of the old queue
         for k in [k for k in self.cursors if k[0]==name]: del self.cursors[k]
         return True
 
@@ -738,7 +738,7 @@ html,body{margin:0;height:100%;background:#0d0d0d;color:#bbb;font:14px system-ui
 body{display:flex}
 #main{flex:1;min-width:0;display:flex;flex-direction:column;position:relative}
 #stage{flex:1;min-height:0;margin-top:3px;display:flex;align-items:center;justify-content:center;position:relative}
-#zoom{position:absolute;inset:0;overflow:hidden;background:#000;cursor:grab;touch-action:none}
+#zoom{position:absolute;inset:0;overflow:hidden;background:#0d0d0d;cursor:grab;touch-action:none}
 #zoom img{position:absolute;image-rendering:pixelated;user-select:none}
 #cam{position:absolute;inset:0;width:100%;height:100%;object-fit:contain;pointer-events:none} #zcam{pointer-events:none;image-rendering:auto!important}
 #guide{position:absolute;top:30px;left:8%;right:8%;max-height:70%;overflow-y:auto;background:#181818f2;border:1px solid #444;border-radius:6px;padding:4px 22px;color:#ddd;line-height:1.5}

@@ -17,7 +17,7 @@ function stat() {  // progress, always on screen
   const pos = !cur ? '–' : cur.again ? 'reopened from history' : C.queue === 'adjudicate' ? `${prog.queue ?? '?'} open`
     : cur.pos == null ? 'your skipped images' : `${cur.pos + 1} of ${prog.queue ?? '?'}`;
   const h = sess.ms > 0 ? Math.round(sess.n * 3600000 / sess.ms) : '–';
-  $('stat').textContent = `queue: ${pos}\n${C.queue === 'adjudicate' ? 'adjudicated' : 'labeled'}: ${prog.done ?? '–'} of ${prog.total ?? '–'}\nthis session: ${sess.n} · ${h}/h`;
+  $('stat').textContent = `queue: ${pos}\n${{adjudicate: 'adjudicated', review: 'reviewed'}[C.queue] || 'labeled'}: ${prog.done ?? '–'} of ${prog.total ?? '–'}\nthis session: ${sess.n} · ${h}/h`;
 }
 function side() { stat(); context(); drawHist(); }  // the side panel follows the image, one frame later
 function context() {  // the image's laterality, view and magnification hint, and its study's other images
