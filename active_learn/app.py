@@ -16,12 +16,13 @@ import numpy as np
 from PIL import Image
 from fastcore.all import *
 from sqlite_utils import Database
-from fasthtml.common import (FT, NotStr, Code, FastHTML, Html, Button, Head, Body, Title, Meta, Style, Script, Div, Img, Span, Select, Option, A,
+from fasthtml.common import (FT, NotStr, Code, Beforeware, FastHTML, Html, Button, Head, Body, Title, Meta, Style, Script, Div, Img, Span, Select, Option, A,
                              Table, Thead, Tbody, Tr, Th, Td, H1, H2, H3, P, Nav, Kbd, Aside, Input, to_xml)
 from starlette.responses import JSONResponse, FileResponse, Response, HTMLResponse, RedirectResponse
 from starlette.requests import Request
 from starlette.datastructures import Headers
 from starlette.middleware import Middleware
+from starlette.concurrency import run_in_threadpool
 from pydicom.pixels import apply_modality_lut, apply_voi_lut
 from .core import *
 from .core import _refresh_label, _check_values
@@ -30,11 +31,11 @@ from .imaging import (ImageError, read_regular, sniff, _read_dicom, _stored_pixe
 
 # %% auto #0
 __all__ = ['QUEUES', 'TILE', 'PAUSE_MS', 'key_map', 'key_legend', 'queue_next', 'claim', 'release', 'tiny_project', 'StaleLabel',
-           'review_order', 'cam_png', 'SourceGone', 'full_res', 'window', 'FullCache', 'Labeler', 'mag_hint',
-           'project_owner', 'label_stats', 'label_page', 'stats_page', 'set_guideline', 'guideline_html', 'HTTPError',
-           'BasicAuth', 'HostCheck', 'BodyLimit', 'SecurityHeaders', 'add_reader', 'remove_reader', 'readers',
-           'check_reader', 'ReaderAuth', 'login_page', 'make_app', 'check_bind', 'read_password', 'al_label',
-           'al_reader']
+           'NotFound', 'BadRequest', 'review_order', 'cam_png', 'SourceGone', 'full_res', 'window', 'FullCache',
+           'Labeler', 'mag_hint', 'project_owner', 'label_stats', 'label_page', 'stats_page', 'set_guideline',
+           'guideline_html', 'HTTPError', 'BasicAuth', 'HostCheck', 'BodyLimit', 'SecurityHeaders', 'add_reader',
+           'remove_reader', 'readers', 'check_reader', 'ReaderAuth', 'login_page', 'make_app', 'check_bind',
+           'read_password', 'al_label', 'al_reader']
 
 # %% ../nbs/07_app.ipynb #193d5231
 QUEUES = ('learn','holdout','review','confident','adjudicate')
@@ -132,7 +133,13 @@ def tiny_project(path, n:int=12, labels=DEFAULT_LABELS)->Database:
     return db
 
 # %% ../nbs/07_app.ipynb #44a6fcd3
-class StaleLabel(Exception): "The image was labeled by someone else since the page showed it"
+class StaleLabel(Exception): "The image was labeled by someone else since the page showed it (409)"
+
+class NotFound(KeyError):
+    "An unknown image, or one whose file is missing (404)"
+    def __str__(self): return self.args[0] if self.args else 'Not found'
+
+class BadRequest(ValueError): "A request value that can't be used, with what to give instead (400)"
 
 _tab_re = re.compile(r'^[A-Za-z0-9_-]{1,40}$')
 _ann_re = re.compile(r'^[A-Za-z0-9_.@-]{1,60}$')
@@ -281,10 +288,10 @@ class FullCache:
         return v
 
 def _num(v, what)->float:
-    "A finite number from a query string, or ValueError saying which"
+    "A finite number from a query string, or `BadRequest` saying which"
     try: x = float(v)
     except (TypeError, ValueError): x = None
-    if x is None or not np.isfinite(x): raise ValueError(f"Bad {what} {v!r}: give a finite number")
+    if x is None or not np.isfinite(x): raise BadRequest(f"Bad {what} {v!r}: give a finite number")
     return x
 
 # %% ../nbs/07_app.ipynb #b4867bac
@@ -384,7 +391,7 @@ class Labeler:
     def gradcam(self, img_id)->dict:
         "Grad-CAM of `img_id` by the latest run's model (kept loaded until a newer run): run, labels, probabilities and an overlay PNG per label"
         r = self.db.execute('select thumb from images where id=?', [_id(img_id)]).fetchone()
-        if r is None: raise KeyError(f"Unknown image id {img_id}")
+        if r is None: raise NotFound(f"Unknown image id {img_id}")
         run = (latest_run(self.db) or {}).get('id')   # the newest model, even one trained with --no-predict
         if run is None: raise StaleLabel("No trained model yet: run `al-train` first, then press G again")
         if self.cam_cache[0]!=run: self.cam_cache,self.cams = (run, self.cam_learner(self.db, run)),{}
@@ -421,7 +428,7 @@ def item(self:Labeler, img_id:int)->dict:
     "What the page needs to show `img_id`: url, revision, current label, the latest run's confidences and its study's context"
     r = self.db.execute('select id, split, study_id, laterality, view_position, view_modifiers, header from images where id=?',
                         [int(img_id)]).fetchone()
-    if r is None: raise KeyError(f"Unknown image id {img_id}")
+    if r is None: raise NotFound(f"Unknown image id {img_id}")
     cols = ', '.join(self.labels)
     lab = self.db.execute(f'select {cols}, annotator from labels where image_id=?', [r[0]]).fetchone()
     run = self.latest_run()[0]
@@ -477,14 +484,14 @@ def next(self:Labeler, name:str, annotator:str, tab:str, want:int=1, have=(), re
 
 # %% ../nbs/07_app.ipynb #b01325e2
 def _int(v, what):
-    if isinstance(v, bool) or not isinstance(v, (int,str)): raise ValueError(f"Bad {what} {v!r}: give an integer")
+    if isinstance(v, bool) or not isinstance(v, (int,str)): raise BadRequest(f"Bad {what} {v!r}: give an integer")
     try: return int(v)
-    except ValueError: raise ValueError(f"Bad {what} {v!r}: give an integer") from None
+    except ValueError: raise BadRequest(f"Bad {what} {v!r}: give an integer") from None
 
 def _id(v)->int:
     "An image id from a request: ids beyond SQLite's 64-bit integers can't exist (404, not an overflow)"
     v = _int(v, 'image id')
-    if not 0<v<2**63: raise KeyError(f"Unknown image id {v}")
+    if not 0<v<2**63: raise NotFound(f"Unknown image id {v}")
     return v
 
 def _ms(v):
@@ -643,7 +650,7 @@ def adjudicate(self:Labeler, img_id, values:dict, annotator:str, tab:str, rev=0,
 def source(self:Labeler, img_id)->tuple:
     "(path, frame) of `img_id`'s source file; `SourceGone` when the image was ingested without one (from a PACS, say)"
     r = self.db.execute('select path, path_bytes, frame from images where id=?', [_id(img_id)]).fetchone()
-    if r is None: raise KeyError(f"Unknown image id {img_id}")
+    if r is None: raise NotFound(f"Unknown image id {img_id}")
     p = os.fsdecode(r[1]) if r[1] else r[0]
     if not p or '://' in p: raise SourceGone(f"Image {img_id} has no source file on this machine ({p or 'none recorded'})")
     return p, r[2] or 0
@@ -661,14 +668,14 @@ def tile(self:Labeler, img_id, z:int, col:int, row:int, # level `z` (1: source p
          wc, ww)->bytes: # window centre and width, in the stored values' units
     "PNG of one tile of `img_id`'s source at level `z` through the window (`wc`, `ww`)"
     wc,ww = _num(wc, 'window centre wc'),_num(ww, 'window width ww')
-    if ww<=0: raise ValueError(f"Bad window width ww={ww:g}: it must be above 0")
-    if z not in (1,2,4,8,16,32): raise ValueError(f"Bad level z={z}: use 1 (source pixels), 2, 4, 8, 16 or 32")
+    if ww<=0: raise BadRequest(f"Bad window width ww={ww:g}: it must be above 0")
+    if z not in (1,2,4,8,16,32): raise BadRequest(f"Bad level z={z}: use 1 (source pixels), 2, 4, 8, 16 or 32")
     p,f = self.source(img_id)
     o = self.fulls(int(img_id), p, f)
     a = o['a']; h,w = a.shape; lw,lh = w//z,h//z
     nc,nr = -(-lw//TILE),-(-lh//TILE)
     if not (0<=col<nc and 0<=row<nr):
-        raise ValueError(f"Tile ({col}, {row}) is outside image {img_id} at level {z}: columns 0-{nc-1}, rows 0-{nr-1} ({w}×{h} pixels)")
+        raise BadRequest(f"Tile ({col}, {row}) is outside image {img_id} at level {z}: columns 0-{nc-1}, rows 0-{nr-1} ({w}×{h} pixels)")
     s = TILE*z
     t = _reduce(a[row*s:min((row+1)*s, lh*z), col*s:min((col+1)*s, lw*z)], z)
     b = io.BytesIO()
@@ -855,11 +862,8 @@ def _given(h:bytes)->bytes:
     try: return base64.b64decode(h[6:], validate=True).partition(b':')[2]
     except ValueError: return b''
 
-class BasicAuth:
-    "ASGI middleware: HTTP basic auth with any user name and the server's password; `max_fails` wrong ones from an address within `window` seconds lock it out (429)"
-    def __init__(self, app, password:str, max_fails:int=10, window:float=60):
-        store_attr('app,max_fails,window'); self.pw,self.fails = _digest(password.encode()),{}
-
+class _Lockout:
+    "Wrong passwords by address: `max_fails` of them within `window` seconds lock the address out"
     def _wait(self, ip, now)->float:
         "Seconds until `ip` may try a password again (0: now)"
         ts = self.fails.get(ip) or deque()
@@ -869,6 +873,11 @@ class BasicAuth:
     def _fail(self, ip, now):
         if len(self.fails)>10_000: self.fails = {k:v for k,v in self.fails.items() if v and v[-1]>now-self.window}
         self.fails.setdefault(ip, deque()).append(now)
+
+class BasicAuth(_Lockout):
+    "ASGI middleware: HTTP basic auth with any user name and the server's password; `max_fails` wrong ones from an address within `window` seconds lock it out (429)"
+    def __init__(self, app, password:str, max_fails:int=10, window:float=60):
+        store_attr('app,max_fails,window'); self.pw,self.fails = _digest(password.encode()),{}
 
     async def __call__(self, scope, receive, send):
         if scope['type']!='http': return await self.app(scope, receive, send)
@@ -889,6 +898,10 @@ def _deep(o, n:int)->bool:
     return n<1 or any(_deep(v, n-1) for v in (o.values() if isinstance(o, dict) else o))
 
 _too_deep = 'The JSON body is nested too deeply: send one object of labels, ids and numbers'
+
+def _refuse(status:int):
+    "Exception handler: answer an error meant for the reader with its message, as JSON, with `status` (or the error's own)"
+    return lambda req, e: JSONResponse(dict(error=str(e)), getattr(e, 'status', status))
 
 def _recursion(req, e):
     "Exception handler: a body nested deeper than the JSON parser recurses is a bad request, not a server error"
@@ -1044,57 +1057,49 @@ def check_reader(db, name:str, password:str)->bool:
     return hmac.compare_digest(_hash(password, salt, json.loads(ps)), h) and r is not None
 
 # %% ../nbs/07_app.ipynb #5a0a49cc
-class ReaderAuth(BasicAuth):
-    "ASGI middleware: named readers. `POST /login` with a name and password gives a session cookie, `POST /logout` ends it; without one, pages show the login form and everything else answers 401"
-    def __init__(self, app, db, # the project database (table `readers`)
+class ReaderAuth(_Lockout):
+    "Named readers: `before` is the app's `Beforeware`; `login` gives a session cookie for a right name and password, `logout` ends it"
+    def __init__(self, db, # the project database (table `readers`)
                  max_fails:int=10, window:float=60, # wrong logins from an address within `window` seconds before it gets 429
                  secure:bool=False, # the cookie only over https
                  ttl:float=12*3600): # seconds a session lasts
-        store_attr('app,db,max_fails,window,secure,ttl'); self.fails,self.sessions = {},{}
+        store_attr('db,max_fails,window,secure,ttl'); self.fails,self.sessions = {},{}
 
-    def _token(self, scope)->str|None:
-        tok = SimpleCookie(Headers(scope=scope).get('cookie', '')).get('al_session')
-        return tok and tok.value
-
-    def _reader(self, scope)->str|None:
+    def reader(self, req)->str|None:
         "The reader of the request's session cookie, while their account exists"
-        s = self.sessions.get(self._token(scope))
+        s = self.sessions.get(req.cookies.get('al_session'))
         if not s or s[1]<time.time(): return None
         return s[0] if self.db.execute('select 1 from readers where name=?', [s[0]]).fetchone() else None
 
-    async def _login(self, scope, receive, send):
-        ip,now = (scope.get('client') or ('?',))[0],time.monotonic()
+    def before(self, req):
+        "Beforeware: the session's reader labels, whatever the page sends; without a session, pages go to the login form and the rest gets 401"
+        if nm := self.reader(req): req.scope['al_reader'] = nm; return None
+        if req.method in ('GET','HEAD') and req.url.path in ('/', '/stats'): return RedirectResponse('/login', 303)
+        return JSONResponse(dict(error='Log in first: open /login'), 401)
+
+    async def login(self, req):
+        "`POST /login` with JSON name and password: a session cookie, or the same 401 for a wrong name or a wrong password"
+        ip,now = (req.client.host if req.client else '?'),time.monotonic()
         if w := self._wait(ip, now):
-            return await JSONResponse(dict(error=f'Too many wrong logins from {ip}: try again in {w:.0f} s'), 429,
-                                      {'Retry-After':str(int(w)+1)})(scope, receive, send)
-        try: d = json.loads(await Request(scope, receive).body() or b'{}')
+            return JSONResponse(dict(error=f'Too many wrong logins from {ip}: try again in {w:.0f} s'), 429, {'Retry-After':str(int(w)+1)})
+        try: d = json.loads(await req.body() or b'{}')
         except ValueError: d = None
         nm,pw = (d.get('name'),d.get('password')) if isinstance(d, dict) else (None,None)
-        if not (isinstance(nm, str) and isinstance(pw, str) and len(pw)<1000 and check_reader(self.db, nm, pw)):
+        if not (isinstance(nm, str) and isinstance(pw, str) and len(pw)<1000 and await run_in_threadpool(check_reader, self.db, nm, pw)):
             self._fail(ip, now)
-            return await JSONResponse(dict(error='Wrong name or password'), 401)(scope, receive, send)
+            return JSONResponse(dict(error='Wrong name or password'), 401)
         tok = secrets.token_urlsafe(32)
         self.sessions = {k:v for k,v in self.sessions.items() if v[1]>time.time()}
         self.sessions[tok] = (nm, time.time()+self.ttl)
         r = JSONResponse(dict(reader=nm))
         r.set_cookie('al_session', tok, max_age=int(self.ttl), httponly=True, samesite='strict', secure=self.secure)
-        await r(scope, receive, send)
+        return r
 
-    async def __call__(self, scope, receive, send):
-        if scope['type']!='http': return await self.app(scope, receive, send)
-        if scope['path']=='/logout' and scope['method']=='POST':   # the session ends here, whatever the browser keeps
-            self.sessions.pop(self._token(scope), None)
-            r = JSONResponse(dict(reader=None)); r.delete_cookie('al_session', httponly=True, samesite='strict', secure=self.secure)
-            return await r(scope, receive, send)
-        if scope['path']=='/login':
-            if scope['method']=='POST': return await self._login(scope, receive, send)
-            h = login_page(); return await HTMLResponse(h, headers={'Content-Security-Policy':_csp(h)})(scope, receive, send)
-        if nm := self._reader(scope):
-            scope['al_reader'] = nm   # who labels: the account, whatever the page sends
-            return await self.app(scope, receive, send)
-        if scope['method']=='GET' and scope['path'] in ('/', '/stats'):
-            return await RedirectResponse('/login', 303)(scope, receive, send)
-        await JSONResponse(dict(error='Log in first: open /login'), 401)(scope, receive, send)
+    def logout(self, req):
+        "`POST /logout`: the session ends on the server, whatever the browser keeps"
+        self.sessions.pop(req.cookies.get('al_session'), None)
+        r = JSONResponse(dict(reader=None)); r.delete_cookie('al_session', httponly=True, samesite='strict', secure=self.secure)
+        return r
 
 _login_js = """
 const $ = id => document.getElementById(id);
@@ -1133,10 +1138,12 @@ def make_app(path, # project folder
     mw = [Middleware(SecurityHeaders), Middleware(HostCheck, hosts=hosts, port=port), Middleware(BodyLimit, max_bytes=max_body)]
     if accounts is None: accounts = not password and bool(readers(lb.db))
     if password: mw.append(Middleware(BasicAuth, password=password, max_fails=max_fails))
-    elif accounts: mw.append(Middleware(ReaderAuth, db=lb.db, max_fails=max_fails, secure=secure))
+    auth = ReaderAuth(lb.db, max_fails=max_fails, secure=secure) if accounts and not password else None
     app = FastHTML(default_hdrs=False, sess_cls=None, secret_key='unused', title='al-label', middleware=mw,
-                   exception_handlers={RecursionError:_recursion})
-    app.state.labeler = lb
+                   before=Beforeware(auth.before, skip=['/login', '/logout']) if auth else None,
+                   exception_handlers={RecursionError:_recursion, NotFound:_refuse(404), BadRequest:_refuse(400), StaleLabel:_refuse(409),
+                                       SourceGone:_refuse(410), HTTPError:_refuse(400)})
+    app.state.labeler,app.state.auth = lb,auth
 
     def _reply(q, ann, tab, want, have, **kw):
         items = lb.next(q, ann, tab, want, have, reset=kw.pop('reset', False), first=kw.pop('first', None)) if want else []
@@ -1147,11 +1154,21 @@ def make_app(path, # project folder
 
     def _page(h): return HTMLResponse(h, headers={'Content-Security-Policy':_csp(h)})
 
+    if auth:
+        @app.get('/login')
+        def login_form(): return _page(login_page())
+
+        @app.post('/login')
+        async def login(req): return await auth.login(req)
+
+        @app.post('/logout')
+        def logout(req): return auth.logout(req)
+
     @app.get('/')
     def index(req, queue:str='learn', annotator:str=None, first:int=None):
-        if queue not in QUEUES: return Response(f"Unknown queue {queue!r}; choose one of {', '.join(QUEUES)}", 400)
+        if queue not in QUEUES: raise BadRequest(f"Unknown queue {queue!r}; choose one of {', '.join(QUEUES)}")
         ann = req.scope.get('al_reader') or annotator or lb.annotator
-        if not _ann_re.match(ann): return Response(f"Bad annotator {ann!r}: use letters, digits and _.@-", 400)
+        if not _ann_re.match(ann): raise BadRequest(f"Bad annotator {ann!r}: use letters, digits and _.@-")
         return _page(label_page(lb.labels, queue, ann, prefetch, first, reader=req.scope.get('al_reader'), guide=guideline_html(lb.db)))
 
     @app.post('/next')
@@ -1211,46 +1228,37 @@ def make_app(path, # project folder
 
     @app.get('/img/{img_id}')
     async def img(img_id:int):
-        try: r = lb.db.execute('select thumb from images where id=?', [_id(img_id)]).fetchone()
-        except KeyError: r = None
-        if r is None or not r[0]: return Response(f'Unknown image id {img_id}', 404)
+        r = lb.db.execute('select thumb from images where id=?', [_id(img_id)]).fetchone()
+        if r is None or not r[0]: raise NotFound(f'Unknown image id {img_id}')
         p = (lb.proj/r[0]).resolve()
         # the path comes from the database; a tampered row still can't reach past `thumbs/` (to labels.db, say)
-        if not p.is_relative_to(lb.thumbs) or not p.is_file(): return Response(f'Thumbnail of image {img_id} is missing', 404)
+        if not p.is_relative_to(lb.thumbs) or not p.is_file(): raise NotFound(f'Thumbnail of image {img_id} is missing')
         return FileResponse(p)
 
     @app.get('/static/label.js')
     def label_js(): return FileResponse(_static/'label.js', media_type='text/javascript')
 
     @app.get('/full/{img_id}')
-    def full(img_id:int):
-        try: return JSONResponse(lb.full(img_id))
-        except KeyError as e: return JSONResponse(dict(error=e.args[0]), 404)
-        except SourceGone as e: return JSONResponse(dict(error=str(e)), 410)
+    def full(img_id:int): return JSONResponse(lb.full(img_id))
 
     @app.get('/tile/{img_id}/{z}/{col}/{row}')
     def tile(img_id:int, z:int, col:int, row:int, wc:str=None, ww:str=None):
-        try: return Response(lb.tile(img_id, z, col, row, wc, ww), media_type='image/png')
-        except KeyError as e: return Response(e.args[0], 404)
-        except SourceGone as e: return Response(str(e), 410)
-        except ValueError as e: return Response(str(e), 400)
+        return Response(lb.tile(img_id, z, col, row, wc, ww), media_type='image/png')
+
+    def _cam(img_id):
+        try: return lb.gradcam(img_id)
+        except ProjectError as e: raise HTTPError(409, str(e)) from None   # e.g. the run's model file is gone
 
     @app.get('/gradcam/{img_id}')
     def gradcam(img_id:str):
-        try: g = lb.gradcam(img_id)
-        except KeyError as e: return Response(e.args[0], 404)
-        except ValueError as e: return Response(str(e), 400)
-        except (StaleLabel, ProjectError) as e: return Response(str(e), 409)
+        g = _cam(img_id)
         return JSONResponse(dict(run=g['run'], labels=[dict(name=n, prob=round(p, 3), url=f'/gradcam/{img_id}/{i}')
                                                        for i,(n,p) in enumerate(zip(g['labels'], g['probs']))]))
 
     @app.get('/gradcam/{img_id}/{i}')
     def gradcam_png(img_id:str, i:int):
-        try: g = lb.gradcam(img_id)
-        except KeyError as e: return Response(e.args[0], 404)
-        except ValueError as e: return Response(str(e), 400)
-        except (StaleLabel, ProjectError) as e: return Response(str(e), 409)
-        if not 0<=i<len(g['pngs']): return Response(f"Bad label index {i}: the model has {len(g['pngs'])} labels, 0-{len(g['pngs'])-1}", 400)
+        g = _cam(img_id)
+        if not 0<=i<len(g['pngs']): raise BadRequest(f"Bad label index {i}: the model has {len(g['pngs'])} labels, 0-{len(g['pngs'])-1}")
         return Response(g['pngs'][i], media_type='image/png')
 
     @app.get('/stats.json')
