@@ -19,10 +19,11 @@ from .cluster import scheduler_address, connect, check_shared, cluster_map, n_sl
 from .dicomweb import Server, DicomwebError, talking_to, search, retrieve, prefetch, instance_url, kos_document, kos_uid, store
 
 # %% auto #0
-__all__ = ['results_db', 'results_meta', 'scorer', 'classify', 'study_report', 'bad_files', 'flagged_by_study', 'write_back',
-           'al_classify']
+__all__ = ['CONTENT_HEAD', 'results_db', 'results_meta', 'scorer', 'classify', 'study_report', 'bad_files', 'flagged_by_study',
+           'write_back', 'al_classify']
 
 # %% ../nbs/10_classify.ipynb #34fbf05b
+CONTENT_HEAD = 1<<20  # files are told apart by their length and the SHA-1 of their first and last MiB (see `content_key`)
 _id_cols = ('patient_id','study_id','series_uid','sop_uid','laterality','view_position','modality','manufacturer','width','height','n_frames')
 
 def _connect(out):
@@ -49,7 +50,7 @@ def results_db(out, # results database file
         return db
     with db.conn:
         db['meta'].create(dict(key=str, value=str), pk='key')
-        db['meta'].insert_all([dict(key=k, value=json.dumps(v)) for k,v in (want | dict(bundle=str(bundle.path), created=now_iso())).items()])
+        db['meta'].insert_all([dict(key=k, value=json.dumps(v)) for k,v in (want | dict(bundle=str(bundle.path), created=now_iso(), content_head=CONTENT_HEAD)).items()])
         db['files'].create(dict(path=str, sha1=str, size=int, mtime=int, n_frames=int, status=str, reason=str, at=str), pk='path')
         db['results'].create(dict(id=int, sha1=str, frame=int, path=str, **{o:str for o in _id_cols[:-3]}, width=int, height=int,
                                   n_frames=int, **{o:float for o in bundle.labels}, at=str), pk='id')
@@ -61,19 +62,28 @@ def results_db(out, # results database file
 def results_meta(db)->dict: return {k:json.loads(v) for k,v in db.execute('select key, value from meta')}
 
 # %% ../nbs/10_classify.ipynb #9945e477
-_w = {}  # per-process worker state: preprocessing settings and the SHA-1s already scored
+_w = {}  # per-process worker state: preprocessing settings, the content keys already scored, and how keys are made
 
-def _init_worker(pre:dict, done:set): _w.update(pre=pre, done=done)
+def _init_worker(pre:dict, done:set, head:int=0): _w.update(pre=pre, done=done, head=head)
 
-def _init_scorer(pre:dict, done:set, bundle:str, sha256:str, device:str, threads:int):
+def _init_scorer(pre:dict, done:set, bundle:str, sha256:str, device:str, threads:int, head:int=0):
     "A Dask worker's state: `_init_worker`'s, and a scorer of the bundle at `bundle`, which must be the driver's"
-    _init_worker(pre, done)
+    _init_worker(pre, done, head)
     b = load_bundle(bundle)
     if b.meta['sha256']['onnx']!=sha256: raise ProjectError(f"The bundle this worker sees at {bundle} is another model than the driver's")
     _w['score'] = scorer(b, device, threads)
 
+def content_key(data:bytes, # a file's content
+                head:int=1<<20, # bytes hashed at each end of a longer file; 0: the whole file
+               )->str: # hex SHA-1
+    "SHA-1 of `data`, or, when it is longer than `2*head` bytes, of its length and its first and last `head` bytes"
+    if not head or len(data)<=2*head: return hashlib.sha1(data).hexdigest()
+    m = memoryview(data)
+    h = hashlib.sha1(b'%d\n' % len(data)); h.update(m[:head]); h.update(m[-head:])
+    return h.hexdigest()
+
 def _load(path:str, root:str|None, data:bytes|None=None):
-    "Decode and preprocess one file (or the `data` fetched from the PACS URL `path`): dict(path, size, mtime, sha1, frames) or dict(..., dup=True) or dict(..., error)"
+    "Decode and preprocess one file (or the `data` fetched from the PACS URL `path`): dict(path, size, mtime, sha1 (its `content_key`), frames) or dict(..., dup=True) or dict(..., error)"
     pre = _w['pre']
     res = dict(path=path)
     if data is not None: res['size'] = len(data)
@@ -82,7 +92,7 @@ def _load(path:str, root:str|None, data:bytes|None=None):
             st = os.stat(path); res.update(size=st.st_size, mtime=st.st_mtime_ns)
             data = Path(path).read_bytes()
         except OSError as e: return dict(res, error=f"can't read file: {e.strerror or e}")
-    res['sha1'] = sha1 = hashlib.sha1(data).hexdigest()
+    res['sha1'] = sha1 = content_key(data, _w.get('head', 0))
     if sha1 in _w['done']: return dict(res, dup=True)
     try:
         frames = decode_bytes(data, None if res.get('mtime') is None else path, root, max_side=pre['thumb_size'])
@@ -180,6 +190,7 @@ def classify(srcs, # DICOM/image files or folders (searched recursively)
     todo = [o for o in found if instance_url(srv, o) not in fin]
     n_skip += len(found)-len(todo)
     done = {o for o, in db.execute("select sha1 from files where status='done'")}
+    head = results_meta(db).get('content_head', 0)   # 0: a database from before content keys, keyed by whole-file SHA-1
     ncpu = len(os.sched_getaffinity(0))
     n_todo = len(files)+len(todo)
     addr = scheduler_address(scheduler)
@@ -238,14 +249,14 @@ def classify(srcs, # DICOM/image files or folders (searched recursively)
         # results come back in input order, so a run's row ids are those of one local worker; only this process writes
         try:
             check_shared(client, None, [b.path, *srcs])
-            init = (b.pre, done, str(b.path), b.meta['sha256']['onnx'], device, threads or 1)
+            init = (b.pre, done, str(b.path), b.meta['sha256']['onnx'], device, threads or 1, head)
             for r in cluster_map(client, _load_score, it, bs+2*workers, _init_scorer, init):
                 take([r])
                 if len(buf)>=bs: flush(len(buf))
             if buf: flush(len(buf))
         finally: client.close()
     ctx = mp.get_context('fork' if 'fork' in mp.get_all_start_methods() else 'spawn')
-    ex = ProcessPoolExecutor(workers, ctx, initializer=_init_worker, initargs=(b.pre, done)) if n_todo and not client else None
+    ex = ProcessPoolExecutor(workers, ctx, initializer=_init_worker, initargs=(b.pre, done, head)) if n_todo and not client else None
     if ex is not None: ex.submit(int).result()  # the workers fork now, before any retrieving thread starts
     try:
         pending, left = set(), n_todo if ex is not None else 0
