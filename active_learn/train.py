@@ -437,6 +437,7 @@ class InputCache:
 
     def put(self, ids, xs:np.ndarray, stamps):
         "Write inputs `xs` of image `ids`, made from thumbnails with `stamps`; the stamps follow in `commit`"
+        if tuple(xs.shape[1:])!=self.shape: return   # item transforms without a `Resize`: inputs of varying size are not kept
         for i,x,s in zip(ids, xs, stamps):
             x = np.ascontiguousarray(x, np.uint8)
             os.pwrite(self.fd, x, int(i)*self.nb)   # unlike a store into a memory map, a full disk raises an error here
