@@ -10,7 +10,7 @@ from fastcore.all import *
 from .core import ProjectError
 
 # %% auto #0
-__all__ = ['scheduler_address', 'connect', 'n_slots', 'check_shared', 'cluster_map']
+__all__ = ['scheduler_address', 'connect', 'n_slots', 'check_shared', 'cluster_map', 'free_port', 'accelerate_launch']
 
 # %% ../nbs/02c_cluster.ipynb #450f1260
 def scheduler_address(scheduler:str=None, # address given on the command line
@@ -105,3 +105,27 @@ def cluster_map(client, # `distributed.Client`
                 fut.release()
             names.pop(nxt); yield res.pop(nxt); nxt += 1
     finally: client.cancel(list(ac.futures) + [args])
+
+# %% ../nbs/02c_cluster.ipynb #3acdb0b3
+def free_port()->int:
+    "A TCP port on 127.0.0.1 that nothing listens on now"
+    import socket
+    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+
+def accelerate_launch(n:int, # processes: at most one per GPU; CPU processes (gloo) where there is no GPU
+                      module:str, # each runs `python -m module *args`
+                      args=(), # its command-line arguments
+                      port:int=None, # rendezvous port on 127.0.0.1 (default: a free one)
+                     )->int: # exit status: 0 when every process succeeded
+    "Run `module` in `n` processes on this machine through `accelerate launch`"
+    import importlib.util, subprocess, sys, torch
+    if int(n)<1: raise ProjectError(f"--processes must be at least 1, got {n}")
+    if importlib.util.find_spec('accelerate') is None: raise ProjectError("Training in several processes needs Accelerate: pip install accelerate")
+    ngpu = torch.cuda.device_count()
+    if ngpu and n>ngpu: raise ProjectError(f"{n} processes were asked for, but this machine has {ngpu} GPU(s): use at most one process per GPU")
+    cpus = len(os.sched_getaffinity(0))
+    cmd = [sys.executable, '-m', 'accelerate.commands.launch', '--multi_gpu', '--num_processes', str(n), '--num_machines', '1',
+           '--main_process_ip', '127.0.0.1', '--main_process_port', str(port or free_port()), '--mixed_precision', 'no',
+           '--dynamo_backend', 'no', *([] if ngpu else ['--num_cpu_threads_per_process', str(max(1, cpus//n))]),
+           '-m', module, *map(str, args)]
+    return subprocess.run(cmd).returncode

@@ -21,7 +21,7 @@ from sklearn.preprocessing import StandardScaler
 from .core import *
 from .backbone import DEFAULT_ARCH, timm_model_kwargs, arch_stats, input_shape
 from .select import uncertainty
-from .cluster import scheduler_address, connect
+from .cluster import scheduler_address, connect, accelerate_launch
 
 # %% auto #0
 __all__ = ['MIN_LABELED', 'RESIZE_METHODS', 'TRUNK_CUT', 'LADDER_LABELS', 'RECIPES', 'HoldoutLeak', 'assert_no_holdout',
@@ -29,7 +29,8 @@ __all__ = ['MIN_LABELED', 'RESIZE_METHODS', 'TRUNK_CUT', 'LADDER_LABELS', 'RECIP
            'label_metrics', 'body_splitter', 'PlainTensors', 'project_learner', 'split_trunk', 'trunk_acts',
            'ActsDataset', 'FreezeBNStats', 'ChannelsLast', 'tail_learner', 'fit_frozen_head', 'ProbsEmb', 'export_onnx',
            'pool_scorer', 'InputCache', 'score_pool', 'PredictCallback', 'tune_thresholds', 'phase_epochs', 'train',
-           'get_run', 'load_run_learner', 'predict_pool', 'evaluate_holdout', 'al_train', 'al_predict', 'al_evaluate']
+           'get_run', 'load_run_learner', 'predict_pool', 'evaluate_holdout', 'train_message', 'al_train', 'al_predict',
+           'al_evaluate']
 
 # %% ../nbs/06_train.ipynb #e6a9d732
 class HoldoutLeak(AssertionError): "Hold-out images were about to reach a training or validation DataLoader"
@@ -424,7 +425,7 @@ class InputCache:
 
     def valid(self, ids, stamps)->np.ndarray:
         "Which of image `ids` have an input made from the thumbnail that has these `stamps` now"
-        ok = ids<len(self.st)
+        ok = ids<min(len(self.st), os.fstat(self.fd).st_size//self.nb)   # stamps outlive a deleted `inputs.u8`
         ok[ok] = (self.st[ids[ok],:3]==stamps[ok]).all(1)
         return ok
 
@@ -845,6 +846,14 @@ def _cli(f, *args, **kw):
     except ProjectError as e:
         print(f"Error: {e}", file=sys.stderr); sys.exit(1)
 
+def train_message(db, run_id:int)->str:
+    "What `al-train` says about a finished run"
+    r = db['runs'].get(run_id); best = json.loads(r['best'])
+    f = lambda v: 'n/a' if v is None else f'{v:.3f}'
+    msg = (f"trained on the training and validation images, no validation figure ({best['note']})" if best['monitor'] is None else
+           f"{best['monitor']} {f(best['value'])}; validation AUC " + ', '.join(f"{o} {f(best.get(f'auc_{o}'))}" for o in get_labels(db)))
+    return f"Run {run_id} done, model in {r['model_file']}: {msg}"
+
 @call_parse
 def al_train(project:str='.', # project folder
              arch:str=None, # timm architecture (default: offline EfficientNet-Lite0)
@@ -857,17 +866,26 @@ def al_train(project:str='.', # project folder
              seed:int=42, # random seed (recorded with the run)
              resize:str='squish', # squish, pad or crop to the input shape
              recipe:str='tail', # tail (frozen trunk, trained tail at full resolution) or full (every layer, augmented)
+             ladder_labels:int=LADDER_LABELS, # recipe tail: with fewer labeled images, fit a logistic head on the frozen network instead
+             processes:int=1, # train data-parallel in this many processes through Accelerate: one per GPU, or CPU processes (gloo) without one
             ):
     "Train a model on the project's current labels and score the pool for the labeling queue"
     def _go():
+        if int(os.environ.get('WORLD_SIZE', 1))>1:
+            raise ProjectError("al-train was started by a distributed launcher, so each process would train alone: use `al-train --processes N`, "
+                               "or `accelerate launch -m active_learn.distributed` with al-train's options")
         db = open_project(project)
-        rid = train(db, arch=arch, epochs=epochs, bs=bs, size=size, lr=lr, predict=not no_predict, weights=weights, seed=seed, resize=resize,
-                    recipe=recipe)
-        r = db['runs'].get(rid); best,n = json.loads(r['best']),json.loads(r['n_train'])
-        f = lambda v: 'n/a' if v is None else f'{v:.3f}'
-        msg = (f"trained on the training and validation images, no validation figure ({best['note']})" if best['monitor'] is None else
-               f"{best['monitor']} {f(best['value'])}; validation AUC " + ', '.join(f"{o} {f(best.get(f'auc_{o}'))}" for o in get_labels(db)))
-        print(f"Run {rid} done, model in models/run-{rid}.pth: {msg}")
+        if processes==1:
+            rid = train(db, arch=arch, epochs=epochs, bs=bs, size=size, lr=lr, predict=not no_predict, weights=weights, seed=seed, resize=resize,
+                        recipe=recipe, ladder_labels=ladder_labels)
+            return print(train_message(db, rid))
+        if processes<1: raise ProjectError(f"--processes must be at least 1, got {processes}")
+        check_trainable(db)   # one clear message here rather than one from each process
+        opts = dict(project=Path(project).absolute(), arch=arch, epochs=epochs, bs=bs, size=size, lr=lr, weights=weights, seed=seed,
+                    resize=resize, recipe=recipe, ladder_labels=ladder_labels)
+        args = [o for k,v in opts.items() if v is not None for o in (f"--{k.replace('_','-')}", v)] + (['--no-predict'] if no_predict else [])
+        rc = accelerate_launch(processes, 'active_learn.distributed', args)
+        if rc: raise ProjectError(f"Training in {processes} processes failed (exit status {rc}): see the messages above")
     _cli(_go)
 
 @call_parse
