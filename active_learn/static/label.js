@@ -108,6 +108,8 @@ function cam() {  // G: where the latest model looked for the first label, over 
 }
 function drawCam() {  // the overlay over the fitted image or over the zoom's tiles, with its colour scale
   const l = cur && camv.id === cur.id && camv.i >= 0 && !view.zoom ? camv.d.labels[camv.i] : null;
+  if (!l && !camv.on) return;   // nothing shown and nothing to show: a keypress touches no element here
+  camv.on = !!l;
   $('cam').hidden = !l || !!Z.s; $('zcam').hidden = !l || !Z.s; $('camkey').hidden = !l;
   if (!l) return;
   for (const k of ['cam', 'zcam']) if ($(k).getAttribute('src') !== l.url) $(k).src = l.url;
