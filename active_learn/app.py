@@ -398,7 +398,8 @@ class Labeler:
         k = int(img_id)
         if k not in self.cams:   # the few last images: G, then a label at a time, asks for the same maps
             labels,probs,heats = self.cam_maps(self.cam_cache[1], self.proj/r[0])
-            self.cams = {**dict(list(self.cams.items())[-7:]), k:dict(run=run, labels=labels, probs=probs, pngs=[cam_png(o) for o in heats])}
+            self.cams = {**dict(list(self.cams.items())[-7:]), k:dict(run=run, labels=labels, probs=probs, pngs=[cam_png(o) for o in heats],
+                                                                    empty=[not o.max()>0 for o in heats])}
         return self.cams[k]
 
 # %% ../nbs/07_app.ipynb #acc08bd8
@@ -750,9 +751,8 @@ body{display:flex}
 #cam{position:absolute;inset:0;width:100%;height:100%;object-fit:contain;pointer-events:none} #zcam{pointer-events:none;image-rendering:auto!important}
 #guide{position:absolute;top:30px;left:8%;right:8%;max-height:70%;overflow-y:auto;background:#181818f2;border:1px solid #444;border-radius:6px;padding:4px 22px;color:#ddd;line-height:1.5}
 #guide .dim{color:#777}
-#camkey{position:absolute;right:12px;bottom:40px;background:#000c;padding:5px 8px;border-radius:4px;font-size:12px;color:#ddd}
-#camkey>div:last-child{display:flex;align-items:center;gap:6px;margin-top:3px}
-#ramp{width:160px;height:10px;background:linear-gradient(to right,#00007f,#0000ff,#007fff,#00ffff,#7fff7f,#ffff00,#ff7f00,#ff0000,#7f0000)}
+#camlab{color:#ddd} #camkey>div:last-child{display:flex;align-items:center;gap:5px;margin-top:3px;font-size:11px}
+#ramp{width:120px;height:10px;background:linear-gradient(to right,#00007f,#0000ff,#007fff,#00ffff,#7fff7f,#ffff00,#ff7f00,#ff0000,#7f0000)}
 #zinfo{color:#9cf}
 #img{width:100%;height:100%;object-fit:contain}
 #stage.zoom{display:block;overflow:auto} #stage.zoom #img{width:200%;height:200%}
@@ -761,7 +761,7 @@ body{display:flex}
 #side{flex:none;width:220px;background:#131313;border-left:1px solid #222;padding:6px 10px;overflow-y:auto;font-size:13px;line-height:1.45}
 #side h3{font-size:11px;font-weight:normal;color:#777;margin:12px 0 3px;text-transform:uppercase;letter-spacing:.06em}
 #nav a{color:#8ac;margin-left:8px} #who{margin-top:6px;color:#ddd} #who button{background:#222;color:#ccc;border:1px solid #555;margin-left:4px}
-#stat,#ctx{white-space:pre-line;font-variant-numeric:tabular-nums;color:#ddd}
+#stat,#ctx,#camlab{white-space:pre-line;font-variant-numeric:tabular-nums;color:#ddd}
 #study{display:flex;flex-wrap:wrap;gap:4px} #study:empty::after{content:'no other images';color:#666}
 #study figure{margin:0;width:64px;text-align:center;font-size:11px} #study img{width:64px;height:78px;object-fit:contain;background:#000}
 #hist div{padding:1px 4px;cursor:pointer;border-radius:3px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
@@ -791,7 +791,6 @@ def label_page(labels:list, queue:str='learn', annotator:str='default', prefetch
         Body(Div(Div(Div(id='bar'), id='prog'),
                  Div(Img(id='img', alt='image to label', hidden=True), Img(id='cam', alt='', hidden=True),
                      Div(Div(id='tiles'), Img(id='zcam', alt='', hidden=True), id='zoom', hidden=True), id='stage'),
-                 Div(Div(id='camlab'), Div(Span('0'), Div(id='ramp'), Span('1 (hottest)')), id='camkey', hidden=True),
                  Div(Div(id='info'), Div(id='lab'), Div(id='why'), Div(id='zinfo'), Div(id='preds', hidden=True), id='top'),
                  Div(id='msg'), Div(H2('Labeling guideline'), NotStr(guide) if guide else P('No guideline for this project yet: ',
                      Code('al-reader --guideline FILE'), ' stores one (markdown).'), P('I or Escape closes it.', cls='dim'), id='guide', hidden=True),
@@ -799,7 +798,8 @@ def label_page(labels:list, queue:str='learn', annotator:str='default', prefetch
              Aside(Nav(Select(*[Option(o, value=o, selected=o==queue) for o in QUEUES], id='queue', title='queue'),
                        A('stats', href='/stats'), id='nav'),
                    *([Div(f'reader: {reader} ', Button('log out', id='logout'), id='who')] if reader else []),
-                   H3('Progress'), Div(id='stat'), H3('This image'), Div(id='ctx'), H3('Study'), Div(id='study'),
+                   H3('Progress'), Div(id='stat'), H3('This image'), Div(id='ctx'),
+                   Div(H3('Grad-CAM (G)'), Div(id='camlab'), Div(Span('0'), Div(id='ramp'), Span('1, hottest')), id='camkey', hidden=True), H3('Study'), Div(id='study'),
                    H3('History (H)'), Div(id='hist'),
                    Input(id='note', type='text', maxlength='1000', placeholder='comment: Enter saves, Escape cancels', hidden=True),
                    id='side'),
@@ -1252,8 +1252,8 @@ def make_app(path, # project folder
     @app.get('/gradcam/{img_id}')
     def gradcam(img_id:str):
         g = _cam(img_id)
-        return JSONResponse(dict(run=g['run'], labels=[dict(name=n, prob=round(p, 3), url=f'/gradcam/{img_id}/{i}')
-                                                       for i,(n,p) in enumerate(zip(g['labels'], g['probs']))]))
+        return JSONResponse(dict(run=g['run'], labels=[dict(name=n, prob=round(p, 3), url=f'/gradcam/{img_id}/{i}', empty=e)
+                                                       for i,(n,p,e) in enumerate(zip(g['labels'], g['probs'], g['empty']))]))
 
     @app.get('/gradcam/{img_id}/{i}')
     def gradcam_png(img_id:str, i:int):

@@ -113,7 +113,7 @@ function drawCam() {  // the overlay over the fitted image or over the zoom's ti
   $('cam').hidden = !l || !!Z.s; $('zcam').hidden = !l || !Z.s; $('camkey').hidden = !l;
   if (!l) return;
   for (const k of ['cam', 'zcam']) if ($(k).getAttribute('src') !== l.url) $(k).src = l.url;
-  $('camlab').textContent = `Grad-CAM: ${nice(l.name)} · model ${l.prob.toFixed(2)} · G: ${camv.i + 1 < camv.d.labels.length ? 'next label' : 'off'}`;
+  $('camlab').textContent = `${nice(l.name)} · model ${l.prob.toFixed(2)}${l.empty ? '\nan empty map: no region raises this score' : ''}\nG: ${camv.i + 1 < camv.d.labels.length ? 'next label' : 'off'}`;
 }
 // full resolution: the source image's own pixels in tiles (level 1), shown 1:1 or 2:1, through a real window
 const Z = {s: 0, id: null, info: null, cx: 0, cy: 0, wc: 0, ww: 1, p: 0, tiles: new Map()}, infos = new Map(), tileLat = window.alTile = [];
