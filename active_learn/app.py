@@ -903,6 +903,12 @@ def _refuse(status:int):
     "Exception handler: answer an error meant for the reader with its message, as JSON, with `status` (or the error's own)"
     return lambda req, e: JSONResponse(dict(error=str(e)), getattr(e, 'status', status))
 
+def _not_found(req, e):
+    "Exception handler for the 404s FastHTML and Starlette raise: a path that names no route, or a path part that is not a number"
+    d = str(getattr(e, 'detail', '') or '')
+    if d in ('', 'Not Found'): return JSONResponse(dict(error=f"No such page: {req.url.path}"), 404)
+    return JSONResponse(dict(error=f"Bad path {req.url.path}: {d.split(': ', 1)[-1]} (image ids, levels, tile columns and rows are whole numbers)"), 404)
+
 def _recursion(req, e):
     "Exception handler: a body nested deeper than the JSON parser recurses is a bad request, not a server error"
     if 'JSON' not in str(e): raise e
@@ -1141,7 +1147,7 @@ def make_app(path, # project folder
     auth = ReaderAuth(lb.db, max_fails=max_fails, secure=secure) if accounts and not password else None
     app = FastHTML(default_hdrs=False, sess_cls=None, secret_key='unused', title='al-label', middleware=mw,
                    before=Beforeware(auth.before, skip=['/login', '/logout']) if auth else None,
-                   exception_handlers={RecursionError:_recursion, NotFound:_refuse(404), BadRequest:_refuse(400), StaleLabel:_refuse(409),
+                   exception_handlers={RecursionError:_recursion, 404:_not_found, NotFound:_refuse(404), BadRequest:_refuse(400), StaleLabel:_refuse(409),
                                        SourceGone:_refuse(410), HTTPError:_refuse(400)})
     app.state.labeler,app.state.auth = lb,auth
 
