@@ -409,6 +409,8 @@ def test_zoom_at_point_and_gone_source(tmp_path):
         _wait(page, 'Z.s === 1 && [...document.querySelectorAll("#tiles img")].some(o => o.complete && o.naturalWidth > 0)', 30)
         cx, cy = page.evaluate('[Z.cx, Z.cy]')
         assert abs(cy - 0.75*h) < 0.02*h and abs(cx - w/2) < 0.05*w, (cx, cy, w, h)
+        page.mouse.down(); page.mouse.move(b['x'] + b['width']/2 - 100, b['y'] + 0.75*b['height'] - 50, steps=5); page.mouse.up()
+        assert abs(page.evaluate('Z.cx') - (cx + 100)) < 2 and abs(page.evaluate('Z.cy') - (cy + 50)) < 2, 'a drag pans too'
         page.keyboard.press('r'); assert page.evaluate('Z.s') == 0
         gone = page.evaluate('q[0].id')   # the next image: not decoded yet (the server keeps the decoded ones in memory)
         p = Path(db.execute('select path from images where id=?', [gone]).fetchone()[0])
