@@ -264,14 +264,18 @@ def full_res(path, # the source file (DICOM or image)
     a = np.ascontiguousarray(a.astype(np.float32) if a.dtype.kind=='f' or a.dtype.itemsize>4 else a)
     return dict(a=a, presets=_presets(ds, a), invert=inv)
 
-def window(a, wc:float, ww:float, invert:bool=False)->np.ndarray:
+def window(a, # values (stored values after the modality LUT)
+           wc:float, ww:float, # window centre and width, in the values' units
+           invert:bool=False, # MONOCHROME1: high values are dark
+          )->np.ndarray:
     "uint8 of values `a` through the linear window centred on `wc`, `ww` wide (MONOCHROME1: inverted)"
     img = _to_uint8(a, wc-ww/2, wc+ww/2)
     return 255-img if invert else img
 
 class FullCache:
     "The last `n` decoded source images (a mammogram's values take about 25-50 MB), so panning reads memory, not the file"
-    def __init__(self, n:int=4, decode=full_res):
+    def __init__(self, n:int=4, # images kept
+                 decode=full_res): # `f(path, frame)` giving what is kept
         self.n,self.decode,self.d,self.lock,self.dlock = n,decode,OrderedDict(),threading.Lock(),threading.Lock()
         self.hits = self.misses = 0
 
@@ -616,7 +620,11 @@ def answers(self:Labeler, img_id:int)->dict:
         "select annotator, value from events where image_id=? and action='label' and undone=0 order by id", [int(img_id)])}
 
 @patch
-def to_adjudicate(self:Labeler, annotator:str, owner:str=None, n:int=1, exclude=(), first:int=None)->list:
+def to_adjudicate(self:Labeler, annotator:str, # the reader asking
+                  owner:str=None, # claim owner (reader + tab): claims of others are avoided
+                  n:int=1, exclude=(), # how many ids, and ids not to return (already on the page)
+                  first:int=None, # this image first, if it is open (the stats page's link)
+                 )->list:
     "Up to `n` images readers disagree on that `annotator` may decide (not their own, unless they own the project); `first` first, skipped last"
     ps = dict(ann=annotator, me=int(annotator==project_owner(self.db)), owner=owner or annotator, now=time.time(), n=n,
               ex=json.dumps([int(o) for o in exclude]), first=first or 0)
