@@ -111,6 +111,7 @@ def _load_score(path:str, root:str|None, data:bytes|None=None):
 def scorer(bundle:Bundle, # loaded bundle
            device:str='auto', # 'cpu' (ONNX Runtime), 'cuda' (PyTorch), 'torch' (PyTorch on the CPU) or 'auto'
            threads:int|None=None, # ONNX Runtime threads (default: every core)
+           sub:int|None=None, # images per ONNX Runtime call (default: 8 at 224 x 224, fewer for larger inputs)
           ):
     "A function from a uint8 batch [N,H,W] to probabilities [N,L], on the best available device"
     import importlib.util
@@ -134,7 +135,10 @@ def scorer(bundle:Bundle, # loaded bundle
     opts.add_session_config_entry('session.intra_op.allow_spinning', '0')
     if threads: opts.intra_op_num_threads = threads
     sess = ort.InferenceSession(str(bundle.path/bundle.meta['files']['onnx']), opts, providers=['CPUExecutionProvider'])
-    return lambda x: sess.run(None, {bundle.meta['input_name']: to_input(x, bundle.pre)})[0]
+    # the activations of a few images stay in the CPU's caches: 9.8 ms per image at 224 px in calls of 8, 12-14 ms in calls of 32 (one thread)
+    sub = sub or max(1, 8*224*224//int(np.prod(np.broadcast_to(bundle.pre['size'], 2))))
+    run = lambda x: sess.run(None, {bundle.meta['input_name']: to_input(x, bundle.pre)})[0]
+    return lambda x: np.concatenate([run(x[i:i+sub]) for i in range(0, len(x), sub)])
 
 # %% ../nbs/10_classify.ipynb #3994762f
 def _write(db, rows, labels, probs, files_done):
@@ -266,8 +270,9 @@ def classify(srcs, # DICOM/image files or folders (searched recursively)
             while len(pending)<bs+2*workers and left:
                 pending.add(ex.submit(_load, *next(it))); left -= 1
             if len(buf)>=bs: flush(bs); continue
-            # once every file is submitted, score what is decoded at once, so that the last batch overlaps the last decodes
-            if not left and buf and pending: flush(len(buf)); continue
+            # once every file is submitted, score in batches of 8 while the last files decode, and then what each of the
+            # last decodes brings (a batch, and a commit, per file took about 10 ms of wall time each here)
+            if not left and buf and pending and (len(buf)>=8 or len(pending)<=workers): flush(len(buf)); continue
             if not pending:
                 if buf: flush(len(buf)); continue
                 break
