@@ -7,7 +7,9 @@ sets, shown for completeness); the others were built after the choice and run on
 
 - `normal-9`, `hard-8`: fresh seeds, both difficulties;
 - `normal-9-rare`: `normal-9` with the pool thinned to 5% biopsy-tool positives (the evaluation set unchanged);
-- `hard-8-rare-mag`: `hard-8` with the pool thinned to 5% magnification views.
+- `hard-8-rare-mag`: `hard-8` with the pool thinned to 5% magnification views;
+- `realistic-2`, `realistic-3`: the realistic sets of `make_realistic` (real CBIS-DDSM tissue, tools at physical size, a renderer
+  of their own), 110 patients each, built after the choice.
 
 Evaluation images are the hold-out and validation patients; the pool is the training patients. Every strategy of a
 repeat starts from the same 20 random labels; 9 rounds of 20 follow, with the default rare-label boost for every strategy. Printed per data set and label: the area under
@@ -22,17 +24,21 @@ import numpy as np, pandas as pd
 
 from active_learn.core import open_project, get_labels
 from active_learn.select import DEFAULT_STRATEGY, DEFAULT_EXPLORE, DEFAULT_RARE_BOOST, pretrained_embeddings
+from active_learn.realistic import make_realistic
 from active_learn.simulate import simulate_arrays, vs_random, plot_curves, _truth
 
 BIN = Path(sys.executable).parent
 DATA = [('normal-9', 9, 'normal', None), ('hard-8', 8, 'hard', None), ('normal-9-rare', 9, 'normal', ('biopsy_tool', 0.05)),
-        ('hard-8-rare-mag', 8, 'hard', ('mag_view', 0.05)), ('normal-5', 5, 'normal', None), ('normal-7', 7, 'normal', None), ('hard-6', 6, 'hard', None)]
+        ('hard-8-rare-mag', 8, 'hard', ('mag_view', 0.05)), ('realistic-2', 2, 'realistic', None), ('realistic-3', 3, 'realistic', None),
+        ('normal-5', 5, 'normal', None), ('normal-7', 7, 'normal', None), ('hard-6', 6, 'hard', None)]
 TUNING = {'normal-5', 'normal-7', 'hard-6'}
 
 def build(dest:Path, n_patients:int, seed:int, difficulty:str):
-    "Demo DICOMs + truth CSV + ingested project under `dest` (reused when already there)"
-    proj, truth = dest/'project', dest/'demo_truth.csv'
-    if not truth.exists():
+    "Demo (or realistic-set) DICOMs + truth CSV + ingested project under `dest` (reused when already there)"
+    proj, truth = dest/'project', dest/('truth.csv' if difficulty=='realistic' else 'demo_truth.csv')
+    if difficulty=='realistic':
+        if not truth.exists(): make_realistic(dest, n_patients=n_patients, seed=seed)
+    elif not truth.exists():
         subprocess.run([str(BIN/'al-demo'), str(dest), '--n-patients', str(n_patients), '--seed', str(seed), '--difficulty', difficulty], check=True)
     if not (proj/'labels.db').exists(): subprocess.run([str(BIN/'al-ingest'), str(dest/'dicom'), '--project', str(proj)], check=True)
     return proj, truth
