@@ -24,13 +24,13 @@ from .select import uncertainty
 from .cluster import scheduler_address, connect, accelerate_launch
 
 # %% auto #0
-__all__ = ['MIN_LABELED', 'RESIZE_METHODS', 'TRUNK_CUT', 'LADDER_LABELS', 'RECIPES', 'HoldoutLeak', 'assert_no_holdout',
-           'check_trainable', 'split_col', 'Gray3', 'batch_augs', 'project_dls', 'FocalLoss', 'LabelMetric',
-           'label_metrics', 'body_splitter', 'PlainTensors', 'project_learner', 'split_trunk', 'trunk_acts',
-           'ActsDataset', 'FreezeBNStats', 'ChannelsLast', 'tail_learner', 'fit_frozen_head', 'ProbsEmb', 'export_onnx',
-           'pool_scorer', 'InputCache', 'score_pool', 'PredictCallback', 'tune_thresholds', 'phase_epochs', 'train',
-           'get_run', 'load_run_learner', 'predict_pool', 'evaluate_holdout', 'train_message', 'al_train', 'al_predict',
-           'al_evaluate']
+__all__ = ['MIN_LABELED', 'RESIZE_METHODS', 'TRUNK_CUT', 'LADDER_LABELS', 'UNDERFIT_MARGIN', 'RECIPES', 'HoldoutLeak',
+           'assert_no_holdout', 'check_trainable', 'split_col', 'Gray3', 'batch_augs', 'project_dls', 'FocalLoss',
+           'LabelMetric', 'label_metrics', 'body_splitter', 'PlainTensors', 'project_learner', 'split_trunk',
+           'trunk_acts', 'ActsDataset', 'FreezeBNStats', 'ChannelsLast', 'tail_learner', 'fit_frozen_head', 'keep_tail',
+           'ProbsEmb', 'export_onnx', 'pool_scorer', 'InputCache', 'score_pool', 'PredictCallback', 'tune_thresholds',
+           'phase_epochs', 'train', 'get_run', 'load_run_learner', 'predict_pool', 'evaluate_holdout', 'train_message',
+           'al_train', 'al_predict', 'al_evaluate']
 
 # %% ../nbs/06_train.ipynb #e6a9d732
 class HoldoutLeak(AssertionError): "Hold-out images were about to reach a training or validation DataLoader"
@@ -265,7 +265,7 @@ def tail_learner(tail:nn.Module, # from `split_trunk`
 
 LADDER_LABELS = 150   # with fewer labels, a logistic head on the frozen network beat the trained tail (see the table at the end)
 
-@torch.inference_mode()
+@torch.no_grad()   # not inference_mode: the tail may train after this (`keep_tail`), and `.to` would make its weights inference tensors
 def _max_pooled(body, acts, bs:int=64)->np.ndarray:
     body.eval().to(memory_format=torch.channels_last)
     return torch.cat([body(acts[i:i+bs].float().contiguous(memory_format=torch.channels_last)).amax((2,3)) for i in range(0, len(acts), bs)]).float().cpu().numpy()
@@ -289,6 +289,27 @@ def fit_frozen_head(tail:nn.Module, # from `split_trunk`, head = concat pool, fl
         b[j] = clf.intercept_[0] - (W[j,:X.shape[1]]*sc.mean_).sum()
     with torch.no_grad(): lin.weight.copy_(torch.from_numpy(W)); lin.bias.copy_(torch.from_numpy(b))
     return tail
+
+UNDERFIT_MARGIN = 0.1   # how much worse (ROC AUC on its own training images) the trained tail may fit a label than the frozen head
+
+@torch.no_grad()
+def _tail_logits(tail, acts, bs:int=64)->np.ndarray:
+    tail.eval().to(memory_format=torch.channels_last)
+    return torch.cat([tail(acts[i:i+bs].float().contiguous(memory_format=torch.channels_last)) for i in range(0, len(acts), bs)]).float().numpy()
+
+def keep_tail(tail:nn.Module, # the trained tail
+              frozen:nn.Module, # the same tail with the frozen head (`fit_frozen_head`)
+              acts:torch.Tensor, # trunk activations [N,C,h,w] of the training images
+              y, # their 0/1 targets [N, L]
+              labels:list, # label names
+              margin:float=UNDERFIT_MARGIN, # allowed shortfall of the tail's in-sample AUC, per label
+             )->dict:
+    "Whether the trained tail fits its own training images about as well as the frozen head: dict(keep, auc (per label, both), why)"
+    y,t,f = np.asarray(y),_tail_logits(tail, acts),_tail_logits(frozen, acts)
+    auc = {o: dict(tail=round(_auc(y[:,j], t[:,j]), 4), frozen=round(_auc(y[:,j], f[:,j]), 4)) for j,o in enumerate(labels)}
+    bad = [o for o,a in auc.items() if a['tail'] < a['frozen']-margin]   # nan (one class only) compares False: no verdict
+    why = '; '.join(f"{o}: in-sample AUC {auc[o]['tail']:.3f} trained, {auc[o]['frozen']:.3f} frozen" for o in bad)
+    return dict(keep=not bad, auc=auc, why=f"the trained tail underfit its training labels ({why}): the frozen head was kept" if bad else None)
 
 # %% ../nbs/06_train.ipynb #903da6ab
 class ProbsEmb(nn.Module):
@@ -641,6 +662,7 @@ def train(db, arch:str=None, # timm architecture (default: the offline Efficient
           recipe:str='tail', # 'tail': frozen trunk, trained tail at full resolution; 'full': every layer (see above)
           fit_valid:bool=None, # train on the validation images too (default: True for 'tail', which keeps its last epoch)
           ladder_labels:int=LADDER_LABELS, # 'tail' recipe: with fewer labels, fit a logistic head on the frozen network instead
+          underfit_margin:float=UNDERFIT_MARGIN, # 'tail' recipe: keep the frozen head if the trained tail fits a label worse than it by this much (see `keep_tail`)
           freeze_epochs:int=None, # epochs with the body frozen (default: 1 for 'tail', min(5, epochs//3) for 'full')
           lr_mult:float=None, # phase 2 learning rates go from lr/2/lr_mult to lr/2 (head); default 1 for 'tail', 100 for 'full'
           num_workers:int=None, # decoding processes
@@ -699,9 +721,18 @@ def train(db, arch:str=None, # timm architecture (default: the offline Efficient
                 fit_frozen_head(tl, acts[torch.from_numpy(d.index.isin(fit_rows.index)), 0], fit_rows[labels].values)
                 hist,probs,targs = [],None,None
             else:
+                frozen = deepcopy(tl)   # the pretrained tail, for the underfitting check below
                 tlearn = tail_learner(tl, acts, torch.tensor(d[labels].values, dtype=torch.float32), d.split=='valid', labels,
                                       bs=bs, wd=learner_kw['wd'], path=p.path, fit_valid=fit_valid)
                 hist,probs,targs = _fit_phases(tlearn, [(e1, lr, True, []), (e2, slice(*lrs['phase2']), False, [])], show)
+                fit = torch.from_numpy(d.index.isin(fit_rows.index))
+                kept = keep_tail(tl, fit_frozen_head(frozen, acts[fit, 0], fit_rows[labels].values), acts[fit, 0], fit_rows[labels].values, labels,
+                                 margin=underfit_margin)
+                settings['in_sample_auc'],settings['underfit_margin'] = kept['auc'],underfit_margin
+                if not kept['keep']:
+                    with torch.no_grad(): tl.load_state_dict(frozen.state_dict())
+                    settings['rung'],settings['underfit'] = 'frozen',kept['why']
+                    hist,probs,targs = [],None,None
             settings['seconds']['fit'] = round(time.time()-t0, 1)
             learn.model.to(memory_format=torch.contiguous_format)
             learn.save(fname, with_opt=False); (p.models/f'{fname}.pth').chmod(0o600)
