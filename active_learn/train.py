@@ -732,7 +732,7 @@ def train(db, arch:str=None, # timm architecture (default: the offline Efficient
                 if not kept['keep']:
                     with torch.no_grad(): tl.load_state_dict(frozen.state_dict())
                     settings['rung'],settings['underfit'] = 'frozen',kept['why']
-                    hist,probs,targs = [],None,None
+                    probs,targs = None,None   # the metrics keep the tail's epochs: it was trained, then set aside
             settings['seconds']['fit'] = round(time.time()-t0, 1)
             learn.model.to(memory_format=torch.contiguous_format)
             learn.save(fname, with_opt=False); (p.models/f'{fname}.pth').chmod(0o600)
