@@ -883,7 +883,10 @@ def train_message(db, run_id:int)->str:
     f = lambda v: 'n/a' if v is None else f'{v:.3f}'
     msg = (f"trained on the training and validation images, no validation figure ({best['note']})" if best['monitor'] is None else
            f"{best['monitor']} {f(best['value'])}; validation AUC " + ', '.join(f"{o} {f(best.get(f'auc_{o}'))}" for o in get_labels(db)))
-    return f"Run {run_id} done, model in {r['model_file']}: {msg}"
+    s = json.loads(r['settings'] or '{}')
+    rung = {'frozen': '\nModel: a logistic head on the frozen network' + (f", because {s['underfit']}" if s.get('underfit') else f" (fewer than {s.get('ladder_labels')} labels)"),
+            'tail': '\nModel: the trained tail (last stages and head)'}.get(s.get('rung'), '')
+    return f"Run {run_id} done, model in {r['model_file']}: {msg}{rung}"
 
 @call_parse
 def al_train(project:str='.', # project folder
