@@ -907,7 +907,7 @@ def al_train(project:str='.', # project folder
     def _go():
         if int(os.environ.get('WORLD_SIZE', 1))>1:
             raise ProjectError("al-train was started by a distributed launcher, so each process would train alone: use `al-train --processes N`, "
-                               "or `accelerate launch -m active_learn.distributed` with al-train's options")
+                               "or `accelerate launch -m active_learn.dataparallel` with al-train's options")
         db = open_project(project)
         if processes==1:
             rid = train(db, arch=arch, epochs=epochs, bs=bs, size=size, lr=lr, predict=not no_predict, weights=weights, seed=seed, resize=resize,
@@ -918,7 +918,7 @@ def al_train(project:str='.', # project folder
         opts = dict(project=Path(project).absolute(), arch=arch, epochs=epochs, bs=bs, size=size, lr=lr, weights=weights, seed=seed,
                     resize=resize, recipe=recipe, ladder_labels=ladder_labels)
         args = [o for k,v in opts.items() if v is not None for o in (f"--{k.replace('_','-')}", v)] + (['--no-predict'] if no_predict else [])
-        rc = accelerate_launch(processes, 'active_learn.distributed', args)
+        rc = accelerate_launch(processes, 'active_learn.dataparallel', args)
         if rc: raise ProjectError(f"Training in {processes} processes failed (exit status {rc}): see the messages above")
     _cli(_go)
 
