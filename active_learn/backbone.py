@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 import torch, timm
 from safetensors.torch import save_file, load_file
+from fastcore.script import CliError
 
 # %% auto #0
 __all__ = ['LITE0_ARCHS', 'DEFAULT_ARCH', 'WeightsNotFound', 'cache_dir', 'lite0_source', 'convert_lite0', 'lite0_weights',
@@ -19,7 +20,7 @@ __all__ = ['LITE0_ARCHS', 'DEFAULT_ARCH', 'WeightsNotFound', 'cache_dir', 'lite0
 LITE0_ARCHS = ('tf_efficientnet_lite0', 'efficientnet_lite0')
 DEFAULT_ARCH = 'tf_efficientnet_lite0'
 
-class WeightsNotFound(Exception): "Pretrained weights for an architecture could not be found or fetched"
+class WeightsNotFound(CliError): "Pretrained weights for an architecture could not be found or fetched"
 
 # %% ../nbs/01_backbone.ipynb #cc3f94a0
 def cache_dir()->Path:

@@ -12,7 +12,7 @@ import numpy as np, pandas as pd
 from fastcore.all import *
 from fastprogress.fastprogress import progress_bar
 from sqlite_utils import Database
-from .core import ProjectError, now_iso
+from .core import ProjectError, now_iso, open_db
 from .imaging import find_files, decode_bytes, ImageError
 from .export import Bundle, BundleError, load_bundle, prep_image, to_input
 from .cluster import scheduler_address, connect, check_shared, cluster_map, n_slots
@@ -26,20 +26,14 @@ __all__ = ['CONTENT_HEAD', 'results_db', 'results_meta', 'scorer', 'classify', '
 CONTENT_HEAD = 1<<20  # files are told apart by their length and the SHA-1 of their first and last MiB (see `content_key`)
 _id_cols = ('patient_id','study_id','series_uid','sop_uid','laterality','view_position','modality','manufacturer','width','height','n_frames')
 
-def _connect(out):
-    db = Database(out)
-    db.execute('PRAGMA busy_timeout=30000')
-    if db.journal_mode!='wal': db.enable_wal()
-    return db
-
 def results_db(out, # results database file
                bundle:Bundle|None=None, # the model whose results it holds; None to open existing results only
               )->Database:
     "Open (creating if needed) a results database, refusing one made with another model"
     out = Path(out).expanduser()
     if bundle is None and not out.exists(): raise ProjectError(f"No results database at {out}: run `al-classify` first")
-    db = _connect(out)
-    have = dict(db.execute('select key, value from meta').fetchall()) if 'meta' in db.table_names() else {}
+    db = open_db(out)
+    have = {r['key']:r['value'] for r in db['meta'].rows} if db['meta'].exists() else {}
     if bundle is None: return db
     want = dict(labels=bundle.labels, thresholds=bundle.thresholds, preprocessing=bundle.pre, model_sha256=bundle.meta['sha256']['onnx'])
     if have:
@@ -59,7 +53,7 @@ def results_db(out, # results database file
         db['files'].create_index(['sha1'])
     return db
 
-def results_meta(db)->dict: return {k:json.loads(v) for k,v in db.execute('select key, value from meta')}
+def results_meta(db)->dict: return {r['key']:json.loads(r['value']) for r in db['meta'].rows}
 
 # %% ../nbs/10_classify.ipynb #9945e477
 _w = {}  # per-process worker state: preprocessing settings, the content keys already scored, and how keys are made
@@ -182,7 +176,7 @@ def classify(srcs, # DICOM/image files or folders (searched recursively)
     srv = Server(dicomweb, auth) if dicomweb else None
     found = search(srv, modality or None, study_date, patient_id, limit) if srv else []
     db = results_db(out, b)
-    known = {p:(s,m) for p,s,m in db.execute('select path, size, mtime from files')}
+    known = {r['path']:(r['size'],r['mtime']) for r in db['files'].rows_where(select='path, size, mtime')}
     files, n_skip = [], 0
     for o in srcs:
         for f in find_files(o):
@@ -190,10 +184,10 @@ def classify(srcs, # DICOM/image files or folders (searched recursively)
             if known.get(str(f))==(st.st_size, st.st_mtime_ns): n_skip += 1
             else: files.append((str(f), str(o if o.is_dir() else o.parent)))
     # PACS instances are named by their WADO-RS URL; those done (or found to be duplicates) are not fetched again
-    fin = {o for o, in db.execute("select path from files where status in ('done','dup')")} if found else set()
+    fin = {r['path'] for r in db['files'].rows_where("status in ('done','dup')", select='path')} if found else set()
     todo = [o for o in found if instance_url(srv, o) not in fin]
     n_skip += len(found)-len(todo)
-    done = {o for o, in db.execute("select sha1 from files where status='done'")}
+    done = {r['sha1'] for r in db['files'].rows_where("status='done'", select='sha1')}
     head = results_meta(db).get('content_head', 0)   # 0: a database from before content keys, keyed by whole-file SHA-1
     ncpu = len(os.sched_getaffinity(0))
     n_todo = len(files)+len(todo)
@@ -293,7 +287,7 @@ def study_report(db_or_out, # results database (or its file)
     db = db_or_out if isinstance(db_or_out, Database) else results_db(db_or_out)
     meta = results_meta(db)
     labels,ths = meta['labels'],meta['thresholds']
-    df = pd.DataFrame(db.execute(f"select id, coalesce(study_id, 'file:'||path) as study, patient_id, {', '.join(labels)} from results order by id").fetchall(),
+    df = pd.DataFrame(db['results'].rows_where(select=f"id, coalesce(study_id, 'file:'||path) as study_id, patient_id, {', '.join(labels)}", order_by='id'),
                       columns=['id','study_id','patient_id',*labels])
     res = []
     for sid,g in df.groupby('study_id', sort=True):
@@ -314,7 +308,7 @@ def study_report(db_or_out, # results database (or its file)
 def bad_files(db_or_out)->list:
     "(path, reason) of every file that could not be classified"
     db = db_or_out if isinstance(db_or_out, Database) else results_db(db_or_out)
-    return db.execute("select path, reason from files where status='bad' order by path").fetchall()
+    return [(r['path'], r['reason']) for r in db['files'].rows_where("status='bad'", select='path, reason', order_by='path')]
 
 # %% ../nbs/10_classify.ipynb #3e1d53a4
 _uid_ok = re.compile(r'^[0-9]+(\.[0-9]+)*$').match
@@ -368,7 +362,7 @@ def write_back(out, # results database written by `classify`
         stats['skipped'] += len({r['path'] for r in rows})-len({r['path'] for r in ok})
         if not ok: continue
         uid = kos_uid(ok, model_id)
-        if srv and db.execute('select 1 from kos_sent where sop_uid=? and target=?', [uid, srv.name]).fetchone(): stats['already'] += 1; continue
+        if srv and db['kos_sent'].count_where('sop_uid=? and target=?', [uid, srv.name]): stats['already'] += 1; continue
         hdrs = {}
         for r in ok:
             if r['sop'] not in hdrs: hdrs[r['sop']] = _header(r, servers, auth)
@@ -404,16 +398,14 @@ def al_classify(*src:Annotated[str, "DICOM/image files or folders to classify (s
     "Classify every image of a DICOM archive or PACS with a model bundle; writes per-image results and a study report, and sends the flagged images back as KOS documents"
     if model is None: raise CliError("al-classify: give the model bundle with --model DIR")
     if not src and not dicomweb: raise CliError("al-classify: give files or folders to classify, or --dicomweb URL")
-    try: s = classify(list(src), model, out, csv, bs, workers, device, threads, dicomweb=dicomweb, auth=dicomweb_auth,
-                      modality=modality, study_date=study_date, patient_id=patient_id, limit=limit, scheduler=scheduler)
-    except ProjectError as e: raise CliError(f"al-classify: {e}")
+    s = classify(list(src), model, out, csv, bs, workers, device, threads, dicomweb=dicomweb, auth=dicomweb_auth,
+                 modality=modality, study_date=study_date, patient_id=patient_id, limit=limit, scheduler=scheduler)
     print(f"{s['files']} files ({s['skipped']} done before): {s['images']} images scored, {s['dup']} duplicates, {s['bad']} bad; "
           f"{s['seconds']:.1f} s ({s['images_per_s']:.1f} images/s). Results: {s['out']}; studies: {csv}")
     bad = bad_files(out)
     if bad: print(f"{len(bad)} files could not be read (table `files`, status 'bad'):\n" + '\n'.join(f'  {p}: {r}' for p,r in bad[:20]))
     if send_kos or kos_dir:
-        try: k = write_back(out, send_kos, dicomweb_auth, kos_dir)
-        except ProjectError as e: raise CliError(f"al-classify: {e}")
+        k = write_back(out, send_kos, dicomweb_auth, kos_dir)
         print(f"KOS: {k['studies']} flagged studies: {k['sent']} documents sent, {k['written']} written to {kos_dir}, {k['already']} sent before"
               + (f", {k['skipped']} images without DICOM UIDs left out" if k['skipped'] else ''))
     return 0

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #e2860ef6
 from __future__ import annotations
-import json, hashlib, re, socket, sys, time, os
+import itertools, json, hashlib, re, socket, sqlite3, sys, time, os, warnings
 from datetime import datetime, timezone
 from pathlib import Path
 import numpy as np, pandas as pd
@@ -12,16 +12,19 @@ from fastcore.all import *
 from sqlite_utils import Database
 
 # %% auto #0
-__all__ = ['DEFAULT_LABELS', 'SPLITS', 'ProjectError', 'bars_on_terminals_only', 'Project', 'check_label_names', 'now_iso',
-           'get_meta', 'set_meta', 'process_tag', 'process_alive', 'fail_dead_runs', 'create_project', 'open_project',
-           'project_of', 'get_labels', 'split_of', 'project_split', 'add_images', 'get_image', 'thumb_path',
-           'set_label', 'skip_image', 'undo_last', 'skipped_ids', 'labeled_df', 'latest_run']
+__all__ = ['DEFAULT_LABELS', 'SPLITS', 'VIEWS', 'PAUSE_MS', 'ProjectError', 'UnknownImage', 'bars_on_terminals_only',
+           'check_label_names', 'now_iso', 'open_db', 'Project', 'process_tag', 'process_alive', 'create_project',
+           'split_of']
 
 # %% ../nbs/00_core.ipynb #93fa3c67
 DEFAULT_LABELS = ('biopsy_tool', 'mag_view')
 SPLITS = ('train', 'valid', 'test')
 
-class ProjectError(Exception): "A problem with a project, its input or its state, with a message meant for the user"
+class ProjectError(CliError): "A problem with a project, its input or its state, with a message meant for the user (a command exits with it, status 1)"
+
+class UnknownImage(KeyError):
+    "An image id that is not in the project (a `KeyError`, whose message reads without quotes)"
+    def __str__(self): return self.args[0] if self.args else 'Unknown image'
 
 # %% ../nbs/00_core.ipynb #a1dfa738
 def bars_on_terminals_only():
@@ -32,19 +35,6 @@ def bars_on_terminals_only():
         fp.ConsoleProgressBar.fill = ''   # a new bar prints its fill character once, bar or no bar
 
 if Path(sys.argv[0]).name.startswith('al-'): bars_on_terminals_only()
-
-# %% ../nbs/00_core.ipynb #24f07e5c
-class Project:
-    "Paths of a project folder"
-    def __init__(self, path): self.path = Path(path).expanduser()
-    @property
-    def db_path(self): return self.path/'labels.db'
-    @property
-    def thumbs(self): return self.path/'thumbs'
-    @property
-    def models(self): return self.path/'models'
-    def exists(self): return self.db_path.exists()
-    def __repr__(self): return f'Project({str(self.path)!r})'
 
 # %% ../nbs/00_core.ipynb #924303d9
 _name_re = re.compile(r'^[a-z][a-z0-9_]{0,39}$')
@@ -89,10 +79,35 @@ def _create_tables(db, labels):
                           ('preds',['run_id','uncert'],False), ('preds',['image_id'],False),
                           ('queue',['image_id'],False), ('claims',['expires'],False)]:
         db[tbl].create_index(cols, unique=uniq, if_not_exists=True)
+    for k,v in VIEWS.items(): db.create_view(k, v, ignore=True)
+
+# %% ../nbs/00_core.ipynb #6da958e8
+VIEWS = dict(
+    # unlabeled images outside the hold-out: what a model scores and the learn queue draws from
+    pool = "select * from images where split!='test' and id not in (select image_id from labels)",
+    # events that still count: an undo marks the event it reverts `undone`
+    live_events = "select * from events where undone=0",
+    # every labeled image with its split, patient, study and thumbnail
+    labeled = "select i.split, i.patient_id, i.study_id, i.thumb, l.* from labels l join images i on i.id=l.image_id",
+    # images marked unsure and labeled by no one since: they wait on the unsure list, out of every queue
+    open_unsure = ("select u.* from live_events u where u.action='unsure' and not exists("
+                   "select 1 from live_events l where l.image_id=u.image_id and l.action='label' and l.id>u.id)"),
+    # labels a reader confirmed in review that nobody changed since: not flagged to anyone again
+    standing_confirms = ("select c.* from live_events c where c.action='confirm' and not exists("
+                         "select 1 from live_events l where l.image_id=c.image_id and l.action='label' and l.id>c.id)"),
+    # images readers disagree on that nobody adjudicated after their last label
+    open_conflicts = ("select l.* from labels l where l.conflict=1 and not exists(select 1 from live_events a where a.image_id=l.image_id "
+                      "and a.action='adjudicate' and a.id>(select max(e.id) from live_events e where e.image_id=l.image_id and e.action='label'))"),
+)
 
 # %% ../nbs/00_core.ipynb #79671e7c
-def _connect(path):
-    db = Database(path)
+def open_db(path, # SQLite file
+            check_same_thread:bool=True, # False to share the connection between threads
+           )->Database:
+    "A sqlite-utils `Database` on `path` in WAL mode with a 30 s busy timeout: how this package opens every SQLite file"
+    return _tune(Database(sqlite3.connect(str(path), check_same_thread=check_same_thread)))
+
+def _tune(db:Database)->Database:
     db.execute('PRAGMA busy_timeout=30000')
     db.execute('PRAGMA synchronous=NORMAL')
     if db.journal_mode!='wal': db.enable_wal()
@@ -101,20 +116,41 @@ def _connect(path):
 _added_cols = dict(images=dict(path_bytes=bytes), bad_files=dict(path_bytes=bytes), runs=dict(owner=str))
 
 def _migrate(db):
-    "Columns added since a project was created (older projects get them, empty, on open)"
+    "What was added since a project was created: columns (empty) and views"
     for t,cols in _added_cols.items():
         have = db[t].columns_dict if db[t].exists() else None
         for k,v in cols.items():
             if have is not None and k not in have: db[t].add_column(k, v)
+    if db['images'].exists() and set(VIEWS)-set(db.view_names()):
+        with db.conn:
+            for k,v in VIEWS.items(): db.create_view(k, v, ignore=True)
 
-def get_meta(db, key, default=None):
-    "Value stored under `key` in the project's `meta` table (JSON-decoded)"
-    r = db.execute('select value from meta where key=?', [key]).fetchone()
-    return default if r is None else json.loads(r[0])
-
-def set_meta(db, key, value):
-    "Store `value` (JSON-encoded) under `key`"
-    db['meta'].upsert(dict(key=key, value=json.dumps(value)), pk='key')
+# %% ../nbs/00_core.ipynb #a45a89bd
+class Project(Database):
+    "A project folder and its database: a sqlite-utils `Database` that knows its folder, label schema and settings"
+    def __init__(self, path, # the project folder
+                 check_same_thread:bool=True): # False for a connection a web server's threads share (it serialises writes itself)
+        self.path = Path(path).expanduser()
+        if not self.db_path.exists():
+            raise ProjectError(f"No project at {self.path}: expected {self.db_path}. Create one with `al-ingest SRC --project {self.path}`.")
+        super().__init__(sqlite3.connect(str(self.db_path), check_same_thread=check_same_thread))
+        _tune(self); _migrate(self)
+        self.labels = self.meta('labels')   # the schema is fixed when the project is created
+        self.fail_dead_runs()
+    @property
+    def db_path(self)->Path: return self.path/'labels.db'
+    @property
+    def thumbs(self)->Path: return self.path/'thumbs'
+    @property
+    def models(self)->Path: return self.path/'models'
+    def __repr__(self): return f'Project({str(self.path)!r})'
+    def meta(self, key:str, default=None):
+        "Value stored under `key` in the project's `meta` table (JSON-decoded)"
+        r = self.execute('select value from meta where key=?', [key]).fetchone()
+        return default if r is None else json.loads(r[0])
+    def set_meta(self, key:str, value):
+        "Store `value` (JSON-encoded) under `key`"
+        self['meta'].upsert(dict(key=key, value=json.dumps(value)), pk='key')
 
 # %% ../nbs/00_core.ipynb #72712342
 def _start_ticks(pid:int)->str|None:
@@ -138,12 +174,13 @@ def process_alive(tag:str)->bool|None:
     st = _start_ticks(int(pid))
     return st is not None and start in (st, 'None')
 
-def fail_dead_runs(db)->list:
+# %% ../nbs/00_core.ipynb #38224541
+@patch
+def fail_dead_runs(self:Project)->list:
     "Mark as `failed` every `running` run whose process is gone from this machine; returns their ids"
-    if not db['runs'].exists() or 'owner' not in db['runs'].columns_dict: return []
-    dead = [r['id'] for r in db['runs'].rows_where("status='running' and owner is not null") if process_alive(r['owner']) is False]
+    dead = [r['id'] for r in self['runs'].rows_where("status='running' and owner is not null") if process_alive(r['owner']) is False]
     if dead:
-        with db.conn: db.conn.executemany("update runs set status='failed', finished=? where id=? and status='running'", [(now_iso(), o) for o in dead])
+        with self.conn: self.conn.executemany("update runs set status='failed', finished=? where id=? and status='running'", [(now_iso(), o) for o in dead])
     return dead
 
 # %% ../nbs/00_core.ipynb #4faf8fd2
@@ -153,82 +190,93 @@ def create_project(path, # folder of the project; created if missing
                    valid_pct:float=20, # percent of patients used for validation
                    thumb_size:int=512, # long side of cached thumbnails, pixels
                    seed:int=42, # seed of the patient-level split hash
-                  )->Database:
+                  )->Project:
     "Create a project folder and its database; an existing project is opened unchanged"
-    p = Project(path)
-    if p.exists(): return open_project(path)
+    path = Path(path).expanduser()
+    if (path/'labels.db').exists(): return Project(path)
     labels = check_label_names(labels)
     if not (0<=holdout_pct<100 and 0<=valid_pct<100 and holdout_pct+valid_pct<100):
         raise ProjectError(f"Split percentages must be in [0,100) and sum below 100, got holdout={holdout_pct}, valid={valid_pct}")
-    p.path.parent.mkdir(parents=True, exist_ok=True)
-    for o in (p.path, p.thumbs, p.models): o.mkdir(mode=0o700, exist_ok=True); o.chmod(0o700)
-    os.close(os.open(p.db_path, os.O_CREAT|os.O_WRONLY, 0o600))  # SQLite gives its -wal and -shm files the same mode
-    db = _connect(p.db_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for o in (path, path/'thumbs', path/'models'): o.mkdir(mode=0o700, exist_ok=True); o.chmod(0o700)
+    os.close(os.open(path/'labels.db', os.O_CREAT|os.O_WRONLY, 0o600))  # SQLite gives its -wal and -shm files the same mode
+    db = open_db(path/'labels.db')
     with db.conn:
         _create_tables(db, labels)
-        for k,v in dict(labels=labels, holdout_pct=holdout_pct, valid_pct=valid_pct, thumb_size=thumb_size,
-                        split_seed=seed, created=now_iso(), schema_version=1).items(): set_meta(db, k, v)
-    return db
-
-def open_project(path)->Database:
-    "Open an existing project's database, with a clear error when there is none"
-    p = Project(path)
-    if not p.exists():
-        raise ProjectError(f"No project at {p.path}: expected {p.db_path}. Create one with `al-ingest SRC --project {p.path}`.")
-    db = _connect(p.db_path)
-    _migrate(db)
-    fail_dead_runs(db)
-    return db
-
-def project_of(db)->Project:
-    "The `Project` a database belongs to"
-    return Project(Path(db.conn.execute('PRAGMA database_list').fetchone()[2]).parent)
-
-def get_labels(db)->list:
-    "The project's label schema, in order"
-    return get_meta(db, 'labels')
+        db['meta'].insert_all([dict(key=k, value=json.dumps(v)) for k,v in dict(labels=labels, holdout_pct=holdout_pct, valid_pct=valid_pct,
+                               thumb_size=thumb_size, split_seed=seed, created=now_iso(), schema_version=1).items()])
+    db.close()
+    return Project(path)
 
 # %% ../nbs/00_core.ipynb #791711d4
-def split_of(patient_id:str, seed:int=42, holdout_pct:float=10, valid_pct:float=20)->str:
+def split_of(patient_id:str, # the patient
+             seed:int=42, # seed of the hash
+             holdout_pct:float=10, # percent of patients in the hold-out ('test')
+             valid_pct:float=20, # percent of patients in 'valid'
+            )->str:
     "Deterministic split ('train','valid','test') of a patient from a seeded hash"
     h = int.from_bytes(hashlib.sha256(f'{seed}:{patient_id}'.encode()).digest()[:8], 'big') / 2**64 * 100
     return 'test' if h<holdout_pct else 'valid' if h<holdout_pct+valid_pct else 'train'
 
-def project_split(db, patient_id)->str:
+@patch
+def patient_split(self:Project, patient_id:str)->str:
     "Split of `patient_id` under the project's stored settings"
-    return split_of(patient_id, get_meta(db,'split_seed'), get_meta(db,'holdout_pct'), get_meta(db,'valid_pct'))
+    return split_of(patient_id, self.meta('split_seed'), self.meta('holdout_pct'), self.meta('valid_pct'))
 
 # %% ../nbs/00_core.ipynb #d1a404cb
-def add_images(db, rows:list)->int:
-    "Insert image rows (dicts with at least `sha1`, `patient_id`); set split and random key; return how many were new"
+@patch
+def add_images(self:Project, rows:list, # dicts with at least `sha1` and `patient_id`
+              )->int: # how many were new
+    "Insert image rows, setting each one's split and random key; duplicates by (sha1, frame) are ignored"
     if not rows: return 0
     rng = np.random.default_rng()
-    n0 = db['images'].count
+    seed,hold,valid = (self.meta(o) for o in ('split_seed','holdout_pct','valid_pct'))
+    n0 = self['images'].count
     for r in rows:
         r.setdefault('frame', 0)
         r['patient_id'] = str(r.get('patient_id') or 'unknown')
-        r['split'] = project_split(db, r['patient_id'])
+        r['split'] = split_of(r['patient_id'], seed, hold, valid)
         r.setdefault('rnd', float(rng.random()))
         r.setdefault('added', now_iso())
-        if isinstance(r.get('header'), dict): r['header'] = json.dumps(r['header'])
-    with db.conn: db['images'].insert_all(rows, ignore=True, alter=False)
-    return db['images'].count - n0
+    with self.conn: self['images'].insert_all(rows, ignore=True, alter=False)
+    return self['images'].count - n0
 
-def get_image(db, img_id:int)->dict:
-    "The `images` row of `img_id`, or a clear `KeyError`"
+@patch
+def image(self:Project, img_id:int)->dict:
+    "The `images` row of `img_id`, or `UnknownImage` (a `KeyError`)"
     try: img_id = int(img_id)
-    except (TypeError,ValueError): raise KeyError(f"Bad image id {img_id!r}")
-    r = db.execute('select * from images where id=?', [img_id]).fetchone()
-    if r is None: raise KeyError(f"Unknown image id {img_id}")
-    return dict(zip([d[0] for d in db.execute('select * from images limit 0').description], r))
+    except (TypeError,ValueError): raise UnknownImage(f"Bad image id {img_id!r}") from None
+    r = next(self['images'].rows_where('id=?', [img_id]), None)
+    if r is None: raise UnknownImage(f"Unknown image id {img_id}")
+    return r
 
-def thumb_path(db, img_id:int)->Path:
+@patch
+def images_df(self:Project, ids, # image ids
+              cols=('thumb','split','patient_id','study_id'), # `images` columns
+             )->pd.DataFrame:
+    "`image_id` and `cols` of the images `ids`, in the order of `ids` (unknown ids are left out), thumbnails as full paths"
+    ids = [int(o) for o in ids]
+    rows = self.execute(f"select id, {', '.join(cols)} from images where id in (select value from json_each(?))", [json.dumps(ids)]).fetchall()
+    df = pd.DataFrame(rows, columns=['image_id', *cols]).set_index('image_id')
+    df = df.loc[[o for o in ids if o in df.index]].reset_index()
+    if 'thumb' in df: df['thumb'] = [str(self.path/o) if o else '' for o in df.thumb]
+    return df
+
+@patch
+def thumb_path(self:Project, img_id:int)->Path:
     "Path of the cached thumbnail of `img_id`"
-    return project_of(db).path/get_image(db, img_id)['thumb']
+    return self.path/self.image(img_id)['thumb']
+
+@patch
+def emb_paths(self:Project, run_id:int=None)->tuple:
+    "Paths of the (embeddings, ids) files of run `run_id`, or of the pretrained backbone when `run_id` is None"
+    stem = 'pretrained' if run_id is None else f'run-{int(run_id)}'
+    return self.models/f'{stem}-emb.npy', self.models/f'{stem}-ids.npy'
 
 # %% ../nbs/00_core.ipynb #852e672e
-def _check_values(db, values:dict)->dict:
-    labels = get_labels(db)
+@patch
+def _check_values(self:Project, values:dict)->dict:
+    labels = self.labels
     unknown = set(values) - set(labels)
     if unknown: raise ProjectError(f"Unknown label(s) {sorted(unknown)}; this project's labels are {labels}")
     missing = set(labels) - set(values)
@@ -239,84 +287,272 @@ def _check_values(db, values:dict)->dict:
         else: raise ProjectError(f"Bad value {v!r} for label {k!r}: use 0 or 1")
     return out
 
-def _refresh_label(db, img_id:int):
-    "Recompute the `labels` row of `img_id` from its events"
-    labels = get_labels(db)
-    evs = db.execute("select annotator, value, at, id from events where image_id=? and action='label' and undone=0 order by id",
-                     [img_id]).fetchall()
-    if not evs:
-        db.execute('delete from labels where image_id=?', [img_id]); return
+@patch
+def _refresh_label(self:Project, img_id:int):
+    "Recompute the `labels` row of `img_id` from its live events"
+    evs = self.execute("select annotator, value, at, id from live_events where image_id=? and action='label' order by id", [img_id]).fetchall()
+    if not evs: self['labels'].delete_where('image_id=?', [img_id]); return
     latest = {a:(json.loads(v),i) for a,v,at,i in evs}   # each annotator's latest, by event order
     last_vals, last_ann = json.loads(evs[-1][1]), evs[-1][0]
     row, conflict = dict(image_id=img_id), 0
-    for o in labels:
+    for o in self.labels:
         vs = [v[o] for v,_ in latest.values()]
         pos = sum(vs); neg = len(vs)-pos
         row[o] = 1 if pos>neg else 0 if neg>pos else last_vals[o]
         if pos and neg: conflict = 1
     row.update(annotator=last_ann, n_annotators=len(latest), conflict=conflict, updated=evs[-1][2])
-    adj = db.execute("select value, annotator, at, id from events where image_id=? and action='adjudicate' and undone=0 order by id desc limit 1",
-                     [img_id]).fetchone()
+    adj = self.execute("select value, annotator, at, id from live_events where image_id=? and action='adjudicate' order by id desc limit 1",
+                       [img_id]).fetchone()
     # an adjudication after the last label decides; a reader's later change opens the question again
     if adj and adj[3]>evs[-1][3]: row.update(json.loads(adj[0]), annotator=adj[1], updated=adj[2])
-    db['labels'].upsert(row, pk='image_id')
+    self['labels'].upsert(row, pk='image_id')
 
 # %% ../nbs/00_core.ipynb #839c2482
-def set_label(db, img_id:int, # image to label
+@patch
+def add_event(self:Project, img_id:int, # the image
+              annotator:str, # who acted
+              action:str, # label, skip, unsure, confirm, adjudicate, comment or undo
+              value=None, # the action's values (labels, a comment), stored as JSON
+              ms:int=None, # milliseconds the image was on screen
+              reverts:int=None, # for an undo: the event it reverts
+             )->int: # the event id
+    "Append an event (inside the caller's transaction); the image's claim ends with it"
+    eid = self['events'].insert(dict(image_id=int(img_id), annotator=annotator, action=action, value=None if value is None else json.dumps(value),
+                                     ms=ms, at=now_iso(), reverts=reverts, undone=0)).last_pk
+    self['claims'].delete_where('image_id=?', [int(img_id)])
+    return eid
+
+@patch
+def set_label(self:Project, img_id:int, # image to label
               values:dict, # {label: 0 or 1} for every label of the schema
               annotator:str='default', # who is labeling
               ms:int=None, # milliseconds the image was on screen
              )->int:
     "Record a label event for `img_id` and refresh its current label; returns the event id"
-    get_image(db, img_id)
-    vals = _check_values(db, values)
-    with db.conn:
-        eid = db['events'].insert(dict(image_id=int(img_id), annotator=annotator, action='label', value=json.dumps(vals),
-                                       ms=ms, at=now_iso(), undone=0)).last_pk
-        _refresh_label(db, int(img_id))
-        db.execute('delete from claims where image_id=?', [int(img_id)])
+    self.image(img_id)
+    vals = self._check_values(values)
+    with self.conn:
+        eid = self.add_event(img_id, annotator, 'label', vals, ms)
+        self._refresh_label(int(img_id))
     return eid
 
-def skip_image(db, img_id:int, annotator:str='default', ms:int=None)->int:
+@patch
+def skip_image(self:Project, img_id:int, annotator:str='default', ms:int=None)->int:
     "Record that `annotator` skipped `img_id`: it goes to the back of their queue"
-    get_image(db, img_id)
-    with db.conn:
-        eid = db['events'].insert(dict(image_id=int(img_id), annotator=annotator, action='skip', ms=ms, at=now_iso(), undone=0)).last_pk
-        db.execute('delete from claims where image_id=?', [int(img_id)])
-    return eid
+    self.image(img_id)
+    with self.conn: return self.add_event(img_id, annotator, 'skip', ms=ms)
 
-def undo_last(db, annotator:str='default')->dict|None:
-    "Revert `annotator`'s most recent label or skip; returns the reverted event, or None if there is nothing to undo"
-    r = db.execute("select id, image_id, action from events where annotator=? and action in ('label','skip') and undone=0 "
-                   "order by id desc limit 1", [annotator]).fetchone()
+@patch
+def undo_last(self:Project, annotator:str='default', # whose action to revert
+              actions=('label','skip'), # the kinds of event an undo reverts
+             )->dict|None:
+    "Revert `annotator`'s most recent event of `actions`; returns it (id, image_id, action), or None if there is nothing to undo"
+    r = self.execute(f"select id, image_id, action from live_events where annotator=? and action in ({','.join('?'*len(actions))}) "
+                     "order by id desc limit 1", [annotator, *actions]).fetchone()
     if r is None: return None
     eid, img_id, action = r
-    with db.conn:
-        db.execute('update events set undone=1 where id=?', [eid])
-        db['events'].insert(dict(image_id=img_id, annotator=annotator, action='undo', reverts=eid, at=now_iso(), undone=0))
-        if action=='label': _refresh_label(db, img_id)
+    with self.conn:
+        self['events'].update(eid, dict(undone=1))
+        self['events'].insert(dict(image_id=img_id, annotator=annotator, action='undo', reverts=eid, at=now_iso(), undone=0))
+        if action in ('label','adjudicate'): self._refresh_label(img_id)
     return dict(id=eid, image_id=img_id, action=action)
 
-def skipped_ids(db, annotator:str)->set:
+@patch
+def skipped_ids(self:Project, annotator:str)->set:
     "Images `annotator` has skipped (and not undone)"
-    return {o for o, in db.execute("select image_id from events where annotator=? and action='skip' and undone=0", [annotator])}
+    return {o for o, in self.execute("select image_id from live_events where annotator=? and action='skip'", [annotator])}
 
 # %% ../nbs/00_core.ipynb #6bc915b0
-def labeled_df(db, splits=('train','valid'))->pd.DataFrame:
+@patch
+def labeled_df(self:Project, splits=('train','valid'))->pd.DataFrame:
     "Labeled images of `splits` with thumbnail path, split, patient and one 0/1 column per label"
-    labels = get_labels(db)
     splits = [splits] if isinstance(splits,str) else list(splits)
     bad = set(splits)-set(SPLITS)
     if bad: raise ProjectError(f"Unknown split(s) {sorted(bad)}; use {SPLITS}")
-    cols = ', '.join(f'l.{o}' for o in labels)
-    q = (f"select i.id as image_id, i.thumb, i.split, i.patient_id, i.study_id, {cols} from labels l join images i on i.id=l.image_id "
-         f"where i.split in ({','.join('?'*len(splits))}) order by i.id")
-    df = pd.DataFrame(db.execute(q, splits).fetchall(), columns=['image_id','thumb','split','patient_id','study_id',*labels])
-    df['thumb'] = [str(project_of(db).path/o) for o in df['thumb']]
+    cols = ['image_id','thumb','split','patient_id','study_id',*self.labels]
+    df = pd.DataFrame(self.execute(f"select {', '.join(cols)} from labeled where split in ({','.join('?'*len(splits))}) order by image_id",
+                                   splits).fetchall(), columns=cols)
+    df['thumb'] = [str(self.path/o) for o in df['thumb']]
     return df
 
-def latest_run(db, status='done', scored:bool=False)->dict|None:
+@patch
+def latest_run(self:Project, status:str='done', scored:bool=False)->dict|None:
     "The most recent training run with `status` (with `scored`, the most recent that has predictions), or None"
     where = 'status=?' + (' and exists(select 1 from preds p where p.run_id=runs.id)' if scored else '')
-    r = list(db['runs'].rows_where(where, [status], order_by='id desc', limit=1))
-    return r[0] if r else None
+    return next(self['runs'].rows_where(where, [status], order_by='id desc', limit=1), None)
+
+@patch
+def pool_ids(self:Project, exclude=())->np.ndarray:
+    "Ids of unlabeled images outside the hold-out, minus `exclude`, sorted"
+    ids = np.array([o for o, in self.execute("select id from pool order by id")], dtype=np.int64)
+    return np.setdiff1d(ids, np.asarray(list(exclude), dtype=np.int64)) if len(exclude) else ids
+
+@patch
+def run_probs(self:Project, run_id:int, ids=None)->tuple:
+    "(ids, probs [N, L]) of run `run_id`'s predictions, restricted to `ids` when given"
+    rows = self.execute(f"select image_id, {', '.join(self.labels)} from preds where run_id=? order by image_id", [int(run_id)]).fetchall()
+    a = np.array(rows, dtype=np.float64).reshape(-1, len(self.labels)+1)
+    pid, p = a[:,0].astype(np.int64), a[:,1:]
+    if ids is not None:
+        keep = np.isin(pid, ids); pid, p = pid[keep], p[keep]
+    return pid, p
+
+@patch
+def label_prior(self:Project)->np.ndarray:
+    "Positive rate of each label among labeled non-test images (with a +1/+2 prior so it is never exactly 0 or 1)"
+    r = self.execute(f"select count(*), {', '.join(f'sum({o})' for o in self.labels)} from labeled where split!='test'").fetchone()
+    return (np.array([o or 0 for o in r[1:]], dtype=np.float64)+1)/(r[0]+2)
+
+# %% ../nbs/00_core.ipynb #80f0e84c
+_unsure = "not exists(select 1 from open_unsure u where u.image_id=q.image_id)"
+_confirmed = "not exists(select 1 from standing_confirms c where c.image_id=q.image_id)"
+
+def _avail(name):
+    "SQL condition (on `q.image_id`) that an image of queue `name` still needs a reader"
+    if name=='review': return f"exists(select 1 from labels l where l.image_id=q.image_id and l.updated<:since) and {_unsure} and {_confirmed}"
+    return f"not exists(select 1 from labels l where l.image_id=q.image_id) and {_unsure}"
+
+_free = ("not exists(select 1 from claims c where c.image_id=q.image_id and c.annotator!=:owner and c.expires>:now) "
+         "and q.image_id not in (select value from json_each(:ex))")
+
+@patch
+def queue_next(self:Project, name:str, # queue name
+               annotator:str, # reader asking; their skipped images go last
+               owner:str=None, # claim owner (reader + tab); claims of others are avoided
+               n:int=1, # how many images
+               exclude=(), # image ids not to return (already on the page)
+               start:int=-1, # only queue positions after this one
+               since:str='', # `review` only: images relabeled after this time are done
+              )->list:
+    "Up to `n` (pos, image_id) of queue `name` that `annotator` should see next, in queue order; skipped ones last (pos None)"
+    ps = dict(name=name, owner=owner or annotator, now=time.time(), ex=json.dumps([int(o) for o in exclude]),
+              ann=annotator, since=since, start=start, n=n)
+    res = self.execute(f"""select q.pos, q.image_id from queue q where q.name=:name and q.pos>:start and {_avail(name)} and {_free}
+        and not exists(select 1 from live_events e where e.image_id=q.image_id and e.annotator=:ann and e.action='skip')
+        order by q.pos limit :n""", ps).fetchall()
+    if len(res)<n and start<0:
+        # the back of the queue: this reader's skips, oldest first, walked through their own (annotator, id) index
+        ps['n'] = n-len(res)
+        res += self.execute(f"""select null, q.image_id from (select e.image_id, max(e.id) as m from live_events e
+              where e.annotator=:ann and e.action='skip' group by e.image_id) s
+            join queue q on q.image_id=s.image_id and q.name=:name
+            where {_avail(name)} and {_free} order by s.m limit :n""", ps).fetchall()
+    return [tuple(o) for o in res]
+
+@patch
+def queue_len(self:Project, name:str)->int:
+    "Rows of queue `name`: the last position of its (name, pos) key, plus one"
+    return self.execute('select max(pos)+1 from queue where name=?', [name]).fetchone()[0] or 0
+
+@patch
+def review_progress(self:Project, since:str)->tuple:
+    "(rows, done) of the `review` queue: done when relabeled after `since`, confirmed, or marked unsure"
+    return self.execute(f"select count(*), sum(not ({_avail('review')})) from queue q where name='review'", dict(since=since)).fetchone()
+
+@patch
+def claim(self:Project, ids, owner:str, secs:float=300):
+    "Claim `ids` for `owner` for `secs` seconds, renew `owner`'s other claims, and drop expired ones"
+    now = time.time(); t = now+secs
+    with self.conn:
+        self['claims'].delete_where('expires<?', [now])   # a range of the `expires` index: claims of closed tabs
+        self.execute('update claims set expires=? where annotator=?', [t, owner])
+        self['claims'].upsert_all([dict(image_id=int(i), annotator=owner, expires=t) for i in ids], pk='image_id')
+
+@patch
+def release(self:Project, owner:str):
+    "Drop `owner`'s claims, and any expired claim"
+    with self.conn: self['claims'].delete_where('annotator=? or expires<?', [owner, time.time()])
+
+# %% ../nbs/00_core.ipynb #31bfcba6
+@patch
+def label_rev(self:Project, img_id:int)->int:
+    "Id of the label event behind `img_id`'s current label (0 when unlabeled): what a page must have seen to relabel it"
+    return self.execute("select coalesce(max(id),0) from live_events where image_id=? and action='label'", [img_id]).fetchone()[0]
+
+@patch
+def label_history(self:Project, annotator:str, n:int=10)->list:
+    "`annotator`'s last `n` decisions, newest first: one per image, with its values as the reader gave them"
+    res,seen = [],set()
+    for i,v in self.execute("select image_id, value from live_events where annotator=? and action='label' order by id desc limit ?", [annotator, 5*n]):
+        if i in seen: continue
+        seen.add(i); res.append(dict(id=i, value=json.loads(v)))
+        if len(res)==n: break
+    return res
+
+@patch
+def answers(self:Project, img_id:int)->dict:
+    "Each reader's latest label of `img_id`: {reader: values}"
+    return {a:json.loads(v) for a,v in self.execute("select annotator, value from live_events where image_id=? and action='label' order by id", [int(img_id)])}
+
+@patch
+def to_adjudicate(self:Project, annotator:str, # the reader asking
+                  owner:str=None, # claim owner (reader + tab): claims of others are avoided
+                  n:int=1, exclude=(), # how many ids, and ids not to return (already on the page)
+                  first:int=None, # this image first, if it is open (the stats page's link)
+                  may_own:bool=False, # `annotator` may decide images they labeled themselves (the project's owner)
+                 )->list:
+    "Up to `n` images readers disagree on that `annotator` may decide; `first` first, skipped ones last"
+    ps = dict(ann=annotator, me=int(may_own), owner=owner or annotator, now=time.time(), n=n, ex=json.dumps([int(o) for o in exclude]), first=first or 0)
+    return [o for o, in self.execute("""select l.image_id from open_conflicts l where
+        (:me or not exists(select 1 from live_events r where r.image_id=l.image_id and r.action='label' and r.annotator=:ann))
+        and not exists(select 1 from claims c where c.image_id=l.image_id and c.annotator!=:owner and c.expires>:now)
+        and l.image_id not in (select value from json_each(:ex))
+        order by l.image_id!=:first, exists(select 1 from live_events s where s.image_id=l.image_id and s.annotator=:ann and s.action='skip'),
+                 l.image_id limit :n""", ps)]
+
+# %% ../nbs/00_core.ipynb #6e657236
+PAUSE_MS = 60_000   # an image on screen longer than this was a pause: its time is not labeling time
+
+def _kappa(a, b):
+    "Cohen's kappa of two 0/1 rating lists; None when it is undefined (both readers gave one same class throughout)"
+    from sklearn.metrics import cohen_kappa_score
+    if len(a)<2 or len(set(a)|set(b))<2: return None
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        k = cohen_kappa_score(a, b, labels=[0,1])
+    return None if np.isnan(k) else round(float(k), 3)
+
+@patch
+def split_counts(self:Project)->dict:
+    "{split: dict(images, labeled, remaining)} for every split"
+    tot = dict(self.execute('select split, count(*) from images group by split').fetchall())
+    lab = dict(self.execute('select split, count(*) from labeled group by split').fetchall())
+    return {s:dict(images=tot.get(s,0), labeled=lab.get(s,0), remaining=tot.get(s,0)-lab.get(s,0)) for s in SPLITS}
+
+@patch
+def label_stats(self:Project, max_conflicts:int=200)->dict:
+    "Label counts, pace, remaining pool by split, and agreement between readers"
+    labels = self.labels
+    n = self['labels'].count
+    pos = self.execute(f"select {', '.join(f'coalesce(sum({o}),0)' for o in labels)} from labels").fetchone()
+    hour_ago = datetime.fromtimestamp(time.time()-3600, timezone.utc).isoformat(timespec='milliseconds')
+    pace = {a:dict(last_hour=h, total=t, median_ms=None) for a,h,t in self.execute(
+        "select annotator, sum(at>=?), count(*) from live_events where action='label' group by annotator", [hour_ago])}
+    # active time: the time each label or skip was on screen, except pauses (over `PAUSE_MS` on one image), as the page counts it
+    act = dict(self.execute("select annotator, sum(case when ms<=? then ms else 0 end) from live_events "
+                            "where action in ('label','skip') group by annotator", [PAUSE_MS]).fetchall())
+    for a in pace:
+        ms = [o for o, in self.execute("select ms from live_events where annotator=? and action='label' and ms>0 order by id desc limit 500", [a])]
+        if ms: pace[a]['median_ms'] = int(np.median(ms))
+        t = act.get(a) or 0
+        pace[a]['active_s'] = round(t/1000, 1)
+        pace[a]['pace_per_hour'] = int(pace[a]['total']*3600_000/t) if t else None
+    # each reader's latest label of each image that two or more readers labeled
+    multi = {}
+    for i,a,v in self.execute("""select e.image_id, e.annotator, e.value from live_events e join labels l on l.image_id=e.image_id
+            where l.n_annotators>1 and e.action='label' order by e.id"""):
+        multi.setdefault(i, {})[a] = json.loads(v)
+    pairs = [(vs[a],vs[b]) for vs in multi.values() for a,b in itertools.combinations(sorted(vs), 2)]
+    agree = {o:dict(kappa=_kappa([x[o] for x,_ in pairs], [y[o] for _,y in pairs]),
+                    agree_pct=round(100*np.mean([x[o]==y[o] for x,y in pairs]),1) if pairs else None) for o in labels}
+    # the latest adjudication of each image whose question it still settles (no reader relabeled it since)
+    adj = {i:dict(by=a, value=json.loads(v)) for i,a,v in self.execute("select e.image_id, e.annotator, e.value from live_events e join labels l "
+           "on l.image_id=e.image_id where e.action='adjudicate' and l.conflict=1 and l.image_id not in (select image_id from open_conflicts) order by e.id")}
+    conflicts = [dict(image_id=i, labels=[o for o in labels if len({v[o] for v in vs.values()})>1], readers=vs, adjudicated=adj.get(i))
+                 for i,vs in multi.items() if any(len({v[o] for v in vs.values()})>1 for o in labels)]
+    uns = [dict(image_id=i, reader=a, at=t[:19], comments=[json.loads(v) for v, in self.execute(
+               "select value from events where image_id=? and action='comment' order by id", [i])])
+           for i,a,t in self.execute("select image_id, annotator, at from open_unsure order by id")]
+    return dict(labeled=n, labels={o:dict(labeled=n, positive=int(p)) for o,p in zip(labels, pos)}, annotators=pace, pool=self.split_counts(),
+                unsure=uns, agreement=dict(images=len(multi), pairs=len(pairs), labels=agree), n_conflicts=len(conflicts),
+                n_open=sum(c['adjudicated'] is None for c in conflicts), conflicts=conflicts[:max_conflicts])

@@ -287,10 +287,10 @@ def load_bundle(path, # bundle folder (or its bundle.json)
 # %% ../nbs/09_export.ipynb #8639d1c4
 def _check_thumbs(db, n:int)->list:
     "Up to `n` existing thumbnails, validation images first, never hold-out ones"
-    p,res = project_of(db).path,[]
+    p,res = db.path,[]
     for split in ('valid','train'):
-        for rel, in db.execute('select thumb from images where split=? and thumb is not null order by rnd limit ?', [split, n]):
-            if len(res)<n and (p/rel).exists(): res.append(p/rel)
+        for r in db['images'].rows_where('split=? and thumb is not null', [split], select='thumb', order_by='rnd', limit=n):
+            if len(res)<n and (p/r['thumb']).exists(): res.append(p/r['thumb'])
     return res
 
 def export_bundle(project, # project folder
@@ -301,15 +301,15 @@ def export_bundle(project, # project folder
                  )->Path:
     "Write a self-contained bundle (ONNX, labels, tuned thresholds, preprocessing, run metadata) for a training run"
     from active_learn.train import get_run, load_run_learner
-    db = open_project(project)
+    db = Project(project)
     run = get_run(db, run_id)
     learn = load_run_learner(db, run['id'], num_workers=0)
     ths = json.loads(run['best'] or '{}').get('thresholds') or {}
     items = _check_thumbs(db, n_check)
-    if not items: raise ProjectError(f"No thumbnails in {Project(project).path} to check the exported model on")
-    dest = Path(dest) if dest else Project(project).models/f"bundle-run{run['id']}"
-    meta = dict(run, project=str(Project(project).path.absolute()), thresholds_source='validation (training run)' if ths else 'default 0.5')
-    return bundle_from_learner(learn, dest, items, thumb_size=get_meta(db, 'thumb_size'), thresholds=ths, run=meta, tol=tol)
+    if not items: raise ProjectError(f"No thumbnails in {db.path} to check the exported model on")
+    dest = Path(dest) if dest else db.models/f"bundle-run{run['id']}"
+    meta = dict(run, project=str(db.path.absolute()), thresholds_source='validation (training run)' if ths else 'default 0.5')
+    return bundle_from_learner(learn, dest, items, thumb_size=db.meta('thumb_size'), thresholds=ths, run=meta, tol=tol)
 
 # %% ../nbs/09_export.ipynb #2cb9ae2d
 @call_parse
@@ -319,6 +319,5 @@ def al_export(project:Annotated[str, "project folder", dict(required=True)]=None
              ):
     "Export a training run as a self-contained model bundle for `al-classify`"
     if project is None: raise CliError("al-export: give the project folder with --project DIR")
-    try: print(export_bundle(project, run, dest))
-    except ProjectError as e: raise CliError(f"al-export: {e}")
+    print(export_bundle(project, run, dest))
     return 0

@@ -20,11 +20,11 @@ from fastcore.all import *
 
 # %% auto #0
 __all__ = ['HEADER_FIELDS', 'MAX_PIXELS', 'MAX_FRAMES', 'ImageError', 'sniff', 'file_kind', 'walk_files', 'find_files',
-           'file_sha1', 'fs_text', 'fs_bytes', 'folder_ids', 'header_dict', 'check_declared', 'check_size',
+           'file_digest', 'fs_text', 'fs_bytes', 'folder_ids', 'header_dict', 'check_declared', 'check_size',
            'dicom_meta', 'Frame', 'decode_bytes', 'read_regular', 'decode', 'thumbnail']
 
 # %% ../nbs/02_imaging.ipynb #1dc542fb
-class ImageError(Exception): "A file that can't be turned into an image, with a reason meant for the user"
+class ImageError(CliError): "A file that can't be turned into an image, with a reason meant for the user"
 
 _magic = [(b'\x89PNG\r\n\x1a\n','png'), (b'\xff\xd8\xff','jpeg'), (b'II*\x00','tiff'), (b'MM\x00*','tiff'),
           (b'II+\x00','tiff'), (b'MM\x00+','tiff')]
@@ -78,12 +78,11 @@ def find_files(srcs):
         if file_kind(p): yield p
 
 # %% ../nbs/02_imaging.ipynb #079ba493
-def file_sha1(path, bs=1<<20)->str:
-    "SHA-1 hex digest of the file at `path`"
-    h = hashlib.sha1()
-    with open(path,'rb') as f:
-        while b := f.read(bs): h.update(b)
-    return h.hexdigest()
+def file_digest(path, # file to hash
+                algo:str='sha1', # any `hashlib` algorithm: SHA-1 keys images, SHA-256 checks model files
+               )->str:
+    "Hex digest of the file at `path` (`hashlib.file_digest`, read in chunks)"
+    with open(path,'rb') as f: return hashlib.file_digest(f, algo).hexdigest()
 
 def fs_text(s)->str|None:
     "Readable text of a file name or path that can go in the database: bytes that are not UTF-8 are shown as `\\xNN`"

@@ -43,10 +43,10 @@ def _key_id(key:bytes)->str: return hashlib.sha256(b'active_learn pseudonym key:
 
 def _check_key(db, key:bytes|None):
     "Refuse a key that differs from the project's, and mixing pseudonymised and plain ids"
-    have = get_meta(db, 'pseudonym_key')
+    have = db.meta('pseudonym_key')
     if have is None and key is not None:
         if db['images'].count: raise ProjectError("This project already holds patient ids as they are: pseudonymise from the start, in a new --project folder")
-        set_meta(db, 'pseudonym_key', _key_id(key))
+        db.set_meta('pseudonym_key', _key_id(key))
     elif have is not None and key is None: raise ProjectError("This project's patient ids are pseudonymised: give the same --pseudonymise KEYFILE")
     elif have is not None and have!=_key_id(key): raise ProjectError("This --pseudonymise key is not the one the project was made with: give the same KEYFILE")
 
@@ -141,7 +141,7 @@ def _check_settings(db, labels, holdout_pct, valid_pct, thumb_size):
     want = dict(labels=check_label_names(labels) if labels else None, holdout_pct=holdout_pct, valid_pct=valid_pct, thumb_size=thumb_size)
     for k,v in want.items():
         if v is None: continue
-        have = get_meta(db, k)
+        have = db.meta(k)
         if (list(v) if k=='labels' else float(v)) != (list(have) if k=='labels' else float(have)):
             raise ProjectError(f"This project was created with {k}={have}; {k}={v} can only be set when a project is created. "
                                f"Leave it out to add images to this project, or ingest into a new --project folder.")
@@ -167,15 +167,15 @@ def _flush(db, results, stats):
         else: rows.append(r)
     # same content twice (in this batch, or committed by the batch before while this one decoded): keep the first
     shas = list({r['sha1'] for r in rows})
-    have = {o for o, in db.execute(f"select distinct sha1 from images where sha1 in ({','.join('?'*len(shas))})", shas)} if shas else set()
+    have = {r['sha1'] for r in db['images'].rows_where('sha1 in (select value from json_each(?))', [json.dumps(shas)], select='distinct sha1')}
     new, seen = [], set()
     for r in rows:
         if r['sha1'] in have or r['sha1'] in seen: stats['skipped'] += 1; continue
         seen.add(r['sha1']); new += r['rows']; stats['new_files'] += 1
-    stats['new_images'] += add_images(db, new)
+    stats['new_images'] += db.add_images(new)
     with db.conn:
         if bad: db['bad_files'].upsert_all(bad, pk='path')
-        if ok: db.execute(f"delete from bad_files where path in ({','.join('?'*len(ok))})", ok)
+        if ok: db['bad_files'].delete_where('path in (select value from json_each(?))', [json.dumps(ok)])
     stats['bad'] += len(bad)
     stats['reasons'].update(o['reason'].split(':')[0] for o in bad)
 
@@ -213,22 +213,22 @@ def ingest(srcs, # DICOM/image files or folders (searched recursively)
     # the PACS is asked first, so that a wrong password or an unreachable server stops the run before the project is touched
     srv = Server(dicomweb, auth) if dicomweb else None
     found = search(srv, modality or None, study_date, patient_id, limit) if srv else []
-    p = Project(project)
-    if p.exists():
-        db = open_project(p.path)
+    path = Path(project).expanduser()
+    if (path/'labels.db').exists():
+        db = Project(path)
         _check_settings(db, labels, holdout_pct, valid_pct, thumb_size)
     else:
-        db = create_project(p.path, labels or DEFAULT_LABELS, 10 if holdout_pct is None else holdout_pct,
+        db = create_project(path, labels or DEFAULT_LABELS, 10 if holdout_pct is None else holdout_pct,
                             20 if valid_pct is None else valid_pct, thumb_size or 512)
     _check_key(db, key)
-    thumb_size = get_meta(db, 'thumb_size')
-    p.thumbs.mkdir(mode=0o700, exist_ok=True)
-    skip = [p.path]  # never ingest the project's own thumbnails and database
+    thumb_size = db.meta('thumb_size')
+    db.thumbs.mkdir(mode=0o700, exist_ok=True)
+    skip = [path]  # never ingest the project's own thumbnails and database
     n_files = sum(1 for o in srcs for _ in walk_files(o, skip, errors=[]))  # a cheap first walk, for the progress bar
     unreadable = []  # folders that can't be listed, found by the second walk
     items = ((f, o if o.is_dir() else o.parent) for o in srcs for f in walk_files(o, skip, errors=unreadable))
     # PACS instances already in the project, by SOP Instance UID, are not even fetched
-    have = {o for o, in db.execute('select distinct sop_uid from images where sop_uid is not null')} if found else set()
+    have = {r['sop_uid'] for r in db['images'].rows_where('sop_uid is not null', select='distinct sop_uid')} if found else set()
     todo = [o for o in found if o['sop'] not in have]
     if todo: items = itertools.chain(items, prefetch(partial(_fetch, srv, keep_dicom), todo, fetchers))
     n_files += len(todo)
@@ -236,19 +236,19 @@ def ingest(srcs, # DICOM/image files or folders (searched recursively)
     client = connect(addr) if addr else None
     workers = n_slots(client) if client else min(workers or len(os.sched_getaffinity(0)), max(n_files,1))
     stats = dict(files=len(found)-len(todo), new_files=0, new_images=0, skipped=len(found)-len(todo), bad=0, reasons=Counter(), fetched=len(todo))
-    known = {o for o, in db.execute('select distinct sha1 from images')} if client else None
+    known = {r['sha1'] for r in db['images'].rows_where(select='distinct sha1')} if client else None
     db.close()  # no open connection may cross the fork into the workers
     opts = dict(max_pixels=max_pixels, max_frames=max_frames, keep_header=keep_header)
-    wargs = (str(p.path), thumb_size, workers>1, os.getpid(), opts, key)
+    wargs = (str(path), thumb_size, workers>1, os.getpid(), opts, key)
     pool = ProcessPoolExecutor(workers, mp.get_context('fork'), initializer=_init_worker, initargs=wargs) if workers>1 and not client else None
     if pool is not None: pool.submit(int).result()  # the workers start (fork) now, before the database is opened again
     elif not client: _init_worker(*wargs)
-    db = open_project(p.path)
+    db = Project(path)
     try:
         if client:  # workers write the thumbnails: the project folder must be theirs too; only this process writes the database
-            check_shared(client, p.path, srcs)
+            check_shared(client, path, srcs)
             from active_learn.ingest import ingest_file as f, _init_worker as init  # workers import them by module name
-            res = cluster_map(client, f, items, 4*workers, init, (str(p.path), thumb_size, False, None, opts, key, known))
+            res = cluster_map(client, f, items, 4*workers, init, (str(path), thumb_size, False, None, opts, key, known))
         else: res = _bounded_map(pool, ingest_file, items, 4*workers)
         buf = []
         for r in (progress_bar(res, total=n_files, leave=False) if verbose else res):
@@ -259,7 +259,7 @@ def ingest(srcs, # DICOM/image files or folders (searched recursively)
         if pool is not None: pool.shutdown(wait=True, cancel_futures=True)
         if client is not None: client.close()
     secs = time.time()-t0
-    stats.update(seconds=round(secs,2), images_per_s=round(stats['new_images']/secs,2), project=str(p.path),
+    stats.update(seconds=round(secs,2), images_per_s=round(stats['new_images']/secs,2), project=str(path),
                  total_images=db['images'].count, reasons=dict(stats['reasons'].most_common()))
     if verbose: print(summary_text(stats))
     return stats
@@ -297,9 +297,8 @@ def al_ingest(*src:Annotated[str, "DICOM/image files or folders to ingest (searc
     "Add DICOM and image files to an active_learn project. Exit status: 0 when every file went in (or was already in), 2 when some were bad (listed in the bad_files table), 1 on an error"
     if project is None: raise CliError("al-ingest: give the project folder with --project DIR")
     if not src and not dicomweb: raise CliError("al-ingest: give files or folders to ingest, or --dicomweb URL")
-    try: s = ingest(list(src), project, labels, holdout_pct, valid_pct, thumb_size, workers, batch=batch, max_pixels=int(max_pixels*1e6),
-                    max_frames=max_frames, keep_header=keep_header, pseudonymise=pseudonymise, dicomweb=dicomweb, auth=dicomweb_auth,
-                    modality=modality, study_date=study_date, patient_id=patient_id, limit=limit, keep_dicom=keep_dicom,
-                    scheduler=scheduler)
-    except ProjectError as e: raise CliError(f"al-ingest: {e}")
+    s = ingest(list(src), project, labels, holdout_pct, valid_pct, thumb_size, workers, batch=batch, max_pixels=int(max_pixels*1e6),
+               max_frames=max_frames, keep_header=keep_header, pseudonymise=pseudonymise, dicomweb=dicomweb, auth=dicomweb_auth,
+               modality=modality, study_date=study_date, patient_id=patient_id, limit=limit, keep_dicom=keep_dicom,
+               scheduler=scheduler)
     return 2 if s['bad'] else 0

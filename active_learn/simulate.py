@@ -10,7 +10,8 @@ import numpy as np, pandas as pd
 from fastcore.all import *
 from fastcore.script import call_parse
 from .core import *
-from .select import *
+from .strategies import *
+from .queues import *
 
 # %% auto #0
 __all__ = ['MIN_REPLAY_LABELS', 'LightHead', 'strategy_spec', 'simulate_arrays', 'labels_to_reach', 'summarize', 'aulc',
@@ -206,7 +207,7 @@ def plot_curves(df:pd.DataFrame, fname=None, title:str=''):
 
 # %% ../nbs/08_simulate.ipynb #059ea8d9
 def _truth(db, truth)->pd.DataFrame:
-    labels = get_labels(db)
+    labels = db.labels
     if isinstance(truth, pd.DataFrame): t = truth
     else:
         if not Path(truth).exists(): raise ProjectError(f"No ground-truth file at {truth}")
@@ -231,11 +232,11 @@ def simulate(project, # project folder
     "Replay active learning on `project` with an oracle reading `truth`; write the CSVs and the learning-curve plot"
     if mode not in ('fast','full'): raise ProjectError(f"Unknown mode {mode!r}: use 'fast' or 'full'")
     for o in strategies: strategy_spec(o, explore)   # a typo fails before any embedding or training
-    db = open_project(project)
-    labels = get_labels(db)
+    db = Project(project)
+    labels = db.labels
     eval_splits = eval_splits or (('test','valid') if mode=='fast' else ('test',))
     t = _truth(db, truth)
-    sp = dict(db.execute('select id, split from images'))
+    sp = {r['id']:r['split'] for r in db['images'].rows_where(select='id, split')}
     t = t[t.image_id.isin(sp)]
     is_eval = t.image_id.map(sp).isin(list(eval_splits)).to_numpy()
     tp, te = t[~is_eval], t[is_eval]
@@ -243,7 +244,7 @@ def simulate(project, # project folder
     both = [l for l in labels if 0<te[l].sum()<len(te)]
     if not both: raise ProjectError(f"No label has both positives and negatives among the {len(te)} evaluation images, so AUC is undefined: use a bigger project (e.g. more demo patients)")
     if verbose and len(both)<len(labels): print(f"note: {sorted(set(labels)-set(both))} has a single class in the evaluation set; its AUC is left out")
-    out = Path(out or project_of(db).path/'simulation'); out.mkdir(parents=True, exist_ok=True)
+    out = Path(out or db.path/'simulation'); out.mkdir(parents=True, exist_ok=True)
     if mode=='fast':
         t0 = time.time()
         ids, emb = pretrained_embeddings(db, size=size, ids=t.image_id.to_numpy())
@@ -257,7 +258,7 @@ def simulate(project, # project folder
     df.to_csv(out/'simulation.csv', index=False)
     s = summarize(df)
     s.to_csv(out/'summary.csv', index=False)
-    plot_curves(df, out/'curves.png', title=f'{project_of(db).path}: {mode} mode, {len(tp)} pool / {len(te)} eval images')
+    plot_curves(df, out/'curves.png', title=f'{db.path}: {mode} mode, {len(tp)} pool / {len(te)} eval images')
     if verbose: print(format_summary(s))
     return df, s
 
@@ -270,16 +271,12 @@ def format_summary(s:pd.DataFrame)->str:
 def _eval_probs(db, run_id, ids)->np.ndarray:
     from active_learn.train import load_run_learner
     learn = load_run_learner(db, run_id, num_workers=0)
-    root = project_of(db).path
-    rows = db.execute(f"select id, thumb, split, patient_id, study_id from images where id in ({','.join(map(str, ids))})").fetchall()
-    df = pd.DataFrame(rows, columns=['image_id','thumb','split','patient_id','study_id']).set_index('image_id').loc[list(ids)].reset_index()
-    df['thumb'] = [str(root/o) for o in df['thumb']]
-    p, _ = learn.get_preds(dl=learn.dls.test_dl(df))
+    p, _ = learn.get_preds(dl=learn.dls.test_dl(db.images_df(ids)))
     return p.numpy()
 
 def _simulate_full(db, tp, te, labels, strategies, seed_size, batch, rounds, repeats, explore, seed, train_kwargs, verbose):
     from active_learn.train import train
-    src = project_of(db).path
+    src = db.path
     rows = []
     truth = tp.set_index('image_id')[labels].astype(int)
     for rep in range(repeats):
@@ -293,7 +290,7 @@ def _simulate_full(db, tp, te, labels, strategies, seed_size, batch, rounds, rep
                 db.execute('PRAGMA wal_checkpoint(FULL)')
                 shutil.copy(src/'labels.db', tmp/'labels.db')
                 for f in src.glob('models/pretrained-*.npy'): shutil.copy(f, tmp/'models'/f.name)
-                d = open_project(tmp)
+                d = Project(tmp)
                 with d.conn:
                     for tbl in ('labels','events','claims','runs','preds','holdout_evals','queue'): d.execute(f'delete from {tbl}')
                 # keep only images with ground truth, so the oracle can answer every pick
@@ -301,7 +298,7 @@ def _simulate_full(db, tp, te, labels, strategies, seed_size, batch, rounds, rep
                 with d.conn: d.execute(f"delete from images where id not in ({','.join(map(str, keep))})")
                 new = seed_set
                 for r in range(rounds+1):
-                    for i in new: set_label(d, int(i), truth.loc[i].to_dict(), annotator='oracle')
+                    for i in new: d.set_label(int(i), truth.loc[i].to_dict(), annotator='oracle')
                     rid = train(d, seed=seed+rep, **{**dict(show=False, num_workers=0), **train_kwargs})
                     p = _eval_probs(d, rid, te.image_id.tolist())
                     a = _aucs(te[labels].to_numpy(int), p)
@@ -327,9 +324,9 @@ def simulate_labeled(project, # project folder with labels (no ground truth need
                      verbose:bool=True)->tuple: # (per-round DataFrame, `vs_random` table)
     "Replay active learning inside the labeled images, cross-validated by patient, and compare each strategy with random"
     from sklearn.model_selection import GroupKFold
-    db = open_project(project)
-    labels = get_labels(db)
-    d = labeled_df(db)
+    db = Project(project)
+    labels = db.labels
+    d = db.labeled_df()
     if len(d)<MIN_REPLAY_LABELS:
         raise ProjectError(f"Only {len(d)} labeled images outside the hold-out: a replay needs at least {MIN_REPLAY_LABELS} to say anything")
     strategies = ['random'] + [o for o in strategies if o!='random']
@@ -379,20 +376,16 @@ def al_simulate(project:str=None, # project folder
                ):
     "Compare query strategies by replaying the labeling loop with an oracle; writes CSVs and a learning-curve PNG"
     if from_labels:
-        if not project: raise SystemExit('al-simulate: give --project DIR')
-        try:
-            df, v = simulate_labeled(project, [o.strip() for o in strategies.split(',') if o.strip()], folds=folds, repeats=repeats,
-                                     rounds=rounds, explore=explore, seed=seed, size=size)
-        except ProjectError as e: raise SystemExit(f'al-simulate: {e}')
+        if not project: raise CliError('al-simulate: give --project DIR')
+        df, v = simulate_labeled(project, [o.strip() for o in strategies.split(',') if o.strip()], folds=folds, repeats=repeats,
+                                 rounds=rounds, explore=explore, seed=seed, size=size)
         o = Path(out or Path(project)/'simulation'); o.mkdir(parents=True, exist_ok=True)
         df.to_csv(o/'replay.csv', index=False); v.to_csv(o/'replay_vs_random.csv', index=False)
         print(v.to_string(index=False, float_format=lambda x: f'{x:.3f}', na_rep='-'))
         print(verdict(v))
         print(f"wrote {o}/{{replay.csv,replay_vs_random.csv}}")
         return
-    if not (project and truth): raise SystemExit('al-simulate: give both --project DIR and --truth CSV (or --from-labels)')
-    try:
-        simulate(project, truth, strategies=[o.strip() for o in strategies.split(',') if o.strip()], seed_size=seed_size, batch=batch,
-                 rounds=rounds, repeats=repeats, mode=mode, out=out, explore=explore, rare_boost=rare_boost, seed=seed, size=size)
-        print(f"wrote {Path(out or Path(project)/'simulation')}/{{simulation.csv,summary.csv,curves.png}}")
-    except ProjectError as e: raise SystemExit(f'al-simulate: {e}')
+    if not (project and truth): raise CliError('al-simulate: give both --project DIR and --truth CSV (or --from-labels)')
+    simulate(project, truth, strategies=[o.strip() for o in strategies.split(',') if o.strip()], seed_size=seed_size, batch=batch,
+             rounds=rounds, repeats=repeats, mode=mode, out=out, explore=explore, rare_boost=rare_boost, seed=seed, size=size)
+    print(f"wrote {Path(out or Path(project)/'simulation')}/{{simulation.csv,summary.csv,curves.png}}")

@@ -20,7 +20,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 from .core import *
 from .backbone import DEFAULT_ARCH, timm_model_kwargs, arch_stats, input_shape
-from .select import uncertainty
+from .strategies import uncertainty
 from .cluster import scheduler_address, connect, accelerate_launch
 
 # %% auto #0
@@ -30,7 +30,7 @@ __all__ = ['MIN_LABELED', 'RESIZE_METHODS', 'TRUNK_CUT', 'LADDER_LABELS', 'UNDER
            'trunk_acts', 'ActsDataset', 'FreezeBNStats', 'ChannelsLast', 'tail_learner', 'fit_frozen_head', 'keep_tail',
            'ProbsEmb', 'export_onnx', 'pool_scorer', 'InputCache', 'score_pool', 'PredictCallback', 'tune_thresholds',
            'phase_epochs', 'train', 'get_run', 'load_run_learner', 'predict_pool', 'evaluate_holdout', 'train_message',
-           'al_train', 'al_predict', 'al_evaluate']
+           'al_predict', 'al_evaluate']
 
 # %% ../nbs/06_train.ipynb #e6a9d732
 class HoldoutLeak(AssertionError): "Hold-out images were about to reach a training or validation DataLoader"
@@ -38,8 +38,7 @@ class HoldoutLeak(AssertionError): "Hold-out images were about to reach a traini
 def assert_no_holdout(db, ids):
     "Raise `HoldoutLeak` if any of image `ids` is in the project's hold-out split, whatever a DataFrame claims"
     ids = [int(o) for o in ids]
-    bad = [o for o, in db.execute(f"select id from images where split='test' and id in (select value from json_each(?))",
-                                   [json.dumps(ids)])]
+    bad = [r['id'] for r in db['images'].rows_where("split='test' and id in (select value from json_each(?))", [json.dumps(ids)], select='id')]
     if bad: raise HoldoutLeak(f"{len(bad)} hold-out image(s) (ids {bad[:10]}) reached the training data; hold-out images are only for `evaluate_holdout`")
 
 # %% ../nbs/06_train.ipynb #372398c8
@@ -49,8 +48,8 @@ def _counts(df, labels)->dict: return {o: dict(pos=int(df[o].sum()), neg=int((df
 
 def check_trainable(db, df=None)->pd.DataFrame:
     "The labeled train/valid rows, after checking that a model can be trained on them"
-    labels, p = get_labels(db), project_of(db).path
-    df = labeled_df(db) if df is None else df
+    labels, p = db.labels, db.path
+    df = db.labeled_df() if df is None else df
     label_cmd = f"label more with `al-label --project {p}`"
     if len(df)<MIN_LABELED: raise ProjectError(f"Only {len(df)} labeled image(s) outside the hold-out; at least {MIN_LABELED} are needed to train: {label_cmd}")
     trn, val = df[df.split=='train'], df[df.split=='valid']
@@ -89,7 +88,7 @@ def batch_augs(size, stats:tuple, aug:bool=True)->list:
 
 def project_dls(db, size=224, # `size` x `size`, or (height, width)
                 bs:int=32, # batch size
-                df:pd.DataFrame=None, # labeled rows (default: `labeled_df(db)`)
+                df:pd.DataFrame=None, # labeled rows (default: `db.labeled_df()`)
                 resize:str='squish', # 'squish', 'pad' or 'crop' (see below)
                 stats:tuple=None, # (mean, std) normalisation (default: the backbone's)
                 arch:str=None, # backbone whose statistics to use when `stats` is None
@@ -98,8 +97,8 @@ def project_dls(db, size=224, # `size` x `size`, or (height, width)
                 **kw)->DataLoaders:
     "fastai `DataLoaders` over the project's labeled train and valid images; the hold-out never gets in"
     if resize not in RESIZE_METHODS: raise ProjectError(f"Unknown resize method {resize!r}; use one of {RESIZE_METHODS}")
-    labels = get_labels(db)
-    df = labeled_df(db) if df is None else df
+    labels = db.labels
+    df = db.labeled_df() if df is None else df
     assert_no_holdout(db, df.image_id)
     # fastai drops the last partial training batch, so with fewer training rows than `bs` an epoch would see nothing
     bs = max(1, min(bs, int((df.split=='train').sum())))
@@ -511,16 +510,14 @@ def _cached_batches(learn, chunks, bs:int, run, nw:int, root):
         if c: c.close()
 
 # %% ../nbs/06_train.ipynb #d9c96a1c
-def _emb_files(db, run_id): m = project_of(db).models; return m/f'run-{run_id}-emb.npy', m/f'run-{run_id}-ids.npy'
-
 def _pool_chunks(db, root, n:int, last_id:int, chunk:int, missing:list):
     "DataFrames (image_id, thumb) of the first `n` non-hold-out images up to id `last_id`, `chunk` rows at a time; those with no thumbnail go to `missing`"
     cur,seen = -1,0
     while seen<n:
-        rows = db.execute("select id, thumb from images where split!='test' and id>? and id<=? order by id limit ?",
-                          [cur, last_id, min(chunk, n-seen)]).fetchall()
+        rows = list(db['images'].rows_where("split!='test' and id>? and id<=?", [cur, last_id], select='id as image_id, thumb', order_by='id',
+                                            limit=min(chunk, n-seen)))
         if not rows: return
-        cur,seen = rows[-1][0],seen+len(rows)
+        cur,seen = rows[-1]['image_id'],seen+len(rows)
         cdf = pd.DataFrame(rows, columns=['image_id','thumb'])
         cdf['thumb'] = [str(root/o) if o else '' for o in cdf.thumb]
         ok = np.array([bool(o) and os.path.exists(o) for o in cdf.thumb])
@@ -554,17 +551,17 @@ def score_pool(db, learn, run_id:int, bs:int=64, # batch size
                cache:bool=True, # keep each model input in an `InputCache`, so that later scorings decode only new or changed thumbnails
               )->int: # images scored
     "Write `learn`'s probabilities for every non-hold-out image to `preds` and its embeddings to `models/`"
-    labels, root = get_labels(db), project_of(db).path
+    labels, root = db.labels, db.path
     if list(learn.dls.vocab)!=labels:
         raise ProjectError(f"The model predicts {list(learn.dls.vocab)} but the project's labels are {labels}")
     if client is not None and engine not in ('auto','onnx'):
         raise ProjectError(f"On a Dask cluster the workers score with ONNX Runtime; engine {engine!r} runs only on local processes")
     # a snapshot: images ingested while scoring wait for the next run
-    n,last_id = db.execute("select count(*), coalesce(max(id),0) from images where split!='test'").fetchone()
-    fe,fi = _emb_files(db, run_id); fe.parent.mkdir(parents=True, exist_ok=True)
+    n,last_id = next(db['images'].rows_where("split!='test'", select='count(*) as n, coalesce(max(id),0) as last')).values()
+    fe,fi = db.emb_paths(run_id); fe.parent.mkdir(parents=True, exist_ok=True)
     if not n: np.save(fe, np.zeros((0,0), np.float16)); np.save(fi, np.zeros(0, np.int64)); return 0
     tmp_e,tmp_i = [o.with_name(f'.{o.name}.tmp.npy') for o in (fe,fi)]
-    fn,missing = project_of(db).models/f'run-{run_id}.onnx',[]
+    fn,missing = db.models/f'run-{run_id}.onnx',[]
     chunks = _pool_chunks(db, root, n, last_id, chunk, missing)
     learn.model.eval()
     if client is None:
@@ -603,7 +600,7 @@ class PredictCallback(Callback):
     order = SaveModelCallback.order+10   # after the best epoch has been reloaded
     def __init__(self, project, run_id:int, **kw): self.project,self.run_id,self.kw = str(project),run_id,kw
     def after_fit(self):
-        db = open_project(self.project)
+        db = Project(self.project)
         try: self.n_scored = score_pool(db, self.learn, self.run_id, **self.kw)
         finally: db.close()
 
@@ -669,8 +666,8 @@ def train(db, arch:str=None, # timm architecture (default: the offline Efficient
           show:bool=True, # progress bars and per-epoch table
           **kw)->int: # the run id
     "Train on the project's current labels, record the run, and (when `predict`) score the pool"
-    arch,p = ifnone(arch, DEFAULT_ARCH),project_of(db)
-    labels = get_labels(db)
+    arch,p = ifnone(arch, DEFAULT_ARCH),db
+    labels = db.labels
     df = check_trainable(db)
     # a wrong --arch, --weights, --resize or --recipe fails here, before a run is recorded
     if resize not in RESIZE_METHODS: raise ProjectError(f"Unknown resize method {resize!r}; use one of {RESIZE_METHODS}")
@@ -757,10 +754,6 @@ def train(db, arch:str=None, # timm architecture (default: the offline Efficient
         settings['error'] = f'{type(e).__name__}: {e}'
         db['runs'].update(run_id, dict(status='failed', finished=now_iso(), settings=json.dumps(settings)))
         raise
-    if predict:
-        # order the labeling queue now, so the label server's first request after training doesn't wait for it
-        from active_learn.select import refresh_queue
-        refresh_queue(db, 'learn')
     return run_id
 
 def _metric_value(m, probs, targs):
@@ -772,17 +765,17 @@ def _metric_value(m, probs, targs):
 def get_run(db, run_id:int=None)->dict:
     "Row of run `run_id`, or of the latest finished run, with clear errors when there is none"
     if run_id is None:
-        r = latest_run(db)
-        if r is None: raise ProjectError(f"No finished training run yet: train one with `al-train --project {project_of(db).path}`")
+        r = db.latest_run()
+        if r is None: raise ProjectError(f"No finished training run yet: train one with `al-train --project {db.path}`")
         return r
     try: return db['runs'].get(int(run_id))
-    except Exception: raise ProjectError(f"No run {run_id}; runs: {[o for o, in db.execute('select id from runs')]}")
+    except Exception: raise ProjectError(f"No run {run_id}; runs: {[r['id'] for r in db['runs'].rows_where(select='id')]}")
 
 def _infer_df(db, labels)->pd.DataFrame:
     "A couple of non-hold-out rows, only to set up the transforms of an inference Learner"
-    root = project_of(db).path
-    rows = db.execute("select id, thumb from images where split!='test' and thumb is not null order by id limit 100").fetchall()
-    rows = [(i,str(root/t)) for i,t in rows if (root/t).exists()][:2]
+    root = db.path
+    rows = db['images'].rows_where("split!='test' and thumb is not null", select='id, thumb', order_by='id', limit=100)
+    rows = [(r['id'],str(root/r['thumb'])) for r in rows if (root/r['thumb']).exists()][:2]
     if not rows: raise ProjectError(f"No image with a thumbnail outside the hold-out in {root}: ingest some with `al-ingest SRC --project {root}`")
     df = pd.DataFrame(rows, columns=['image_id','thumb'])
     df['split'] = ['train','valid'][:len(df)]
@@ -793,9 +786,9 @@ def load_run_learner(db, run_id:int=None, # run to load (default: the latest fin
                      num_workers:int=None)->Learner:
     "The Learner of a saved run, ready for `get_preds` or `score_pool`"
     run = get_run(db, run_id)
-    p,labels = project_of(db),json.loads(run['labels'])
-    if labels!=get_labels(db):
-        raise ProjectError(f"Run {run['id']} was trained for labels {labels}, but this project's labels are {get_labels(db)}: "
+    p,labels = db,json.loads(run['labels'])
+    if labels!=db.labels:
+        raise ProjectError(f"Run {run['id']} was trained for labels {labels}, but this project's labels are {db.labels}: "
                            f"train a new model with `al-train --project {p.path}`")
     if run['status']!='done' or not run['model_file']: raise ProjectError(f"Run {run['id']} has status {run['status']!r} and no model to load")
     fn = p.path/run['model_file']
@@ -841,9 +834,9 @@ def evaluate_holdout(db, run_id:int=None, # run to evaluate (default: the latest
                      bs:int=64)->dict:
     "Evaluate a run on the labeled hold-out images, record the look in `holdout_evals`, and return the report"
     run = get_run(db, run_id)
-    labels,p = get_labels(db),project_of(db).path
-    df = labeled_df(db, 'test')
-    n_test = db.execute("select count(*) from images where split='test'").fetchone()[0]
+    labels,p = db.labels,db.path
+    df = db.labeled_df('test')
+    n_test = db['images'].count_where("split='test'")
     if not len(df):
         raise ProjectError(f"None of the {n_test} hold-out image(s) is labeled yet, so there is nothing to evaluate. Label them with "
                            f"`al-label --project {p}` in the `holdout` queue (it shows hold-out images in random order), then run `al-evaluate` again.")
@@ -872,55 +865,16 @@ def evaluate_holdout(db, run_id:int=None, # run to evaluate (default: the latest
     return res
 
 # %% ../nbs/06_train.ipynb #b24dec12
-def _cli(f, *args, **kw):
-    try: return f(*args, **kw)
-    except ProjectError as e:
-        print(f"Error: {e}", file=sys.stderr); sys.exit(1)
-
 def train_message(db, run_id:int)->str:
     "What `al-train` says about a finished run"
     r = db['runs'].get(run_id); best = json.loads(r['best'])
     f = lambda v: 'n/a' if v is None else f'{v:.3f}'
     msg = (f"trained on the training and validation images, no validation figure ({best['note']})" if best['monitor'] is None else
-           f"{best['monitor']} {f(best['value'])}; validation AUC " + ', '.join(f"{o} {f(best.get(f'auc_{o}'))}" for o in get_labels(db)))
+           f"{best['monitor']} {f(best['value'])}; validation AUC " + ', '.join(f"{o} {f(best.get(f'auc_{o}'))}" for o in db.labels))
     s = json.loads(r['settings'] or '{}')
     rung = {'frozen': '\nModel: a logistic head on the frozen network' + (f", because {s['underfit']}" if s.get('underfit') else f" (fewer than {s.get('ladder_labels')} labels)"),
             'tail': '\nModel: the trained tail (last stages and head)'}.get(s.get('rung'), '')
     return f"Run {run_id} done, model in {r['model_file']}: {msg}{rung}"
-
-@call_parse
-def al_train(project:str='.', # project folder
-             arch:str=None, # timm architecture (default: offline EfficientNet-Lite0)
-             epochs:int=10, # total epochs (the first one trains the head alone)
-             bs:int=32, # batch size
-             size:int=512, # long side of the model input, pixels (the thumbnails' own size)
-             lr:float=2e-3, # peak learning rate of the head
-             no_predict:bool=False, # skip scoring the unlabeled pool after training
-             weights:str=None, # pretrained weights file for --arch
-             seed:int=42, # random seed (recorded with the run)
-             resize:str='squish', # squish, pad or crop to the input shape
-             recipe:str='tail', # tail (frozen trunk, trained tail at full resolution) or full (every layer, augmented)
-             ladder_labels:int=LADDER_LABELS, # recipe tail: with fewer labeled images, fit a logistic head on the frozen network instead
-             processes:int=1, # train data-parallel in this many processes through Accelerate: one per GPU, or CPU processes (gloo) without one
-            ):
-    "Train a model on the project's current labels and score the pool for the labeling queue"
-    def _go():
-        if int(os.environ.get('WORLD_SIZE', 1))>1:
-            raise ProjectError("al-train was started by a distributed launcher, so each process would train alone: use `al-train --processes N`, "
-                               "or `accelerate launch -m active_learn.dataparallel` with al-train's options")
-        db = open_project(project)
-        if processes==1:
-            rid = train(db, arch=arch, epochs=epochs, bs=bs, size=size, lr=lr, predict=not no_predict, weights=weights, seed=seed, resize=resize,
-                        recipe=recipe, ladder_labels=ladder_labels)
-            return print(train_message(db, rid))
-        if processes<1: raise ProjectError(f"--processes must be at least 1, got {processes}")
-        check_trainable(db)   # one clear message here rather than one from each process
-        opts = dict(project=Path(project).absolute(), arch=arch, epochs=epochs, bs=bs, size=size, lr=lr, weights=weights, seed=seed,
-                    resize=resize, recipe=recipe, ladder_labels=ladder_labels)
-        args = [o for k,v in opts.items() if v is not None for o in (f"--{k.replace('_','-')}", v)] + (['--no-predict'] if no_predict else [])
-        rc = accelerate_launch(processes, 'active_learn.dataparallel', args)
-        if rc: raise ProjectError(f"Training in {processes} processes failed (exit status {rc}): see the messages above")
-    _cli(_go)
 
 @call_parse
 def al_predict(project:str='.', # project folder
@@ -930,15 +884,13 @@ def al_predict(project:str='.', # project folder
                scheduler:str=None, # Dask scheduler, tcp://HOST:PORT (default: $DASK_SCHEDULER_ADDRESS; neither: local processes). The project folder must be on storage the workers share
               ):
     "Score every non-hold-out image with a trained model, writing predictions and embeddings"
-    def _go():
-        db = open_project(project); r = get_run(db, run)
-        t = time.time(); n = predict_pool(db, r['id'], scheduler=scheduler, bs=bs, engine=engine)
-        print(f"Scored {n} images with run {r['id']} in {time.time()-t:.1f}s")
-    _cli(_go)
+    db = Project(project); r = get_run(db, run)
+    t = time.time(); n = predict_pool(db, r['id'], scheduler=scheduler, bs=bs, engine=engine)
+    print(f"Scored {n} images with run {r['id']} in {time.time()-t:.1f}s")
 
 @call_parse
 def al_evaluate(project:str='.', # project folder
                 run:int=None, # run id (default: the latest finished run)
                ):
     "Evaluate a trained model on the labeled hold-out images, once in a while"
-    _cli(lambda: evaluate_holdout(open_project(project), run) and None)
+    evaluate_holdout(Project(project), run)

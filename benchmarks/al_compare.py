@@ -2,7 +2,7 @@
 
 Demo data sets are built with `al-demo` (110 patients, 1600 px, about 550 images each) and ingested with `al-ingest`;
 each image is seen through the model's own frozen representation (max-pooled Lite0 at 512x416,
-`select.pretrained_embeddings`). The default strategy was chosen on `normal-5`, `normal-7` and `hard-6` (the *tuning*
+`queues.pretrained_embeddings`). The default strategy was chosen on `normal-5`, `normal-7` and `hard-6` (the *tuning*
 sets, shown for completeness); the others were built after the choice and run once:
 
 - `normal-9`, `hard-8`: fresh seeds, both difficulties;
@@ -22,8 +22,9 @@ import argparse, subprocess, sys, time
 from pathlib import Path
 import numpy as np, pandas as pd
 
-from active_learn.core import open_project, get_labels
-from active_learn.select import DEFAULT_STRATEGY, DEFAULT_EXPLORE, DEFAULT_RARE_BOOST, pretrained_embeddings
+from active_learn.core import Project
+from active_learn.strategies import DEFAULT_STRATEGY, DEFAULT_EXPLORE, DEFAULT_RARE_BOOST
+from active_learn.queues import pretrained_embeddings
 from active_learn.realistic import make_realistic
 from active_learn.simulate import simulate_arrays, vs_random, plot_curves, _truth
 
@@ -45,7 +46,7 @@ def build(dest:Path, n_patients:int, seed:int, difficulty:str):
 
 def arrays(proj, truth, thin=None, seed=0):
     "(pool x, pool y, eval x, eval y, labels, seconds to embed): eval = test and valid patients; `thin` keeps a label's pool positives at a share"
-    db = open_project(proj); labels = get_labels(db)
+    db = Project(proj); labels = db.labels
     t = _truth(db, truth)
     sp = dict(db.execute('select id, split from images')); t = t[t.image_id.isin(sp)]
     t0 = time.time()

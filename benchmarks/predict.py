@@ -28,7 +28,7 @@ os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 import argparse, hashlib, resource, shutil, tempfile, time
 from pathlib import Path
 import numpy as np, pandas as pd, torch
-from active_learn.core import open_project, project_of, add_images
+from active_learn.core import Project
 from active_learn.demo import make_demo, label_from_truth
 from active_learn.ingest import ingest
 from active_learn.train import train, predict_pool, load_run_learner, _ort_session
@@ -49,17 +49,17 @@ def grow_pool(db, n:int):
         for c in ('id','split','rnd','added'): r.pop(c)
         r['sha1'] = hashlib.sha1(f"{r['sha1']}-{k}".encode()).hexdigest()
         new.append(r)
-    add_images(db, new)
+    db.add_images(new)
 
 def main(size=512, bs=32, patients=40, reps=3, workers=None, pool=600, variants=(), ceil_n=256, eager=True):
     tmp = Path(tempfile.mkdtemp())
     try:
         src, truth = make_demo(tmp/'demo', n_patients=patients, seed=0, size=1024)
         ingest([src], tmp/'proj', verbose=False)
-        db = open_project(tmp/'proj')
+        db = Project(tmp/'proj')
         label_from_truth(db, truth, 60)
         run_id = train(db, epochs=1, freeze_epochs=1, bs=bs, size=size, predict=False, show=False, num_workers=workers)
-        root = project_of(db).path
+        root = db.path
         grow_pool(db, pool)
         rows = db.execute("select id, thumb from images where split!='test' order by id").fetchall()
         n = len(rows)

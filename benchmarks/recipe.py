@@ -24,7 +24,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 from sklearn.pipeline import make_pipeline
 from sklearn.metrics import roc_auc_score
-from active_learn.core import open_project, get_labels, project_of
+from active_learn.core import Project
 from active_learn.demo import make_demo, label_from_truth, load_truth
 from active_learn.realistic import make_realistic
 from active_learn.ingest import ingest
@@ -45,7 +45,7 @@ def all_images(db, truth)->pd.DataFrame:
     "Every ingested image with its thumbnail, split and ground truth"
     rows = db.execute("select id, thumb, split from images where thumb is not null order by id").fetchall()
     df = pd.DataFrame(rows, columns=['image_id','thumb','split'])
-    df['thumb'] = [str(project_of(db).path/o) for o in df.thumb]
+    df['thumb'] = [str(db.path/o) for o in df.thumb]
     return df.merge(load_truth(db, truth), on='image_id').reset_index(drop=True)
 
 @torch.inference_mode()
@@ -62,14 +62,14 @@ def _auc(t, p): return round(float(roc_auc_score(t, p)), 4) if 0<t.sum()<len(t) 
 
 def run(proj:Path, truth:Path, n:int, draw:int, work:Path)->dict:
     "Label `n` images in a copy of `proj`, train with the defaults, and score both models on the hold-out and the pool"
-    db0 = open_project(proj); labels = get_labels(db0)
+    db0 = Project(proj); labels = db0.labels
     df = all_images(db0, truth)
     X = frozen_features(db0, df, proj.parent/'frozen512.npy')
     shutil.rmtree(work, ignore_errors=True); work.mkdir(parents=True)
     # SQLite's backup copies what is still in the write-ahead log too
     with sqlite3.connect(proj/'labels.db') as a, sqlite3.connect(work/'labels.db') as b: a.backup(b)
     os.symlink(proj/'thumbs', work/'thumbs')
-    db = open_project(work)
+    db = Project(work)
     with db.conn: db.execute('delete from labels'); db.execute('delete from events')   # a set reused from elsewhere starts unlabeled
     lab = set(label_from_truth(db, truth, n=n, seed=draw))
     t = time.perf_counter(); rid = train(db, show=False); dt = time.perf_counter()-t
@@ -108,7 +108,7 @@ def main(sets, n_labels, patients, draw, data):
         for n in n_labels:
             r = dict(kind=kind, seed=int(seed), **run(proj, truth, n, draw, data/'work'))
             rows.append(r); print(json.dumps(r), flush=True)
-    print(summary(rows, get_labels(open_project(proj))))
+    print(summary(rows, Project(proj).labels))
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])

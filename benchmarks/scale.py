@@ -21,7 +21,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 from classify import make_archive, make_bundle  # the archive and bundle of benchmarks/classify.py
 
-from active_learn.core import create_project, open_project
+from active_learn.core import create_project, Project
 from active_learn import ingest as ing, classify as cls
 from active_learn.export import load_bundle
 
@@ -54,7 +54,7 @@ def main():
     rows = ing.ingest_file(fns[0], fns[0].parent)['rows']
 
     # ingest, on the driver: `_flush` of batches of 64 files (`al-ingest`'s default), each a new SHA-1
-    db = open_project(out/'proj')
+    db = Project(out/'proj')
     stats = dict(skipped=0, new_files=0, new_images=0, bad=0, reasons=Counter())
     fake = [dict(path=f'f{i}', sha1=hashlib.sha1(str(i).encode()).hexdigest(),
                  rows=[dict(r, sha1=hashlib.sha1(str(i).encode()).hexdigest(), patient_id=f'P{i//4}', study_id=f'S{i//2}', sop_uid=None) for r in rows])

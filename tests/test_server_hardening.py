@@ -79,8 +79,8 @@ def test_300mb_body_refused_unread(server):
 def test_dns_rebinding_refused(server, project):
     "A page whose DNS name now points at 127.0.0.1 sends its own name as Host: refused, nothing written"
     port, _ = server
-    from active_learn.core import open_project
-    db = open_project(project)
+    from active_learn.core import Project
+    db = Project(project)
     n = db.execute('select count(*) from events').fetchone()[0]
     img = db.execute("select id from images where split!='test' limit 1").fetchone()[0]
     c = http.client.HTTPConnection('127.0.0.1', port, timeout=10)
