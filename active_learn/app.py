@@ -25,20 +25,18 @@ from starlette.middleware import Middleware
 from starlette.concurrency import run_in_threadpool
 from pydicom.pixels import apply_modality_lut, apply_voi_lut
 from .core import *
-
+from .queues import QUEUES
 from .imaging import (ImageError, read_regular, sniff, _read_dicom, _stored_pixels, _has_voi_lut, _robust_range,
                                   _to_uint8, _luma, _reduce)
 
 # %% auto #0
-__all__ = ['QUEUES', 'TILE', 'key_map', 'key_legend', 'tiny_project', 'StaleLabel', 'NotFound', 'BadRequest', 'review_order',
-           'cam_png', 'SourceGone', 'full_res', 'window', 'FullCache', 'Labeler', 'mag_hint', 'project_owner',
-           'label_page', 'stats_page', 'set_guideline', 'guideline_html', 'HTTPError', 'BasicAuth', 'HostCheck',
-           'BodyLimit', 'SecurityHeaders', 'add_reader', 'remove_reader', 'readers', 'check_reader', 'ReaderAuth',
-           'login_page', 'make_app', 'check_bind', 'read_password', 'al_label', 'al_reader']
+__all__ = ['TILE', 'key_map', 'key_legend', 'tiny_project', 'StaleLabel', 'NotFound', 'BadRequest', 'review_order', 'cam_png',
+           'SourceGone', 'full_res', 'window', 'FullCache', 'Labeler', 'mag_hint', 'project_owner', 'label_page',
+           'stats_page', 'set_guideline', 'guideline_html', 'HTTPError', 'BasicAuth', 'HostCheck', 'BodyLimit',
+           'SecurityHeaders', 'add_reader', 'remove_reader', 'readers', 'check_reader', 'ReaderAuth', 'login_page',
+           'make_app', 'check_bind', 'read_password', 'al_label', 'al_reader']
 
 # %% ../nbs/12_app.ipynb #193d5231
-QUEUES = ('learn','holdout','review','confident','adjudicate')
-
 def key_map(labels:list)->dict:
     "Single keys that label an image in one press (two-label schemas); empty for other schemas, which toggle and submit"
     if len(labels)!=2: return {}
@@ -68,7 +66,10 @@ def _demo_thumb(path, i, sz=(256,200)):
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(a.clip(0,255).astype(np.uint8)).save(path)
 
-def tiny_project(path, n:int=12, labels=DEFAULT_LABELS)->Database:
+def tiny_project(path, # folder of the new project
+                 n:int=12, # images, each with a generated thumbnail
+                 labels=DEFAULT_LABELS, # the label schema
+                )->Database:
     "A project with `n` images and generated thumbnails, for examples and tests"
     db = create_project(path, labels=labels, holdout_pct=20, valid_pct=20)
     rows = []
@@ -91,7 +92,9 @@ class BadRequest(ValueError): "A request value that can't be used, with what to 
 _tab_re = re.compile(r'^[A-Za-z0-9_-]{1,40}$')
 _ann_re = re.compile(r'^[A-Za-z0-9_.@-]{1,60}$')
 
-def review_order(db, n:int=500)->int:
+def review_order(db, # open project
+                 n:int=500, # most images the queue holds
+                )->int: # how many images were flagged
     "Order the `review` queue: only the images `select.label_errors` flags, most suspicious first, and why (table `review_why`)"
     from active_learn.queues import label_errors
     run = db.latest_run(scored=True)
@@ -205,7 +208,8 @@ def full_res(path, # the source file (DICOM or image)
     return dict(a=a, presets=_presets(ds, a), invert=inv)
 
 def window(a, # values (stored values after the modality LUT)
-           wc:float, ww:float, # window centre and width, in the values' units
+           wc:float, # window centre, in the values' units
+           ww:float, # window width, in the values' units
            invert:bool=False, # MONOCHROME1: high values are dark
           )->np.ndarray:
     "uint8 of values `a` through the linear window centred on `wc`, `ww` wide (MONOCHROME1: inverted)"
@@ -273,7 +277,9 @@ class Labeler:
             return (r['id'], r['started'] or '') if r else (None,'')
         return self._cached('run', f, 2)
 
-    def refresh(self, name, used_up=False)->bool:
+    def refresh(self, name, # queue name
+                used_up=False, # a tab found nothing left in it
+               )->bool:
         "Rebuild queue `name` if a newer run ordered it, or it is empty or `used_up` (then at most every `min_refresh_secs`); True when a new order is in place now"
         new = self._landed(name)
         if name in self.jobs: return new
@@ -380,9 +386,16 @@ def item(self:Labeler, img_id:int)->dict:
                 ctx=dict(lat=r['laterality'], view=r['view_position'], mods=r['view_modifiers'], mag=mag_hint(r['view_modifiers'], r['header'])), study=study)
 
 @patch
-def next(self:Labeler, name:str, annotator:str, tab:str, want:int=1, have=(), reset:bool=False, first:int=None)->list:
+def next(self:Labeler, name:str, # queue name, one of `QUEUES`
+         annotator:str, # the reader
+         tab:str, # the reader's browser tab, which claims what it is served
+         want:int=1, # how many items
+         have=(), # ids the page already holds
+         reset:bool=False, # start again from the top of the queue
+         first:int=None, # `adjudicate`: the image to serve first
+        )->list:
     "Claim and return up to `want` items of queue `name` for a tab, keeping its cursor; `have` are ids the page already holds"
-    if name not in QUEUES: raise ValueError(f"Unknown queue {name!r}; choose one of {QUEUES}")
+    if name not in QUEUES: raise ValueError(f"Unknown queue {name!r}; choose one of {', '.join(QUEUES)}")
     owner,key = f'{annotator}#{tab}', (name, f'{annotator}#{tab}')
     if name=='adjudicate':   # straight from the labels: no order to materialise
         ids = self.db.to_adjudicate(annotator, owner, want, have, first, may_own=annotator==project_owner(self.db)) if want>0 else []
@@ -425,7 +438,13 @@ def _ms(v):
     return min(v, 24*3600*1000)
 
 @patch
-def label(self:Labeler, img_id, values:dict, annotator:str, tab:str, rev=0, ms=None)->int:
+def label(self:Labeler, img_id, # image id
+          values:dict, # {label: 0 or 1} for each label of the schema
+          annotator:str, # the reader
+          tab:str, # the reader's browser tab
+          rev=0, # label revision the page showed (0: unlabeled)
+          ms=None, # milliseconds the image was on screen
+         )->int:
     "Record `annotator`'s label of `img_id` unless the page's revision `rev` is stale; returns the event id"
     img_id,rev,ms = _id(img_id),_int(rev, 'revision'),_ms(ms)
     self.db.image(img_id)
@@ -440,12 +459,21 @@ def label(self:Labeler, img_id, values:dict, annotator:str, tab:str, rev=0, ms=N
     return eid
 
 @patch
-def skip(self:Labeler, img_id, annotator:str, tab:str, ms=None)->int:
+def skip(self:Labeler, img_id, # image id
+         annotator:str, # the reader
+         tab:str, # the reader's browser tab
+         ms=None, # milliseconds the image was on screen
+        )->int:
     "Record that `annotator` skipped `img_id`"
     return self.db.skip_image(_id(img_id), annotator, _ms(ms))
 
 @patch
-def unsure(self:Labeler, img_id, annotator:str, tab:str, rev=0, ms=None)->int:
+def unsure(self:Labeler, img_id, # image id
+           annotator:str, # the reader
+           tab:str, # the reader's browser tab
+           rev=0, # label revision the page showed: 0, as an image with a label can't be unsure
+           ms=None, # milliseconds the image was on screen
+          )->int:
     "Record that `annotator` can't decide `img_id`: it leaves the queues for the unsure list, unlabeled, so nothing of it reaches training"
     img_id,rev,ms = _id(img_id),_int(rev, 'revision'),_ms(ms)
     self.db.image(img_id)
@@ -454,7 +482,12 @@ def unsure(self:Labeler, img_id, annotator:str, tab:str, rev=0, ms=None)->int:
     with self.db.conn: return self.db.add_event(img_id, annotator, 'unsure', ms=ms)
 
 @patch
-def confirm(self:Labeler, img_id, annotator:str, tab:str, rev=0, ms=None)->int:
+def confirm(self:Labeler, img_id, # image id
+            annotator:str, # the reader
+            tab:str, # the reader's browser tab
+            rev=0, # label revision the page showed
+            ms=None, # milliseconds the image was on screen
+           )->int:
     "Record that `annotator` checked `img_id`'s label and it stands: a `confirm` event with the label; the image leaves the review queue"
     img_id,rev,ms = _id(img_id),_int(rev, 'revision'),_ms(ms)
     self.db.image(img_id)
@@ -464,7 +497,10 @@ def confirm(self:Labeler, img_id, annotator:str, tab:str, rev=0, ms=None)->int:
     with self.db.conn: return self.db.add_event(img_id, annotator, 'confirm', lab, ms)
 
 @patch
-def comment(self:Labeler, img_id, annotator:str, text)->int:
+def comment(self:Labeler, img_id, # image id
+            annotator:str, # the reader
+            text, # the comment, at most 1000 characters
+           )->int:
     "Attach `annotator`'s free-text comment (at most 1000 characters) to `img_id`, as an event"
     img_id = _id(img_id); self.db.image(img_id)
     if not isinstance(text, str) or not text.strip(): raise ValueError("Empty comment: type some text, then Enter (Escape cancels)")
@@ -474,7 +510,9 @@ def comment(self:Labeler, img_id, annotator:str, text)->int:
                                              at=now_iso(), undone=0)).last_pk
 
 @patch
-def undo(self:Labeler, annotator:str, tab:str)->dict|None:
+def undo(self:Labeler, annotator:str, # the reader
+         tab:str, # the browser tab the image comes back to
+        )->dict|None: # the event undone, or None when there was none
     "Revert `annotator`'s last label, skip, unsure, confirm or adjudication; the image comes back to this tab, claimed"
     r = self.db.undo_last(annotator, actions=('label','skip','unsure','confirm','adjudicate'))
     if r:
@@ -511,7 +549,13 @@ def project_owner(db)->str|None:
     return db.meta('owner')
 
 @patch
-def adjudicate(self:Labeler, img_id, values:dict, annotator:str, tab:str, rev=0, ms=None)->int:
+def adjudicate(self:Labeler, img_id, # image id
+               values:dict, # the decision: {label: 0 or 1} for each label of the schema
+               annotator:str, # the deciding reader: one who did not label it, or the project owner
+               tab:str, # the reader's browser tab
+               rev=0, # label revision the page showed
+               ms=None, # milliseconds the image was on screen
+              )->int:
     "Decide `img_id`, which readers disagree on: `annotator`'s answer becomes its label, the one training uses (an `adjudicate` event)"
     img_id,rev,ms = _id(img_id),_int(rev, 'revision'),_ms(ms)
     self.db.image(img_id)
@@ -545,8 +589,13 @@ def full(self:Labeler, img_id)->dict:
     return dict(id=int(img_id), width=w, height=h, tile=TILE, presets=o['presets'], invert=o['invert'], source=Path(p).name)
 
 @patch
-def tile(self:Labeler, img_id, z:int, col:int, row:int, # level `z` (1: source pixels, 2: 2×2 averaged, …), tile column and row
-         wc, ww)->bytes: # window centre and width, in the stored values' units
+def tile(self:Labeler, img_id, # image id
+         z:int, # level: 1 is source pixels, 2 is 2×2 averaged, …
+         col:int, # tile column at that level
+         row:int, # tile row at that level
+         wc, # window centre, in the stored values' units
+         ww, # window width, in the same units
+        )->bytes:
     "PNG of one tile of `img_id`'s source at level `z` through the window (`wc`, `ww`)"
     wc,ww = _num(wc, 'window centre wc'),_num(ww, 'window width ww')
     if ww<=0: raise BadRequest(f"Bad window width ww={ww:g}: it must be above 0")
@@ -603,7 +652,10 @@ kbd{border:1px solid #555;border-radius:3px;padding:0 4px;color:#eee;background:
 """
 
 # %% ../nbs/12_app.ipynb #8d857a0f
-def label_page(labels:list, queue:str='learn', annotator:str='default', prefetch:int=4,
+def label_page(labels:list, # the project's labels
+               queue:str='learn', # queue the page starts on
+               annotator:str='default', # reader name when nobody is logged in
+               prefetch:int=4, # images the page keeps decoded ahead
                first:int=None, # `adjudicate`: the image to show first (the stats page links conflicts so)
                reader:str=None, # the logged-in reader, shown with a button to log out
                guide:str=None, # the project's guideline as HTML (`guideline_html`), shown on `I`
@@ -659,7 +711,8 @@ def stats_page(st:dict)->str:
     return to_xml(Html(Head(Meta(charset='utf-8'), Title('al-label stats'), Style(css)), Body(*body)))
 
 # %% ../nbs/12_app.ipynb #4aeeaf00
-def set_guideline(db, text:str, # markdown; empty removes the guideline
+def set_guideline(db, # open project
+                  text:str, # markdown; empty removes the guideline
                  ):
     "Store the project's labeling guideline (markdown), which the label page shows on `I`"
     if not isinstance(text, str): raise ProjectError("The guideline must be text (markdown)")
@@ -756,7 +809,7 @@ async def _body(req)->dict:
 def _common(d, lb):
     "Validated (queue, annotator, tab, want, have) of a request body"
     q,ann,tab = d.get('queue','learn'),d.get('annotator') or lb.annotator,d.get('tab')
-    if q not in QUEUES: raise ValueError(f"Unknown queue {q!r}; choose one of {QUEUES}")
+    if q not in QUEUES: raise ValueError(f"Unknown queue {q!r}; choose one of {', '.join(QUEUES)}")
     if not isinstance(ann,str) or not _ann_re.match(ann): raise ValueError(f"Bad annotator {ann!r}: use letters, digits and _.@-")
     if not isinstance(tab,str) or not _tab_re.match(tab): raise ValueError(f"Bad tab id {tab!r}")
     want,have = _int(d.get('want',1), 'want'),d.get('have',[])
@@ -863,7 +916,8 @@ def _readers(db):
 
 def _hash(pw:str, salt:bytes, ps:dict)->bytes: return hashlib.scrypt(pw.encode(), salt=salt, **ps)
 
-def add_reader(db, name:str, # reader name, as labels record it
+def add_reader(db, # open project
+               name:str, # reader name, as labels record it
                password:str, # at least 8 characters
               ):
     "Add reader `name`, or set a new password for them: a salted scrypt hash is stored, never the password"
@@ -872,7 +926,9 @@ def add_reader(db, name:str, # reader name, as labels record it
     salt = secrets.token_bytes(16)
     _readers(db).upsert(dict(name=name, salt=salt, hash=_hash(password, salt, _scrypt), params=json.dumps(_scrypt), added=now_iso()), pk='name')
 
-def remove_reader(db, name:str):
+def remove_reader(db, # open project
+                  name:str, # the reader to remove
+                 ):
     "Remove reader `name`: their sessions end at their next request; their labels stay"
     if not _readers(db).count_where('name=?', [name]): raise ProjectError(f"No reader {name!r}; `al-reader list` shows them")
     with db.conn: _readers(db).delete_where('name=?', [name])
@@ -881,7 +937,10 @@ def readers(db)->list:
     "Names of the project's readers"
     return [o['name'] for o in db['readers'].rows_where(select='name', order_by='name')] if db['readers'].exists() else []
 
-def check_reader(db, name:str, password:str)->bool:
+def check_reader(db, # open project
+                 name:str, # reader name
+                 password:str, # the password given at login
+                )->bool:
     "Whether `password` is reader `name`'s (the same work whether or not the name exists)"
     r = next(db['readers'].rows_where('name=?', [name]), None) if db['readers'].exists() else None
     salt,h,ps = (r['salt'], r['hash'], r['params']) if r else (b'\0'*16, b'', json.dumps(_scrypt))
@@ -1100,7 +1159,10 @@ def make_app(path, # project folder
     return app
 
 # %% ../nbs/12_app.ipynb #29a2402b
-def check_bind(host:str, password:str=None, accounts:bool=False):
+def check_bind(host:str, # address the server binds
+               password:str=None, # the shared password, if any
+               accounts:bool=False, # the project has reader accounts
+              ):
     "Refuse to serve beyond this machine without a password or reader accounts"
     if host not in _local and not (password or accounts):
         raise ProjectError(f"Binding to {host} makes the labels editable from other machines: add reader accounts (`al-reader add NAME`), "

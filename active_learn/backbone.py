@@ -168,7 +168,11 @@ def imagenet_input(img, # PIL image
     return tfm(img.convert('RGB'))[None]
 
 @torch.inference_mode()
-def imagenet_top(model, img, arch:str=DEFAULT_ARCH, k:int=5)->list:
+def imagenet_top(model, # an ImageNet classifier (`create_backbone` with its head)
+                 img, # a PIL image
+                 arch:str=DEFAULT_ARCH, # the model's architecture, for its normalisation
+                 k:int=5, # how many classes
+                )->list:
     "The `k` most likely ImageNet classes for `img` as (name, probability)"
     p = model.eval()(imagenet_input(img, arch)).softmax(-1)[0]
     names = imagenet_classes()

@@ -15,6 +15,7 @@ from sqlite_utils import Database
 from .core import ProjectError, now_iso, open_db
 from .imaging import find_files, decode_bytes, ImageError
 from .export import Bundle, BundleError, load_bundle, prep_image, to_input
+from .runtime import ort_session
 from .cluster import scheduler_address, connect, check_shared, cluster_map, n_slots
 from .dicomweb import Server, DicomwebError, talking_to, search, retrieve, prefetch, instance_url, kos_document, kos_uid, store
 
@@ -124,11 +125,7 @@ def scorer(bundle:Bundle, # loaded bundle
         def f(x):
             with torch.no_grad(): return m(torch.from_numpy(to_input(x, bundle.pre)).to(dev)).float().cpu().numpy()
         return f
-    import onnxruntime as ort
-    opts = ort.SessionOptions()
-    opts.add_session_config_entry('session.intra_op.allow_spinning', '0')
-    if threads: opts.intra_op_num_threads = threads
-    sess = ort.InferenceSession(str(bundle.path/bundle.meta['files']['onnx']), opts, providers=['CPUExecutionProvider'])
+    sess = ort_session(bundle.path/bundle.meta['files']['onnx'], threads)
     # the activations of a few images stay in the CPU's caches: 9.8 ms per image at 224 px in calls of 8, 12-14 ms in calls of 32 (one thread)
     sub = sub or max(1, 8*224*224//int(np.prod(np.broadcast_to(bundle.pre['size'], 2))))
     run = lambda x: sess.run(None, {bundle.meta['input_name']: to_input(x, bundle.pre)})[0]

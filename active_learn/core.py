@@ -12,15 +12,25 @@ from fastcore.all import *
 from sqlite_utils import Database
 
 # %% auto #0
-__all__ = ['DEFAULT_LABELS', 'SPLITS', 'VIEWS', 'PAUSE_MS', 'ProjectError', 'UnknownImage', 'bars_on_terminals_only',
-           'check_label_names', 'now_iso', 'open_db', 'Project', 'process_tag', 'process_alive', 'create_project',
-           'split_of']
+__all__ = ['DEFAULT_LABELS', 'SPLITS', 'VIEWS', 'PAUSE_MS', 'ProjectError', 'check_choice', 'UnknownImage',
+           'bars_on_terminals_only', 'check_label_names', 'now_iso', 'open_db', 'Project', 'process_tag',
+           'process_alive', 'create_project', 'split_of']
 
 # %% ../nbs/00_core.ipynb #93fa3c67
 DEFAULT_LABELS = ('biopsy_tool', 'mag_view')
 SPLITS = ('train', 'valid', 'test')
 
 class ProjectError(CliError): "A problem with a project, its input or its state, with a message meant for the user (a command exits with it, status 1)"
+
+def check_choice(value, # what the caller gave
+                 choices, # the valid values: the members of a fastcore `str_enum`, say
+                 what:str, # what the value is, for the message
+                 err=None, # the exception class to raise (default `ProjectError`)
+                ):
+    "The member of `choices` equal to `value`, or an error that names the valid ones"
+    for o in choices:
+        if o==value: return o
+    raise (err or ProjectError)(f"Unknown {what} {value!r}; use one of {', '.join(map(str, choices))}")
 
 class UnknownImage(KeyError):
     "An image id that is not in the project (a `KeyError`, whose message reads without quotes)"
@@ -337,7 +347,10 @@ def set_label(self:Project, img_id:int, # image to label
     return eid
 
 @patch
-def skip_image(self:Project, img_id:int, annotator:str='default', ms:int=None)->int:
+def skip_image(self:Project, img_id:int, # image skipped
+               annotator:str='default', # who skipped it
+               ms:int=None, # milliseconds the image was on screen
+              )->int: # the event id
     "Record that `annotator` skipped `img_id`: it goes to the back of their queue"
     self.image(img_id)
     with self.conn: return self.add_event(img_id, annotator, 'skip', ms=ms)
@@ -376,7 +389,9 @@ def labeled_df(self:Project, splits=('train','valid'))->pd.DataFrame:
     return df
 
 @patch
-def latest_run(self:Project, status:str='done', scored:bool=False)->dict|None:
+def latest_run(self:Project, status:str='done', # the run's status
+               scored:bool=False, # only runs that scored the pool (wrote predictions)
+              )->dict|None:
     "The most recent training run with `status` (with `scored`, the most recent that has predictions), or None"
     where = 'status=?' + (' and exists(select 1 from preds p where p.run_id=runs.id)' if scored else '')
     return next(self['runs'].rows_where(where, [status], order_by='id desc', limit=1), None)
@@ -388,7 +403,9 @@ def pool_ids(self:Project, exclude=())->np.ndarray:
     return np.setdiff1d(ids, np.asarray(list(exclude), dtype=np.int64)) if len(exclude) else ids
 
 @patch
-def run_probs(self:Project, run_id:int, ids=None)->tuple:
+def run_probs(self:Project, run_id:int, # the run
+              ids=None, # image ids to keep (default: every image it scored)
+             )->tuple:
     "(ids, probs [N, L]) of run `run_id`'s predictions, restricted to `ids` when given"
     rows = self.execute(f"select image_id, {', '.join(self.labels)} from preds where run_id=? order by image_id", [int(run_id)]).fetchall()
     a = np.array(rows, dtype=np.float64).reshape(-1, len(self.labels)+1)
@@ -450,7 +467,10 @@ def review_progress(self:Project, since:str)->tuple:
     return self.execute(f"select count(*), sum(not ({_avail('review')})) from queue q where name='review'", dict(since=since)).fetchone()
 
 @patch
-def claim(self:Project, ids, owner:str, secs:float=300):
+def claim(self:Project, ids, # image ids to claim
+          owner:str, # reader and tab, `reader#tab`
+          secs:float=300, # how long the claim lasts
+         ):
     "Claim `ids` for `owner` for `secs` seconds, renew `owner`'s other claims, and drop expired ones"
     now = time.time(); t = now+secs
     with self.conn:
@@ -470,7 +490,9 @@ def label_rev(self:Project, img_id:int)->int:
     return self.execute("select coalesce(max(id),0) from live_events where image_id=? and action='label'", [img_id]).fetchone()[0]
 
 @patch
-def label_history(self:Project, annotator:str, n:int=10)->list:
+def label_history(self:Project, annotator:str, # the reader
+                  n:int=10, # how many decisions
+                 )->list:
     "`annotator`'s last `n` decisions, newest first: one per image, with its values as the reader gave them"
     res,seen = [],set()
     for i,v in self.execute("select image_id, value from live_events where annotator=? and action='label' order by id desc limit ?", [annotator, 5*n]):

@@ -113,12 +113,13 @@ def _clip_shape(kind, s, rng):
     raise ValueError(kind)
 CLIPS = ('ribbon','coil','ring','x','seed','barbell')
 
-# %% ../nbs/02a_demo.ipynb #a5de1ce3
+# %% ../nbs/02a_demo.ipynb #55113c64
 DIFFICULTY = dict(
     easy  =dict(tool_con=(.55,.95), tool_scale=(1.1,1.6), occlude=.1, paddle_vis=1.,  paddle_con=(.12,.25), noise=(.004,.012), hdr_mag=.7, confound=.02),
     normal=dict(tool_con=(.25,.85), tool_scale=(.75,1.3), occlude=.3, paddle_vis=.85, paddle_con=(.05,.16), noise=(.006,.02),  hdr_mag=.5, confound=.06),
     hard  =dict(tool_con=(.1,.5),   tool_scale=(.5,1.),   occlude=.5, paddle_vis=.6,  paddle_con=(.02,.08), noise=(.01,.03),   hdr_mag=.3, confound=.12))
 
+# %% ../nbs/02a_demo.ipynb #261404dd
 def _tissue_img(spec, f, rng, n=12):
     "Breast tissue resampled into the frame: crop, scale, rotation, flip and a smooth elastic warp (a piecewise-affine mesh)"
     from PIL import Image
@@ -158,6 +159,7 @@ def _tissue_img(spec, f, rng, n=12):
              (sx[i,j],sy[i,j], sx[i+1,j],sy[i+1,j], sx[i+1,j+1],sy[i+1,j+1], sx[i,j+1],sy[i,j+1])) for i in range(n) for j in range(n)]
     return np.array(t.transform((W,H), Image.MESH, mesh, resample=Image.BILINEAR))
 
+# %% ../nbs/02a_demo.ipynb #20077bb6
 def _draw_tool(cv, kind, spec, rng, breast, sc):
     "Draw one biopsy tool (needle, wire, clip or marker) onto canvas `cv`; sizes scale with `sc`"
     H,W = cv.shape
@@ -202,6 +204,7 @@ def _draw_tool(cv, kind, spec, rng, breast, sc):
         for pts,w in _clip_shape(kind, s, rng): _draw(cv, p + _rot(np.atleast_2d(np.asarray(pts, np.float32)), a), max(1.2,w))
     return cv
 
+# %% ../nbs/02a_demo.ipynb #874c4d28
 def _blob(img, p, r, amp, rng):
     "Add a smooth dense lump (mass or overlapping gland) of radius `r` at `p`"
     H,W = img.shape; R = int(3*r)
@@ -212,6 +215,7 @@ def _blob(img, p, r, amp, rng):
     u,v = (yy-p[0])*math.cos(a)+(xx-p[1])*math.sin(a), (xx-p[1])*math.cos(a)-(yy-p[0])*math.sin(a)
     img[y0:y1,x0:x1] += amp*np.exp(-((u/r)**2 + (v/(r*e))**2)/2).astype(np.float32)
 
+# %% ../nbs/02a_demo.ipynb #18ec237e
 def _edge(H, W, rng, side, depth):
     "Signed distance (px) to a straight, slightly tilted edge `depth` (fraction) in from `side`; positive beyond it"
     phi = {'top':-np.pi/2, 'bottom':np.pi/2, 'right':0., 'left':np.pi}[side] + math.radians(rng.uniform(-7,7))
@@ -221,7 +225,10 @@ def _edge(H, W, rng, side, depth):
     Y,X = np.ogrid[0:H,0:W]
     return ((Y-py)*ny + (X-px)*nx).astype(np.float32)
 
-def render_frame(spec:dict, f:int=0):
+# %% ../nbs/02a_demo.ipynb #3fbe9f82
+def render_frame(spec:dict, # a planned file, as `demo_plan` writes it
+                 f:int=0, # which of its frames
+                )->tuple: # image, and masks `breast`, `tool` and `paddle` (None where nothing was drawn)
     "Float image in [0,1] (display orientation, white = dense) of frame `f` of a planned demo file, with masks of what was drawn"
     D = DIFFICULTY[spec['difficulty']]
     rng  = np.random.default_rng([spec['seed'], 1])            # geometry and tools: shared by the frames of a file
@@ -313,7 +320,11 @@ def _study_images(kind, rng):
             out.append((lat, str(rng.choice(['CC','MLO'])), bool(rng.random()<.12), tools, nf, nf>1 and rng.random()<.5))
     return out
 
-def demo_plan(n_patients:int=40, seed:int=0, difficulty:str='normal', size:int=1600)->list:
+def demo_plan(n_patients:int=40, # number of patients (1-2 studies each)
+              seed:int=0, # everything planned is a function of this seed
+              difficulty:str='normal', # a key of `DIFFICULTY`, recorded in each file's plan
+              size:int=1600, # long side of the largest images, pixels
+             )->list: # one dict per file
     "Deterministic plan of every demo file: patient, study, view, labels of each frame and acquisition settings"
     rng = np.random.default_rng([seed, 0])
     views = source_views()
@@ -453,7 +464,9 @@ def says_mag(ds)->bool:
     return any('magnif' in str(m.get('CodeMeaning','')).lower() for m in mods) or 'magnif' in str(ds.get('SeriesDescription','')).lower()
 
 # %% ../nbs/02a_demo.ipynb #46daec7d
-def read_truth(csv, labels=None)->pd.DataFrame:
+def read_truth(csv, # ground-truth CSV, as `make_demo` writes it
+               labels=None, # label columns it must hold besides `path` and `frame`
+              )->pd.DataFrame:
     "The ground-truth CSV, checked to hold the columns needed to match images and the `labels`"
     csv = Path(csv)
     if not csv.exists(): raise ProjectError(f"No ground-truth file at {csv}")
@@ -466,7 +479,9 @@ def read_truth(csv, labels=None)->pd.DataFrame:
 
 def _real(p): return os.path.realpath(p) if isinstance(p, str) and p else None
 
-def load_truth(db, csv)->pd.DataFrame:
+def load_truth(db, # open project
+               csv, # ground-truth CSV, as `make_demo` writes it
+              )->pd.DataFrame:
     "Ground truth of the project's images: DataFrame[image_id, *labels], matched by (sop_uid, frame), else (path, frame)"
     labels = db.labels
     t = read_truth(csv, labels)
@@ -481,7 +496,8 @@ def load_truth(db, csv)->pd.DataFrame:
     return out.astype({o:int for o in ['image_id',*labels]}).reset_index(drop=True)
 
 # %% ../nbs/02a_demo.ipynb #cfc93d10
-def label_from_truth(db, csv, # project database and ground-truth CSV
+def label_from_truth(db, # project database
+                     csv, # ground-truth CSV
                      n:int=None, # how many images to label (None: all that qualify)
                      annotator:str='oracle', # name recorded on the label events
                      splits=('train','valid'), # splits to draw from when `ids` is not given

@@ -150,7 +150,9 @@ def search(srv:Server, # the server to search
     return list({o['sop']:o for o in res}.values())
 
 # %% ../nbs/02b_dicomweb.ipynb #fb131140
-def instance_url(srv:Server, o:dict)->str:
+def instance_url(srv:Server, # the server
+                 o:dict, # a `search` result
+                )->str:
     "WADO-RS URL of instance `o` (a `search` result) on `srv`"
     return f"{srv.name}/studies/{quote(o['study'],safe='')}/series/{quote(o['series'],safe='')}/instances/{quote(o['sop'],safe='')}"
 
@@ -199,7 +201,9 @@ def hash_uid(*parts)->str:
     "A DICOM UID (2.25 form) that is a function of `parts`"
     return '2.25.' + str(int(hashlib.sha256('\x00'.join(map(str,parts)).encode()).hexdigest()[:32], 16))
 
-def kos_uid(rows:list, model_id:str)->str:
+def kos_uid(rows:list, # flagged images of one study (`classify.flagged_by_study`)
+            model_id:str, # the model bundle's name and hash
+           )->str:
     "SOP Instance UID of the KOS document for `rows` (see `kos_document`): a function of the study, images, labels, probabilities and model"
     key = json.dumps(sorted((r['sop'], r['label'], round(float(r['prob']),4)) for r in rows))
     return hash_uid('active_learn kos', model_id, rows[0]['study'], key)

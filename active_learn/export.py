@@ -11,11 +11,12 @@ import numpy as np
 from PIL import Image
 from fastcore.all import *
 from .core import *
-from .imaging import thumbnail
+from .imaging import thumbnail, RESIZE_METHODS, file_digest
+from .runtime import onnx_export, ort_session
 
 # %% auto #0
-__all__ = ['BUNDLE_FORMAT', 'BUNDLE_VERSION', 'RESIZE_METHODS', 'BundleError', 'fit_size', 'prep_image', 'to_input',
-           'learner_pre', 'fastai_probs', 'bundle_from_learner', 'Bundle', 'load_bundle', 'export_bundle', 'al_export']
+__all__ = ['BUNDLE_FORMAT', 'BUNDLE_VERSION', 'BundleError', 'fit_size', 'prep_image', 'to_input', 'learner_pre', 'fastai_probs',
+           'bundle_from_learner', 'Bundle', 'load_bundle', 'export_bundle', 'al_export']
 
 # %% ../nbs/09_export.ipynb #191b5e08
 BUNDLE_FORMAT,BUNDLE_VERSION = 'active_learn-bundle',1
@@ -23,7 +24,6 @@ BUNDLE_FORMAT,BUNDLE_VERSION = 'active_learn-bundle',1
 class BundleError(ProjectError): "A bundle is missing, damaged, or does not fit what the caller expects"
 
 # %% ../nbs/09_export.ipynb #29f3a2b8
-RESIZE_METHODS = ('squish','crop','pad')
 _np_pad = dict(zeros='constant', border='edge', reflection='reflect')
 
 def _size2(sz): return (int(sz),int(sz)) if isinstance(sz,(int,np.integer)) else tuple(int(o) for o in sz)
@@ -34,7 +34,7 @@ def fit_size(im:Image.Image, # image (any size)
              pad_mode:str='reflection', # 'zeros', 'border' or 'reflection', as fastai's `PadMode`
             )->Image.Image:
     "Resize `im` to `size` exactly as fastai's `Resize` does on the validation set"
-    if method not in RESIZE_METHODS: raise BundleError(f"Unknown resize method {method!r}; use one of {RESIZE_METHODS}")
+    method = check_choice(method, RESIZE_METHODS, 'resize method', BundleError)
     if pad_mode not in _np_pad: raise BundleError(f"Unknown pad mode {pad_mode!r}; use one of {tuple(_np_pad)}")
     H,W = _size2(size)
     w,h = im.size
@@ -66,7 +66,8 @@ def prep_image(img, # display-ready uint8 array (HxW), or a PIL image
     return np.asarray(fit_size(im.convert('L'), pre['size'], pre['resize'], pre.get('pad_mode','reflection')))
 
 def to_input(x:np.ndarray, # uint8 [N,H,W] from `prep_image`
-             pre:dict)->np.ndarray: # float32 [N,3,H,W]
+             pre:dict, # preprocessing settings of a bundle
+            )->np.ndarray: # float32 [N,3,H,W]
     "Scale to [0,1], repeat the grey channel and normalise, as fastai's `IntToFloatTensor` and `Normalize` do"
     x = np.asarray(x, dtype=np.float32)/np.float32(255)
     x = np.repeat(x[:,None], pre.get('channels',3), axis=1)
@@ -105,12 +106,6 @@ def learner_pre(learn, # fastai `Learner` trained on thumbnails
                 input='imaging.decode(max_side=thumb_size), imaging.thumbnail(thumb_size), resize, /255, grey repeated to 3 channels, (x-mean)/std')
 
 # %% ../nbs/09_export.ipynb #c7e3392a
-def _sha256(fn):
-    h = hashlib.sha256()
-    with open(fn,'rb') as f:
-        for b in iter(lambda: f.read(1<<20), b''): h.update(b)
-    return h.hexdigest()
-
 def _load_gray(o):
     if isinstance(o,(str,Path)):
         with Image.open(o) as im: return np.asarray(im.convert('L'))
@@ -142,25 +137,13 @@ def _prob_model(learn):
             raise BundleError(f"Only multi-label models with a sigmoid output can be bundled; this learner's loss uses {act}")
     return ProbModel(learn.model).cpu().eval()
 
-def _onnx_export(m, x, fn):
-    "Export `m` to ONNX with a dynamic batch axis; also returns the `torch.export` program (None when only the legacy exporter worked)"
-    import torch
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        try:
-            ep = torch.export.export(m, (x,), dynamic_shapes=({0:torch.export.Dim('n', min=1, max=4096)},))
-            torch.onnx.export(ep, input_names=['image'], output_names=['probs'], f=str(fn), dynamo=True, external_data=False, verbose=False)
-            return ep,'dynamo'
-        except Exception:
-            # the TorchScript-based exporter copes with some models torch.export can't trace
-            torch.onnx.export(m, (x,), str(fn), input_names=['image'], output_names=['probs'],
-                              dynamic_axes={'image':{0:'n'}, 'probs':{0:'n'}}, dynamo=False)
-            return None,'torchscript'
+
 
 # %% ../nbs/09_export.ipynb #821148dd
 def fastai_probs(learn, # fastai `Learner`
                  items:list, # thumbnails: paths, PIL images or uint8 arrays
-                 bs:int=16)->np.ndarray: # [N,L] probabilities
+                 bs:int=16, # images per batch
+                )->np.ndarray: # [N,L] probabilities
     "Probabilities of `learn` on `items` through fastai's validation transforms and the PyTorch model"
     import torch
     from fastai.vision.all import PILImage, retain_type
@@ -204,10 +187,9 @@ def bundle_from_learner(learn, # trained fastai `Learner` (multi-label, sigmoid 
     tmp = dest.with_name(f'.{dest.name}.tmp{os.getpid()}')
     shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir(parents=True)
     try:
-        ep,exporter = _onnx_export(m, torch.tensor(x[:2]), tmp/'model.onnx')
+        ep,exporter = onnx_export(m, torch.tensor(x[:2]), tmp/'model.onnx', ('image',), ('probs',))
         if ep is not None: torch.export.save(ep, str(tmp/'model.pt2'))
-        import onnxruntime as ort
-        sess = ort.InferenceSession(str(tmp/'model.onnx'), providers=['CPUExecutionProvider'])
+        sess = ort_session(tmp/'model.onnx')
         got = sess.run(None, {'image':x})[0]
         diff = float(np.abs(got-ref).max())
         if not diff<=tol: raise BundleError(f"ONNX probabilities differ from PyTorch's by {diff:.2g} (> {tol}) on {len(x)} images; bundle not written")
@@ -216,7 +198,7 @@ def bundle_from_learner(learn, # trained fastai `Learner` (multi-label, sigmoid 
         files = dict(onnx='model.onnx', **({'torch':'model.pt2'} if ep is not None else {}), **({'learner':'learner.pkl'} if learner_pkl else {}))
         meta = dict(format=BUNDLE_FORMAT, version=BUNDLE_VERSION, created=now_iso(), labels=labels, thresholds=thresholds,
                     preprocessing=pre, output='probabilities (sigmoid), one column per label', input_name='image', output_name='probs',
-                    files=files, sha256={k:_sha256(tmp/v) for k,v in files.items()},
+                    files=files, sha256={k:file_digest(tmp/v, 'sha256') for k,v in files.items()},
                     check=dict(n_images=len(x), max_abs_diff=diff, tol=tol, exporter=exporter),
                     run=_jsonable(run or {}))
         (tmp/'bundle.json').write_text(json.dumps(meta, indent=1))
@@ -230,17 +212,17 @@ def bundle_from_learner(learn, # trained fastai `Learner` (multi-label, sigmoid 
 # %% ../nbs/09_export.ipynb #82805a3b
 class Bundle:
     "A loaded bundle: labels, thresholds, preprocessing and an ONNX Runtime session"
-    def __init__(self, path:Path, meta:dict, threads:int|None=None):
+    def __init__(self,
+                 path:Path, # the bundle folder
+                 meta:dict, # its bundle.json
+                 threads:int|None=None, # ONNX Runtime intra-op threads (default: all cores)
+                ):
         store_attr('path,meta,threads')
         self.labels,self.thresholds,self.pre = meta['labels'],meta['thresholds'],meta['preprocessing']
         self._sess = None
     @property
     def sess(self):
-        if self._sess is None:
-            import onnxruntime as ort
-            opts = ort.SessionOptions()
-            if self.threads: opts.intra_op_num_threads = self.threads
-            self._sess = ort.InferenceSession(str(self.path/self.meta['files']['onnx']), opts, providers=['CPUExecutionProvider'])
+        if self._sess is None: self._sess = ort_session(self.path/self.meta['files']['onnx'], self.threads)
         return self._sess
     def prep(self, img)->np.ndarray: "Preprocess one decoded image for this model"; return prep_image(img, self.pre)
     def predict(self, x:np.ndarray)->np.ndarray:
@@ -268,7 +250,7 @@ def load_bundle(path, # bundle folder (or its bundle.json)
         raise BundleError(f"{path} is bundle format version {meta['version']}; this active_learn reads up to {BUNDLE_VERSION}: upgrade active_learn")
     onnx_fn = path/meta['files']['onnx']
     if not onnx_fn.exists(): raise BundleError(f"Bundle {path} is incomplete: {onnx_fn.name} is missing")
-    if check_hash and _sha256(onnx_fn)!=meta['sha256']['onnx']:
+    if check_hash and file_digest(onnx_fn, 'sha256')!=meta['sha256']['onnx']:
         raise BundleError(f"{onnx_fn} does not match the checksum in {fn}: the file was changed or damaged; export the bundle again")
     b = Bundle(path, meta, threads)
     if expect_labels is not None and list(expect_labels)!=list(b.labels):

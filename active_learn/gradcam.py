@@ -102,6 +102,8 @@ def gradcam_overlay(learn_or_model, # fastai `Learner`, or a model (then give `p
     for i,t in enumerate(tiles): res.paste(t, (i*(sz[0]+gap), 0))
     return res
 
-def gradcam_png(*args, **kwargs)->bytes:
+def gradcam_png(*args, # `gradcam_overlay`'s arguments: a learner or model, then the image
+                **kwargs, # and its keyword arguments
+               )->bytes:
     "`gradcam_overlay` as PNG bytes, e.g. for a web response"
     b = io.BytesIO(); gradcam_overlay(*args, **kwargs).save(b, 'PNG'); return b.getvalue()

@@ -19,9 +19,9 @@ from PIL import Image, UnidentifiedImageError
 from fastcore.all import *
 
 # %% auto #0
-__all__ = ['HEADER_FIELDS', 'MAX_PIXELS', 'MAX_FRAMES', 'ImageError', 'sniff', 'file_kind', 'walk_files', 'find_files',
-           'file_digest', 'fs_text', 'fs_bytes', 'folder_ids', 'header_dict', 'check_declared', 'check_size',
-           'dicom_meta', 'Frame', 'decode_bytes', 'read_regular', 'decode', 'thumbnail']
+__all__ = ['HEADER_FIELDS', 'MAX_PIXELS', 'MAX_FRAMES', 'RESIZE_METHODS', 'ImageError', 'sniff', 'file_kind', 'walk_files',
+           'find_files', 'file_digest', 'fs_text', 'fs_bytes', 'folder_ids', 'header_dict', 'check_declared',
+           'check_size', 'dicom_meta', 'Frame', 'decode_bytes', 'read_regular', 'decode', 'thumbnail']
 
 # %% ../nbs/02_imaging.ipynb #1dc542fb
 class ImageError(CliError): "A file that can't be turned into an image, with a reason meant for the user"
@@ -56,7 +56,10 @@ def file_kind(path)->str|None:
     except OSError: return None
 
 # %% ../nbs/02_imaging.ipynb #d6758d6d
-def walk_files(srcs, skip=(), errors:list=None):
+def walk_files(srcs, # files or folders (one, or a list)
+               skip=(), # folders not to enter, such as the project's own
+               errors:list=None, # collects (folder, reason) for folders that can't be listed; None: raise instead
+              ):
     "Every non-hidden file under `srcs` (files or folders), recursively, in sorted order, not entering folders in `skip`"
     skip = {Path(o).absolute() for o in skip}
     def onerror(e): # a folder that can't be listed is reported, never skipped silently
@@ -103,7 +106,9 @@ _view_names = {'cranio-caudal':'CC', 'medio-lateral oblique':'MLO', 'medio-later
                'superolateral to inferomedial oblique':'SIO', 'axillary tail':'AT', 'cleavage':'CV'}
 _cbis_re = re.compile(r'^(?:(?:Mass|Calc)-(?:Training|Test)_)?(P_\d+)_(LEFT|RIGHT)_(CC|MLO)(?:_\d+)?$', re.I)
 
-def folder_ids(path, root=None)->tuple:
+def folder_ids(path, # a file
+               root=None, # folder that was ingested: ids never come from above it
+              )->tuple: # (patient, study)
     "(patient, study) from the folders of `path`, never looking above `root`"
     p = Path(path)
     parts = list(p.parent.relative_to(root).parts) if root is not None and p.is_relative_to(root) else list(p.parent.parts[1:])
@@ -142,7 +147,9 @@ HEADER_FIELDS = frozenset('''Modality SOPClassUID SOPInstanceUID StudyInstanceUI
 
 def header_dict(ds, # a pydicom dataset
                 keep_all:bool=False, # every element (`--keep-header`), not just `HEADER_FIELDS`
-                depth=0, max_items=16)->dict:
+                depth=0, # nesting level of `ds`: sequences are followed three levels down
+                max_items=16, # items kept of each sequence
+               )->dict:
     "JSON-able dict of the header fields the project uses (or of all of them), without pixel data or big binary values"
     out = {}
     for el in ds:
@@ -207,6 +214,7 @@ def _has_voi_lut(ds):
     sq = ds.get('VOILUTSequence')
     return bool(sq) and sq[0].get('LUTDescriptor') is not None and sq[0].get('LUTData') is not None
 
+# %% ../nbs/02_imaging.ipynb #11e71108
 def _gray_display(a, ds, k:int=1):
     "uint8 display frames from stored grey values `a` ([F,]H,W): modality LUT, VOI LUT, MONOCHROME1 inversion"
     if (sq:=ds.get('ModalityLUTSequence')) and 8<int(sq[0].LUTDescriptor[2])<16:
@@ -243,7 +251,12 @@ def check_declared(ds, # a DICOM dataset or anything with `Rows`, `Columns` and 
         except (TypeError, ValueError): return d
     check_size(num('Columns',0), num('Rows',0), num('NumberOfFrames',1), max_pixels, max_frames)
 
-def check_size(w:int, h:int, n_frames:int=1, max_pixels:int=MAX_PIXELS, max_frames:int=MAX_FRAMES):
+def check_size(w:int, # declared width
+               h:int, # declared height
+               n_frames:int=1, # declared number of frames
+               max_pixels:int=MAX_PIXELS, # most pixels in one frame
+               max_frames:int=MAX_FRAMES, # most frames in one file
+              ):
     "Raise `ImageError` when a `w`×`h` image of `n_frames` frames is over the limits"
     if w*h>max_pixels:
         raise ImageError(f"too large: {w}x{h} pixels declared ({w*h/1e6:.0f} megapixels, over the limit of {max_pixels/1e6:g}; "
@@ -267,6 +280,7 @@ def _inflated_head(data:bytes, n:int=1<<20):
     try: return read_dataset(fh, False, True, stop_when=lambda tag,vr,length: tag>=0x7FE00008)
     except Exception as e: raise ImageError(f"corrupt deflated DICOM header ({type(e).__name__}: {e})") from None
 
+# %% ../nbs/02_imaging.ipynb #2ef20d4a
 def _read_dicom(data:bytes, path=None, max_pixels:int=MAX_PIXELS, max_frames:int=MAX_FRAMES):
     "Read a dataset with pixel data, or raise `ImageError` saying why not; the declared size is checked before any inflating or decoding"
     if (head:=_inflated_head(data)) is not None: check_declared(head, max_pixels, max_frames)
@@ -297,6 +311,7 @@ def _read_dicom(data:bytes, path=None, max_pixels:int=MAX_PIXELS, max_frames:int
     check_declared(ds, max_pixels, max_frames)
     return ds
 
+# %% ../nbs/02_imaging.ipynb #cff7ba31
 def _str(ds, kw):
     try: v = ds.get(kw)
     except Exception: return None
@@ -310,7 +325,10 @@ def _seq(ds, kw)->list:
 def _codes(ds, kw)->list:
     return [m for o in _seq(ds, kw) if (m:=_str(o,'CodeMeaning') or _str(o,'CodeValue'))]
 
-def dicom_meta(ds, path=None, root=None)->dict:
+def dicom_meta(ds, # a pydicom dataset
+               path=None, # where it came from: folder and file names are the fallbacks for ids, breast and view
+               root=None, # folder that was ingested: ids never come from above it
+              )->dict:
     "Columns of the `images` table from a DICOM header, with folder-name fallbacks"
     pid = _str(ds,'PatientID')
     lat,view = _tokens(pid)
@@ -333,6 +351,7 @@ def dicom_meta(ds, path=None, root=None)->dict:
                 modality=_str(ds,'Modality'), photometric=_str(ds,'PhotometricInterpretation'),
                 width=int(ds.get('Columns') or 0) or None, height=int(ds.get('Rows') or 0) or None)
 
+# %% ../nbs/02_imaging.ipynb #ccc86251
 def _stored_pixels(ds):
     "Stored values of `ds`, as `ds.pixel_array` gives them"
     # RLE greyscale straight through the RLE codec: same values, half the time (pydicom copies and re-buffers each frame)
@@ -345,6 +364,7 @@ def _stored_pixels(ds):
         return fs[0] if nf==1 else np.stack(fs)
     return ds.pixel_array
 
+# %% ../nbs/02_imaging.ipynb #2a9111dc
 def _dicom_frames(ds, max_side=None):
     "Display-ready uint8 frames [F,H,W] of a dataset"
     pi = str(ds.get('PhotometricInterpretation','')).strip()
@@ -406,7 +426,10 @@ def _pil_frames(data, path=None, root=None, max_side=None, max_pixels=MAX_PIXELS
 # %% ../nbs/02_imaging.ipynb #803f6a1b
 class Frame:
     "A display-ready 8-bit grey image and its metadata"
-    def __init__(self, img:np.ndarray, meta:dict): store_attr()
+    def __init__(self,
+                 img:np.ndarray, # display-ready uint8 [H,W]
+                 meta:dict, # its `images` columns, with the kept header
+                ): store_attr()
     def __repr__(self): return f"Frame({self.img.shape[1]}x{self.img.shape[0]}, frame {self.meta.get('frame')} of {self.meta.get('n_frames')})"
 
 def decode_bytes(data:bytes, # the file's content
@@ -438,6 +461,7 @@ def decode_bytes(data:bytes, # the file's content
     meta['path'] = fs_text(Path(path).absolute()) if path else None
     return [Frame(img, dict(frame=i, n_frames=len(imgs), **meta, header=hdr)) for i,img in enumerate(imgs)]
 
+# %% ../nbs/02_imaging.ipynb #48dfbf82
 _kinds = [(stat.S_ISFIFO,'FIFO'), (stat.S_ISCHR,'character device'), (stat.S_ISBLK,'block device'), (stat.S_ISSOCK,'socket'), (stat.S_ISDIR,'folder')]
 
 def _check_regular(mode):
@@ -456,6 +480,7 @@ def read_regular(path)->bytes:
         try: return f.read()
         except OSError as e: raise ImageError(f"can't read file: {e.strerror or e}") from None
 
+# %% ../nbs/02_imaging.ipynb #cbb36be9
 def decode(path, # DICOM or image file
            root=None, # folder that was ingested: ids never come from above it
            max_side:int=None, # reduce early to about this long side (faster), or None for full size
@@ -465,7 +490,12 @@ def decode(path, # DICOM or image file
     return decode_bytes(read_regular(path), path, root, max_side, **kwargs)
 
 # %% ../nbs/02_imaging.ipynb #0e23cdad
-def thumbnail(img:np.ndarray, long_side:int=512)->Image.Image:
+# the ways a thumbnail is fitted to the model's input: fastai's `ResizeMethod` values, which training and the bundle both apply
+RESIZE_METHODS = tuple(str_enum('ResizeMethod', 'squish', 'pad', 'crop'))
+
+def thumbnail(img:np.ndarray, # display-ready uint8 [H,W]
+              long_side:int=512, # long side of the result; smaller images are never enlarged
+             )->Image.Image:
     "8-bit grey PIL image of `img` with long side at most `long_side`, aspect ratio kept"
     im = Image.fromarray(np.ascontiguousarray(img), 'L')
     h,w = img.shape

@@ -69,6 +69,7 @@ def die_with_parent(parent:int):
     except (OSError, AttributeError): pass
     if os.getppid()!=parent: os._exit(1)   # the parent died before the line above took effect
 
+# %% ../nbs/03_ingest.ipynb #8ebb7357
 def _init_worker(proj:str, thumb_size:int, pool:bool=False, parent:int=None, opts:dict=None, key:bytes=None, known:set=None):
     # Dask workers are given the SHA-1s already in the project (`known`) rather than read SQLite over shared storage
     _w.clear(); _w.update(proj=Path(proj), thumb_size=thumb_size, con=None, opts=opts or {}, key=key, known=known)
@@ -90,6 +91,7 @@ def _save_thumb(img, rel:str):
     with open(os.open(tmp, os.O_WRONLY|os.O_CREAT|os.O_TRUNC, 0o600), 'wb') as f: thumbnail(img, _w['thumb_size']).save(f, 'PNG', compress_level=1)
     os.replace(tmp, dest)
 
+# %% ../nbs/03_ingest.ipynb #3e966014
 def ingest_file(path, # the file to read, or with `data` the name of where the bytes came from (e.g. a WADO-RS URL)
                 root=None, # folder that was ingested: ids never come from above it
                 data:bytes=None, # the content, when it was not read from a file (nor will be: `path` is then only a name)
@@ -264,6 +266,7 @@ def ingest(srcs, # DICOM/image files or folders (searched recursively)
     if verbose: print(summary_text(stats))
     return stats
 
+# %% ../nbs/03_ingest.ipynb #bfd305b9
 def summary_text(s:dict)->str:
     "One paragraph describing an ingest summary"
     txt = (f"{s['files']} files{f' ({n} fetched from the PACS)' if (n:=s.get('fetched')) else ''}: {s['new_images']} new images from {s['new_files']} new files, {s['skipped']} already in the project, "

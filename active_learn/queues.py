@@ -10,13 +10,16 @@ import numpy as np, pandas as pd
 from fastcore.all import *
 from .core import *
 from .strategies import *
+from .runtime import onnx_export, ort_session
 
 # %% auto #0
 __all__ = ['QUEUES', 'load_embeddings', 'spread_random', 'pretrained_embeddings', 'mc_dropout_probs', 'run_mc_probs',
            'next_batch', 'label_errors', 'refresh_queue', 'queue_ids']
 
 # %% ../nbs/06b_queues.ipynb #61f9b1be
-def load_embeddings(db, run_id=None, ids=None)->tuple:
+def load_embeddings(db:Project, run_id:int=None, # run whose embeddings to read; None for the pretrained backbone's
+                    ids=None, # image ids wanted, in this order (default: all stored)
+                   )->tuple:
     "(ids, emb) stored for run `run_id` (None: pretrained), restricted to and ordered like `ids` where present; None if missing"
     fe, fi = db.emb_paths(run_id)
     if not (fe.exists() and fi.exists()): return None
@@ -34,7 +37,9 @@ def load_embeddings(db, run_id=None, ids=None)->tuple:
     return ids[ok], e
 
 # %% ../nbs/06b_queues.ipynb #93167de1
-def spread_random(db, n:int, exclude=())->list:
+def spread_random(db:Project, n:int, # how many ids
+                  exclude=(), # ids to leave out
+                 )->list:
     "Up to `n` unlabeled non-test image ids in random order, one per patient before any patient's second image"
     ex = set(int(o) for o in exclude)
     seen, first, rest = set(), [], []
@@ -58,15 +63,9 @@ def _frozen_net(arch, weights, shape, pool):
         key = hashlib.sha1(repr((arch, str(weights), tuple(shape), pool, torch.__version__, ort.__version__)).encode()).hexdigest()[:16]
         fn = cache_dir()/f'frozen-{arch}-{shape[0]}x{shape[1]}-{pool}-{key}.onnx'
         if not fn.exists():
-            fn.parent.mkdir(parents=True, exist_ok=True); tmp = fn.with_name(f'.{fn.name}.{os.getpid()}')
-            with warnings.catch_warnings():
-                warnings.simplefilter('ignore')
-                torch.onnx.export(model.float().to(memory_format=torch.contiguous_format), (torch.zeros(2,3,*shape),), str(tmp),
-                                  input_names=['x'], output_names=['f'], dynamic_shapes=({0:torch.export.Dim('n', min=1)},),
-                                  dynamo=True, external_data=False, verbose=False)
-            os.replace(tmp, fn)
-        so = ort.SessionOptions(); so.intra_op_num_threads = torch.get_num_threads()
-        sess = ort.InferenceSession(str(fn), so, providers=['CPUExecutionProvider'])
+            fn.parent.mkdir(parents=True, exist_ok=True)
+            onnx_export(model.float().to(memory_format=torch.contiguous_format), torch.zeros(2,3,*shape), fn, ('x',), ('f',))
+        sess = ort_session(fn, torch.get_num_threads())
         return lambda x: sess.run(None, {'x': x.numpy()})[0]
     except Exception as e:  # an architecture the exporter can't trace: PyTorch, 4-5x slower on a CPU
         warnings.warn(f"Frozen features of {arch} run in PyTorch: the ONNX export failed ({type(e).__name__}: {e})")
@@ -148,7 +147,11 @@ def mc_dropout_probs(model, batches, # iterable of input batches (tensors, or tu
     return np.concatenate(out, 1)
 
 # %% ../nbs/06b_queues.ipynb #c702ec78
-def run_mc_probs(db, run_id:int, ids, T:int=10, bs:int=32)->np.ndarray:
+def run_mc_probs(db:Project, run_id:int, # run whose model to use
+                 ids, # image ids to score
+                 T:int=10, # stochastic passes
+                 bs:int=32, # batch size, when thumbnails must be decoded
+                )->np.ndarray:
     "MC-dropout probabilities [T, N, L] of images `ids` from run `run_id`'s model"
     import torch
     from active_learn.train import load_run_learner
@@ -178,7 +181,7 @@ def next_batch(db, n:int=50, # how many ids
               )->list:
     "Ordered ids of the next `n` unlabeled non-test images to label"
     strategy = strategy or DEFAULT_STRATEGY
-    if strategy not in STRATEGIES: raise ProjectError(f"Unknown strategy {strategy!r}; choose one of {STRATEGIES}")
+    strategy = check_choice(strategy, STRATEGIES, 'strategy')
     rng = np.random.default_rng(seed)
     pool = db.pool_ids(exclude)
     if not len(pool) or n<=0: return []
@@ -271,7 +274,8 @@ def label_errors(db, run_id:int=None, # run whose embeddings/predictions to use 
     return out.sort_values('score', ascending=False, kind='stable').reset_index(drop=True)
 
 # %% ../nbs/06b_queues.ipynb #f5072b75
-QUEUES = ('learn', 'holdout', 'confident', 'review')
+# `adjudicate` is not materialised: the labeling app reads it straight from the `open_conflicts` view
+QUEUES = tuple(str_enum('Queue', 'learn', 'holdout', 'review', 'confident', 'adjudicate'))
 
 def refresh_queue(db, name:str='learn', # one of `QUEUES`
                   n:int=500, # rows to materialise
@@ -281,7 +285,8 @@ def refresh_queue(db, name:str='learn', # one of `QUEUES`
                   seed=None, **kwargs, # passed to `next_batch`
                  )->int: # rows written
     "Recompute the ordering of queue `name` and store it in the `queue` table"
-    if name not in QUEUES: raise ProjectError(f"Unknown queue {name!r}; choose one of {QUEUES}")
+    name = check_choice(name, QUEUES, 'queue')
+    if name=='adjudicate': raise ProjectError("The adjudicate queue is read from the labels as readers disagree; it has no order to refresh")
     run = db.latest_run(scored=True) if run_id is None else db['runs'].get(run_id)
     rid = run['id'] if run else None
     skip = db.skipped_ids(annotator) if annotator else set()
@@ -306,6 +311,7 @@ def refresh_queue(db, name:str='learn', # one of `QUEUES`
                                 for j,(i,s) in enumerate(rows)])
     return len(rows)
 
-def queue_ids(db, name:str='learn')->list:
+def queue_ids(db:Project, name:str='learn', # one of `QUEUES`
+             )->list:
     "Image ids of queue `name` in order"
     return [r['image_id'] for r in db['queue'].rows_where('name=?', [name], select='image_id', order_by='pos')]

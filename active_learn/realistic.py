@@ -179,7 +179,9 @@ def _study(kind, rng)->list:
     tool = ['needle'] if rng.random()<.6 else ['wire']
     return [(lat, 'CC', False, []), (lat, str(rng.choice(['CC','MLO'])), rng.random()<.3, tool), (lat, str(rng.choice(['CC','MLO'])), False, [marker])]
 
-def realistic_plan(n_patients:int=100, seed:int=0)->list:
+def realistic_plan(n_patients:int=100, # patients, one study each
+                   seed:int=0, # everything planned is a function of this seed
+                  )->list: # one dict per file
     "Deterministic plan of every file: patient, study, view, tools, magnification and acquisition settings"
     rng = np.random.default_rng([seed, 70])
     views = source_views()

@@ -60,10 +60,12 @@ def _aucs(y, p)->list:
     from sklearn.metrics import roc_auc_score
     return [roc_auc_score(y[:,l], p[:,l]) if 0<y[:,l].sum()<len(y) else np.nan for l in range(y.shape[1])]
 
-def strategy_spec(s:str, explore:float=0.1)->tuple:
+def strategy_spec(s:str, # a strategy name, optionally with `@share`: 'bald' or 'bald@0.3'
+                  explore:float=0.1, # the exploration share when `s` gives none
+                 )->tuple:
     "(strategy, exploration share) of a spec like 'bald' or 'bald@0.3'"
     name,_,ex = s.partition('@')
-    if name not in STRATEGIES: raise ProjectError(f"Unknown strategies {[s]}; choose from {STRATEGIES}, optionally with @share, e.g. bald@0.3")
+    if name not in STRATEGIES: raise ProjectError(f"Unknown strategies {[s]}; choose from {', '.join(STRATEGIES)}, optionally with @share, e.g. bald@0.3")
     try: ex = float(ex) if ex else explore
     except ValueError: ex = -1
     if not 0<=ex<=1: raise ProjectError(f"Bad exploration share in {s!r}: give a number in [0, 1], e.g. {name}@0.3")
@@ -73,13 +75,16 @@ def simulate_arrays(x_pool, y_pool, # pool embeddings [N, D] and true labels [N,
                     x_eval, y_eval, # evaluation embeddings and labels (never selected from)
                     labels=None, # label names (default l0, l1, ...)
                     strategies=('random','entropy','hybrid'), # strategies to compare; `name@share` sets that one's exploration share
-                    seed_size:int=20, batch:int=20, rounds:int=8, repeats:int=3,
+                    seed_size:int=20, # random labels before the first round
+                    batch:int=20, # labels added per round
+                    rounds:int=8, # rounds after the seed set
+                    repeats:int=3, # seed sets, the same for every strategy
                     explore:float=DEFAULT_EXPLORE, # exploration share of every batch (not for `random`) without its own `@share`
                     rare_boost:float=DEFAULT_RARE_BOOST, # rare-label positive boost
                     T:int=20, # MC-dropout passes for `bald`
-                    seed:int=0,
+                    seed:int=0, # base random seed
                     head=LightHead, # callable(seed=) -> object with fit/predict/mc_predict
-                    verbose:bool=False,
+                    verbose:bool=False, # print each round
                    )->pd.DataFrame: # one row per strategy, repeat and round, plus 'full' rows
     "Fast-mode simulation: for each repeat and strategy, label `seed_size` then `rounds` batches of `batch`, scoring AUC each round"
     y_pool, y_eval = np.asarray(y_pool).reshape(len(x_pool), -1), np.asarray(y_eval).reshape(len(x_eval), -1)
@@ -140,7 +145,10 @@ def labels_to_reach(curve:pd.Series, # mean AUC indexed by labels used
     if i==0: return n[0]
     return n[i-1] + (target-a[i-1])/(a[i]-a[i-1])*(n[i]-n[i-1])
 
-def summarize(df:pd.DataFrame, col:str='auc_mean', frac:float=0.95)->pd.DataFrame:
+def summarize(df:pd.DataFrame, # `simulate_arrays` or `simulate` output
+              col:str='auc_mean', # the AUC column to summarise
+              frac:float=0.95, # share of the full pool's AUC to reach
+             )->pd.DataFrame:
     "Per strategy: final AUC, labels to 95% of full-pool AUC, labels to random's final AUC and their share of random's"
     full = df[df.strategy=='full'][col].mean()
     rows = []
@@ -160,7 +168,10 @@ def summarize(df:pd.DataFrame, col:str='auc_mean', frac:float=0.95)->pd.DataFram
     return out
 
 # %% ../nbs/08_simulate.ipynb #232b6d80
-def aulc(df:pd.DataFrame, col:str='auc_mean', by=('repeat',))->pd.DataFrame:
+def aulc(df:pd.DataFrame, # `simulate_arrays` or `simulate` output
+         col:str='auc_mean', # the AUC column
+         by=('repeat',), # one curve per value of these columns (and strategy)
+        )->pd.DataFrame:
     "Area under each learning curve, normalised to the labels' range (a mean AUC), per strategy and `by` (e.g. repeat, fold)"
     by = [o for o in by if o in df.columns]
     def area(g):
@@ -168,7 +179,10 @@ def aulc(df:pd.DataFrame, col:str='auc_mean', by=('repeat',))->pd.DataFrame:
         return np.trapezoid(a, n)/(n[-1]-n[0]) if len(n)>1 else a[0]
     return df[df.strategy!='full'].groupby(['strategy', *by]).apply(area, include_groups=False).rename('aulc').reset_index()
 
-def vs_random(df:pd.DataFrame, col:str='auc_mean', by=('repeat',))->pd.DataFrame:
+def vs_random(df:pd.DataFrame, # `simulate_arrays` or `simulate` output, random included
+              col:str='auc_mean', # the AUC column
+              by=('repeat',), # the pairing: each value is one paired comparison with random
+             )->pd.DataFrame:
     "Per strategy: mean area under the learning curve, its paired difference from random's (mean, standard error, Wilcoxon p) and the share of random's labels it needs to reach random's final AUC"
     from scipy.stats import wilcoxon
     a = aulc(df, col, by); by = [o for o in by if o in a.columns]
@@ -183,7 +197,10 @@ def vs_random(df:pd.DataFrame, col:str='auc_mean', by=('repeat',))->pd.DataFrame
     return pd.DataFrame(rows)
 
 # %% ../nbs/08_simulate.ipynb #c83017bf
-def plot_curves(df:pd.DataFrame, fname=None, title:str=''):
+def plot_curves(df:pd.DataFrame, # `simulate_arrays` or `simulate` output
+                fname=None, # PNG file to write
+                title:str='', # figure title
+               ):
     "Learning curves (mean and min-max band over repeats) of every AUC column, per strategy; saved to `fname` if given"
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -220,14 +237,20 @@ def _truth(db, truth)->pd.DataFrame:
 def simulate(project, # project folder
              truth, # ground-truth CSV (e.g. from `al-demo`) or DataFrame[image_id, *labels]
              strategies=('random','entropy','hybrid'), # strategies to compare
-             seed_size:int=20, batch:int=20, rounds:int=8, repeats:int=3,
+             seed_size:int=20, # random labels before the first round
+             batch:int=20, # labels added per round
+             rounds:int=8, # rounds after the seed set
+             repeats:int=3, # seed sets, the same for every strategy
              mode:str='fast', # 'fast': frozen embeddings + light head; 'full': `train.train` each round
              out=None, # folder for simulation.csv, summary.csv and curves.png (default: project/simulation)
              eval_splits=None, # splits evaluated on, never selected from (default: test and valid in fast mode, test in full mode, which trains on valid)
-             explore:float=DEFAULT_EXPLORE, rare_boost:float=DEFAULT_RARE_BOOST, T:int=20, seed:int=0,
+             explore:float=DEFAULT_EXPLORE, # exploration share of each batch (a strategy's own: name@share)
+             rare_boost:float=DEFAULT_RARE_BOOST, # rare-label positive boost
+             T:int=20, # MC-dropout passes for BALD
+             seed:int=0, # base random seed
              size:int=512, # fast mode: long side of the frozen features' input, `input_shape(size)`, the model's own
              train_kwargs:dict=None, # full mode: passed to `train.train`
-             verbose:bool=True,
+             verbose:bool=True, # progress and the summary
             )->tuple: # (per-round DataFrame, summary DataFrame)
     "Replay active learning on `project` with an oracle reading `truth`; write the CSVs and the learning-curve plot"
     if mode not in ('fast','full'): raise ProjectError(f"Unknown mode {mode!r}: use 'fast' or 'full'")
@@ -319,9 +342,12 @@ def simulate_labeled(project, # project folder with labels (no ground truth need
                      folds:int=5, # patient-grouped folds: each is the evaluation set once
                      repeats:int=2, # seed sets per fold
                      rounds:int=6, # rounds after the seed set
-                     explore:float=DEFAULT_EXPLORE, T:int=20, seed:int=0,
+                     explore:float=DEFAULT_EXPLORE, # exploration share of each batch
+                     T:int=20, # MC-dropout passes for BALD
+                     seed:int=0, # base random seed
                      size:int=512, # long side of the frozen features' input
-                     verbose:bool=True)->tuple: # (per-round DataFrame, `vs_random` table)
+                     verbose:bool=True, # progress
+                    )->tuple: # (per-round DataFrame, `vs_random` table)
     "Replay active learning inside the labeled images, cross-validated by patient, and compare each strategy with random"
     from sklearn.model_selection import GroupKFold
     db = Project(project)

@@ -115,7 +115,7 @@ def kcenter_greedy(emb, # [N, D] embeddings of the candidates
 # %% ../nbs/05_strategies.ipynb #0b270ac9
 DEFAULT_STRATEGY, DEFAULT_EXPLORE, DEFAULT_RARE_BOOST = 'balanced_bald', 0.5, 1.0
 
-STRATEGIES = ('random', 'least_confidence', 'margin', 'entropy', 'balanced', 'bald', 'balanced_bald', 'kcenter', 'hybrid')
+STRATEGIES = tuple(str_enum('Strategy', 'random', 'least_confidence', 'margin', 'entropy', 'balanced', 'bald', 'balanced_bald', 'kcenter', 'hybrid'))
 MC_STRATEGIES = ('bald', 'balanced_bald')  # need MC-dropout passes
 _scorers = dict(least_confidence=least_confidence, margin=margin, entropy=entropy, balanced=balanced_entropy)
 
@@ -142,7 +142,7 @@ def select_batch(n:int, # batch size
                  seed=None, # random seed
                 )->np.ndarray: # positions into the pool, in the order to show them
     "Pick `n` pool positions with `strategy`, plus an `explore` share at random"
-    if strategy not in STRATEGIES: raise ValueError(f"Unknown strategy {strategy!r}; choose one of {STRATEGIES}")
+    if strategy not in STRATEGIES: raise ValueError(f"Unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
     if not 0<=explore<=1: raise ValueError(f"explore must be in [0, 1], got {explore}")
     N = next((len(o) for o in (probs, emb) if o is not None), n_pool if probs_T is None else np.shape(probs_T)[1])
     if N is None: raise ValueError("Give the pool as `probs`, `emb` or `n_pool`")
@@ -184,7 +184,7 @@ def oof_probs(emb, # [N, D] embeddings of labeled images
               k:int=5, # folds
               C:float=0.1, # inverse regularisation of the logistic regression
               dims:int=64, # embeddings are reduced to this many principal components first
-              seed:int=0,
+              seed:int=0, # seed of the folds and the PCA
              )->np.ndarray: # [N, L] out-of-fold probabilities
     "Out-of-fold probabilities from k-fold logistic regression on embeddings, one head per label"
     from sklearn.linear_model import LogisticRegression

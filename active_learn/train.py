@@ -6,6 +6,7 @@
 from __future__ import annotations
 import json, os, sys, io, time, math, warnings, tempfile, hashlib, collections
 from contextlib import ExitStack, redirect_stdout
+from dataclasses import dataclass
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 import torch.nn.functional as F, timm
@@ -20,22 +21,26 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 from .core import *
 from .backbone import DEFAULT_ARCH, timm_model_kwargs, arch_stats, input_shape
+from .imaging import RESIZE_METHODS
+from fastai.metrics import AccumMetric, ActivationType
+from .runtime import onnx_export, ort_session
 from .strategies import uncertainty
 from .cluster import scheduler_address, connect, accelerate_launch
 
 # %% auto #0
-__all__ = ['MIN_LABELED', 'RESIZE_METHODS', 'TRUNK_CUT', 'LADDER_LABELS', 'UNDERFIT_MARGIN', 'RECIPES', 'HoldoutLeak',
+__all__ = ['MIN_LABELED', 'AUGMENTATION', 'TRUNK_CUT', 'LADDER_LABELS', 'UNDERFIT_MARGIN', 'RECIPES', 'HoldoutLeak',
            'assert_no_holdout', 'check_trainable', 'split_col', 'Gray3', 'batch_augs', 'project_dls', 'FocalLoss',
-           'LabelMetric', 'label_metrics', 'body_splitter', 'PlainTensors', 'project_learner', 'split_trunk',
+           'per_label', 'label_metrics', 'body_splitter', 'PlainTensors', 'project_learner', 'split_trunk',
            'trunk_acts', 'ActsDataset', 'FreezeBNStats', 'ChannelsLast', 'tail_learner', 'fit_frozen_head', 'keep_tail',
            'ProbsEmb', 'export_onnx', 'pool_scorer', 'InputCache', 'score_pool', 'PredictCallback', 'tune_thresholds',
-           'phase_epochs', 'train', 'get_run', 'load_run_learner', 'predict_pool', 'evaluate_holdout', 'train_message',
-           'al_predict', 'al_evaluate']
+           'phase_epochs', 'TrainConfig', 'train', 'get_run', 'load_run_learner', 'predict_pool', 'evaluate_holdout',
+           'train_message', 'al_predict', 'al_evaluate']
 
 # %% ../nbs/06_train.ipynb #e6a9d732
 class HoldoutLeak(AssertionError): "Hold-out images were about to reach a training or validation DataLoader"
 
-def assert_no_holdout(db, ids):
+def assert_no_holdout(db:Project, ids, # image ids about to reach a DataLoader
+                     ):
     "Raise `HoldoutLeak` if any of image `ids` is in the project's hold-out split, whatever a DataFrame claims"
     ids = [int(o) for o in ids]
     bad = [r['id'] for r in db['images'].rows_where("split='test' and id in (select value from json_each(?))", [json.dumps(ids)], select='id')]
@@ -46,7 +51,8 @@ MIN_LABELED = 10
 
 def _counts(df, labels)->dict: return {o: dict(pos=int(df[o].sum()), neg=int((df[o]==0).sum())) for o in labels}
 
-def check_trainable(db, df=None)->pd.DataFrame:
+def check_trainable(db:Project, df=None, # labeled rows to check (default: `db.labeled_df()`)
+                   )->pd.DataFrame:
     "The labeled train/valid rows, after checking that a model can be trained on them"
     labels, p = db.labels, db.path
     df = db.labeled_df() if df is None else df
@@ -68,8 +74,6 @@ def check_trainable(db, df=None)->pd.DataFrame:
     return df
 
 # %% ../nbs/06_train.ipynb #1cd62c45
-RESIZE_METHODS = ('squish','pad','crop')
-
 def split_col(df)->tuple:
     "Train and valid positions from the stored `split` column; any other split (the hold-out) lands in neither"
     s = np.asarray(df['split'])
@@ -80,11 +84,17 @@ class Gray3(Transform):
     order = 98   # after the augmentations, just before `Normalize`
     def encodes(self, x:TensorImageBW): return TensorImage(x.expand(-1,3,-1,-1))
 
-def batch_augs(size, stats:tuple, aug:bool=True)->list:
-    "Batch transforms: the original's augmentations (when `aug`), grey to RGB, the backbone's normalisation, then random erasing"
-    tfms = aug_transforms(size=size, do_flip=True, flip_vert=False, max_rotate=15, max_lighting=0.2, min_zoom=1., max_zoom=1.,
-                          max_warp=0., min_scale=0.8, pad_mode=PadMode.Zeros) if aug else []
-    return [*tfms, Gray3(), Normalize.from_stats(*stats), *([RandomErasing(p=0.2, sl=0.02, sh=0.1)] if aug else [])]
+AUGMENTATION = dict(max_rotate=15, max_lighting=0.2, min_scale=0.8, erasing=dict(p=0.2, sl=0.02, sh=0.1))   # besides horizontal flips
+
+def batch_augs(size, # the input shape, int or (height, width)
+               stats:tuple, # (mean, std) of the backbone's normalisation
+               aug=True, # augmentation settings like `AUGMENTATION` (True: those), or False to only normalise
+              )->list:
+    "Batch transforms: flips and the augmentations of `aug`, grey to RGB, the backbone's normalisation, then random erasing"
+    a = AUGMENTATION if aug is True else aug
+    tfms = aug_transforms(size=size, do_flip=True, flip_vert=False, max_rotate=a['max_rotate'], max_lighting=a['max_lighting'], min_zoom=1.,
+                          max_zoom=1., max_warp=0., min_scale=a['min_scale'], pad_mode=PadMode.Zeros) if a else []
+    return [*tfms, Gray3(), Normalize.from_stats(*stats), *([RandomErasing(**a['erasing'])] if a else [])]
 
 def project_dls(db, size=224, # `size` x `size`, or (height, width)
                 bs:int=32, # batch size
@@ -92,11 +102,11 @@ def project_dls(db, size=224, # `size` x `size`, or (height, width)
                 resize:str='squish', # 'squish', 'pad' or 'crop' (see below)
                 stats:tuple=None, # (mean, std) normalisation (default: the backbone's)
                 arch:str=None, # backbone whose statistics to use when `stats` is None
-                aug:bool=True, # augment training batches
+                aug=True, # augment training batches: settings like `AUGMENTATION`, True for those, False for none
                 num_workers:int=None, # decoding processes (default: up to 4)
                 **kw)->DataLoaders:
     "fastai `DataLoaders` over the project's labeled train and valid images; the hold-out never gets in"
-    if resize not in RESIZE_METHODS: raise ProjectError(f"Unknown resize method {resize!r}; use one of {RESIZE_METHODS}")
+    resize = check_choice(resize, RESIZE_METHODS, 'resize method')
     labels = db.labels
     df = db.labeled_df() if df is None else df
     assert_no_holdout(db, df.image_id)
@@ -137,29 +147,27 @@ def _acc(t, p): return float(((p>0.5)==t).mean())
 def _f1(t, p):  return float(f1_score(t, p>0.5, zero_division=0))
 def _auc(t, p): return float(roc_auc_score(t, p)) if 0<t.sum()<len(t) else float('nan')
 
-class LabelMetric(Metric):
-    "Score `func(targs, probs)` of label `i` of the valid set, or its mean over all labels when `i` is None"
-    def __init__(self, func, i:int=None, name:str=None): store_attr('func,i'); self._name = name
-    def reset(self): self.ps,self.ts = [],[]
-    def accumulate(self, learn):
-        self.ps.append(torch.sigmoid(learn.pred.float()).detach().cpu()); self.ts.append(learn.y.detach().cpu())
-    @property
-    def value(self):
-        if not self.ps: return float('nan')
-        p,t = torch.cat(self.ps).numpy(), torch.cat(self.ts).numpy()
-        vs = [self.func(t[:,j], p[:,j]) for j in (range(p.shape[1]) if self.i is None else [self.i])]
+def per_label(func, # `func(targs, probs)` of one label's column
+              i:int=None, # the label's column; None for the mean over the labels where `func` is defined (not NaN)
+             ):
+    "`func` on label `i` of multi-label targets and probabilities [N, L], or averaged over labels"
+    def f(t, p):
+        t,p = np.asarray(t, dtype=np.float32),np.asarray(p, dtype=np.float32)
+        vs = [func(t[:,j], p[:,j]) for j in (range(p.shape[1]) if i is None else [i])]
         vs = [v for v in vs if not math.isnan(v)]
         return float(np.mean(vs)) if vs else float('nan')
-    @property
-    def name(self): return self._name
+    return f
 
 def label_metrics(labels)->list:
-    "Accuracy, F1 and ROC AUC for each label, then averaged over labels (named `acc`, `f1`, `auc`)"
+    "Accuracy, F1 and ROC AUC for each label, then averaged over labels (named `acc`, `f1`, `auc`): fastai `AccumMetric`s on the sigmoid of the outputs"
+    mk = lambda f,i,name: AccumMetric(per_label(f, i), activation=ActivationType.Sigmoid, to_np=True, invert_arg=True, flatten=False, name=name)
     fs = dict(acc=_acc, f1=_f1, auc=_auc)
-    return [LabelMetric(f, i, f'{k}_{o}') for i,o in enumerate(labels) for k,f in fs.items()] + [LabelMetric(f, None, k) for k,f in fs.items()]
+    return [mk(f, i, f'{k}_{o}') for i,o in enumerate(labels) for k,f in fs.items()] + [mk(f, None, k) for k,f in fs.items()]
 
 # %% ../nbs/06_train.ipynb #8624cdbe
-def body_splitter(m, n:int=4)->list:
+def body_splitter(m, # a fastai timm model, `Sequential(body, head)`
+                  n:int=4, # parameter groups in the body (then the head is one more)
+                 )->list:
     "Parameter groups of a fastai timm model: the body cut into `n` consecutive groups, then the head"
     body = m[0].model if hasattr(m[0], 'model') else m[0]
     kids = [c for c in body.children() if any(True for _ in c.parameters())]
@@ -204,7 +212,9 @@ def project_learner(dls, arch:str=None, # timm architecture (default: the offlin
 # %% ../nbs/06_train.ipynb #3d945334
 TRUNK_CUT = 5   # EfficientNet stages before this one stay frozen at their ImageNet weights
 
-def split_trunk(model, cut:int=TRUNK_CUT)->tuple|None:
+def split_trunk(model, # a fastai timm EfficientNet, `Sequential(body, head)`
+                cut:int=TRUNK_CUT, # the first stage of the tail
+               )->tuple|None:
     "(trunk, tail) views of a fastai model on a timm EfficientNet-family body: stem and first `cut` stages, then the rest and the head"
     body = model[0].model if hasattr(model[0], 'model') else model[0]
     if not all(hasattr(body, o) for o in ('conv_stem','bn1','blocks','conv_head','bn2')) or len(body.blocks)<=cut: return None
@@ -245,7 +255,10 @@ def tail_learner(tail:nn.Module, # from `split_trunk`
                  y:torch.Tensor, # their targets [N, L]
                  is_valid, # boolean mask: which rows are validation images
                  labels:list, # label names, for the metrics
-                 bs:int=32, wd:float=0.01, loss_func=None, path=None,
+                 bs:int=32, # batch size
+                 wd:float=0.01, # weight decay
+                 loss_func=None, # default `FocalLoss()`
+                 path=None, # the Learner's path (the project folder)
                  fit_valid:bool=False, # train on the validation rows too (then no metrics: they would be in-sample)
                 )->Learner:
     "A fastai `Learner` that trains `tail` on cached trunk activations: (tail body, head) parameter groups, so `freeze` trains the head"
@@ -321,30 +334,14 @@ class ProbsEmb(nn.Module):
         f = self.head[1](self.head[0](self.body(x)))   # [max pool, avg pool]
         return torch.sigmoid(self.head[2:](f)), f
 
-def export_onnx(model, fn, size)->Path:
+def export_onnx(model, # a fastai vision model
+                fn, # the ONNX file
+                size, # input size, int or (height, width)
+               )->Path:
     "Export `model` as `ProbsEmb` to ONNX file `fn` for `size` x `size` or (height, width) inputs (batch size left dynamic)"
-    fn = Path(fn); tmp = fn.with_name(f'.{fn.name}.{os.getpid()}.tmp')
     m = ProbsEmb(model).eval().cpu().float().to(memory_format=torch.contiguous_format)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')
-            # the dynamo exporter fixes image size, which lets ONNX Runtime fold the `same` padding of TF-ported
-            # EfficientNets: 1.5-2x faster than the TorchScript exporter's graph here, for a few seconds more export
-            torch.onnx.export(m, (torch.zeros(2,3,*_hw(size)),), str(tmp), input_names=['x'], output_names=['probs','emb'],
-                              dynamic_shapes=({0:torch.export.Dim('n', min=1)},), dynamo=True, external_data=False, verbose=False)
-        os.replace(tmp, fn)
-    finally: tmp.unlink(missing_ok=True)
-    return fn
-
-def _ort_session(fn):
-    import onnxruntime as ort
-    so = ort.SessionOptions()
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    so.intra_op_num_threads = torch.get_num_threads()
-    # idle threads sleep instead of spinning: leaves the cores to the DataLoader workers (and to anything else running),
-    # and measured faster here for batches of 32, not slower
-    so.add_session_config_entry('session.intra_op.allow_spinning', '0')
-    return ort.InferenceSession(str(fn), so, providers=['CPUExecutionProvider'])
+    onnx_export(m, torch.zeros(2,3,*_hw(size)), fn, ('x',), ('probs','emb'))
+    return Path(fn)
 
 def _hw(size)->tuple: return (int(size),int(size)) if isinstance(size, (int,np.integer)) else tuple(int(o) for o in size)
 
@@ -353,7 +350,10 @@ def _dls_size(dls)->tuple:
     r = [t for t in dls.after_item.fs if isinstance(t, Resize)]
     return (int(r[0].size[1]), int(r[0].size[0])) if r else (224,224)
 
-def pool_scorer(learn, onnx_file=None, engine:str='auto'):
+def pool_scorer(learn, # a trained Learner
+                onnx_file=None, # where to keep its ONNX export (default: a temporary file)
+                engine:str='auto', # 'onnx', 'torch', or 'auto' (torch on a GPU, ONNX Runtime on a CPU)
+               ):
     "A function from a normalised batch to numpy (probs, float16 embeddings): ONNX Runtime on CPU, PyTorch on GPU"
     dev = learn.dls.device
     if engine=='auto': engine = 'torch' if dev.type=='cuda' else 'onnx'
@@ -361,7 +361,7 @@ def pool_scorer(learn, onnx_file=None, engine:str='auto'):
         with tempfile.TemporaryDirectory() as d:
             fn = Path(onnx_file) if onnx_file else Path(d)/'model.onnx'
             if not fn.exists(): export_onnx(learn.model, fn, _dls_size(learn.dls))
-            sess = _ort_session(fn)
+            sess = ort_session(fn, torch.get_num_threads())
         def run(x):
             p,e = sess.run(None, {'x': np.ascontiguousarray(x.cpu().numpy(), dtype=np.float32)})
             return p, e.astype(np.float16)
@@ -384,15 +384,10 @@ def _init_thumbs(dls, # a run's `DataLoaders`, empty (`new_empty`): its test-tim
                  sha256:str, # of the driver's copy of it
                 ):
     "On a Dask worker: the transforms and an ONNX Runtime session, the threads of the worker's cores shared among its task slots"
-    import onnxruntime as ort
     from distributed import get_worker
     data = Path(onnx_file).read_bytes()
     if hashlib.sha256(data).hexdigest()!=sha256: raise ProjectError(f"{onnx_file} on this worker is not the file the driver exported")
-    so = ort.SessionOptions()
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    so.intra_op_num_threads = max(1, len(os.sched_getaffinity(0))//max(1, get_worker().state.nthreads))
-    so.add_session_config_entry('session.intra_op.allow_spinning', '0')
-    _pool.update(dls=dls, sess=ort.InferenceSession(data, so, providers=['CPUExecutionProvider']))
+    _pool.update(dls=dls, sess=ort_session(data, max(1, len(os.sched_getaffinity(0))//max(1, get_worker().state.nthreads))))
 
 def _score_thumbs(thumbs:list)->tuple:
     "On a Dask worker: (probabilities, float16 embeddings) of one batch of thumbnail files"
@@ -613,7 +608,10 @@ def _epochs(recorder, phase)->list:
     names = recorder.metric_names[1:-1]
     return [dict(phase=phase, epoch=i, **{k:_num(v) for k,v in zip(names, vals)}) for i,vals in enumerate(recorder.values)]
 
-def tune_thresholds(probs, targs, labels)->dict:
+def tune_thresholds(probs, # [N, L] validation probabilities
+                    targs, # [N, L] their 0/1 targets
+                    labels, # label names
+                   )->dict:
     "Per label, the probability threshold that maximises F1 on (validation) `probs`; 0.5 when a label has one class only"
     probs,targs = np.asarray(probs),np.asarray(targs)
     res = {}
@@ -625,13 +623,69 @@ def tune_thresholds(probs, targs, labels)->dict:
         res[o] = float(th[np.argmax(f1)])
     return res
 
-RECIPES = ('tail','full')
+RECIPES = tuple(str_enum('Recipe', 'tail', 'full'))
 
-def phase_epochs(epochs:int, freeze_epochs:int=None)->tuple:
+def phase_epochs(epochs:int, # total epochs
+                 freeze_epochs:int=None, # epochs with the body frozen (default: min(5, epochs//3), at least 1)
+                )->tuple:
     "(frozen, unfrozen) epochs: by default `min(5, epochs//3)` frozen, at least 1"
     if epochs<1: raise ProjectError(f"--epochs must be at least 1, got {epochs}")
     e1 = ifnone(freeze_epochs, min(5, max(1, epochs//3)) if epochs>1 else 0)
     return min(e1, epochs), epochs-min(e1, epochs)
+
+# %% ../nbs/06_train.ipynb #ccb19ab4
+@dataclass
+class TrainConfig:
+    "Everything a training run is built from; `record()` is what the run stores as its settings"
+    recipe:str='tail' # 'tail': frozen trunk, trained tail at full resolution; 'full': every layer, augmented
+    arch:str=None # timm architecture (default: the offline EfficientNet-Lite0)
+    weights:str=None # pretrained weights file for `arch`
+    size:int=512 # long side of the model input ('tail': `input_shape(size)`; 'full': size x size)
+    resize:str='squish' # one of `RESIZE_METHODS`
+    bs:int=32 # batch size
+    epochs:int=10 # total epochs, frozen then unfrozen
+    lr:float=2e-3 # peak learning rate of the head
+    seed:int=42 # random seed
+    fit_valid:bool=None # train on the validation images too (default: True for 'tail')
+    freeze_epochs:int=None # epochs with the body frozen (default: 1 for 'tail', min(5, epochs//3) for 'full')
+    lr_mult:float=None # phase 2 learning rates go from lr/2/lr_mult to lr/2; default 1 for 'tail', 100 for 'full'
+    ps:float=0.4 # head dropout
+    wd:float=0.01 # decoupled weight decay (AdamW)
+    n_groups:int=4 # body parameter groups for discriminative learning rates
+    alpha:float=1. # focal loss weight
+    gamma:float=2. # focal loss focusing strength
+    def __post_init__(self):
+        self.arch = ifnone(self.arch, DEFAULT_ARCH)
+        self.resize = check_choice(self.resize, RESIZE_METHODS, 'resize method')
+        self.recipe = check_choice(self.recipe, RECIPES, 'recipe')
+        try: timm_model_kwargs(self.arch, self.weights)
+        except Exception as e: raise ProjectError(str(e)) from e
+        self.tail = self.recipe=='tail'
+        if self.tail and split_trunk(nn.Sequential(timm.create_model(self.arch, pretrained=False, num_classes=0), nn.Identity())) is None:
+            raise ProjectError(f"Recipe 'tail' needs an EfficientNet-family backbone (stem, stages, final convolution); use --recipe full with {self.arch}")
+        self.fit_valid = ifnone(self.fit_valid, self.tail)
+        if self.fit_valid and not self.tail: raise ProjectError("Recipe 'full' picks its best epoch on the validation images, so it can't also train on them")
+        self.phases = phase_epochs(self.epochs, ifnone(self.freeze_epochs, 1 if self.tail and self.epochs>1 else None))
+        self.lr_mult = ifnone(self.lr_mult, 1 if self.tail else 100)
+        self.stats = arch_stats(self.arch, self.weights)
+        self.shape = input_shape(self.size) if self.tail else (self.size,self.size)
+    @property
+    def lrs(self)->dict: return dict(phase1=self.lr, phase2=[self.lr/2/self.lr_mult, self.lr/2])
+    @property
+    def learner_kw(self)->dict:
+        "What `project_learner` takes from the configuration"
+        return dict(ps=self.ps, n_groups=self.n_groups, wd=self.wd, lin_ftrs=[] if self.tail else None, first_bn=not self.tail)
+    def loss(self): return FocalLoss(self.alpha, self.gamma)
+    def dls(self, db, df, num_workers=None)->DataLoaders:
+        "The run's `DataLoaders` over labeled rows `df` (augmented for 'full'; 'tail' mirrors in its cached activations instead)"
+        return project_dls(db, self.shape, self.bs, df=df, resize=self.resize, stats=self.stats, num_workers=num_workers,
+                           aug=False if self.tail else AUGMENTATION)
+    def record(self)->dict:
+        "The run's settings as built: recipe, input, normalisation, learner, loss, learning rates, epochs and augmentation"
+        return dict(recipe=self.recipe, shape=list(self.shape), stats=[list(o) for o in self.stats], weights=str(self.weights) if self.weights else None,
+                    resize=str(self.resize), **self.learner_kw, loss=dict(name='FocalLoss', alpha=self.alpha, gamma=self.gamma), lrs=self.lrs,
+                    phase_epochs=list(self.phases), fit_valid=self.fit_valid,
+                    **(dict(trunk_cut=TRUNK_CUT, aug=dict(flip=True)) if self.tail else dict(aug=dict(flip=True, **AUGMENTATION))))
 
 # %% ../nbs/06_train.ipynb #7194116c
 def _fit_phases(learn, phases, show:bool)->tuple:
@@ -666,34 +720,16 @@ def train(db, arch:str=None, # timm architecture (default: the offline Efficient
           show:bool=True, # progress bars and per-epoch table
           **kw)->int: # the run id
     "Train on the project's current labels, record the run, and (when `predict`) score the pool"
-    arch,p = ifnone(arch, DEFAULT_ARCH),db
-    labels = db.labels
+    p,labels = db,db.labels
     df = check_trainable(db)
     # a wrong --arch, --weights, --resize or --recipe fails here, before a run is recorded
-    if resize not in RESIZE_METHODS: raise ProjectError(f"Unknown resize method {resize!r}; use one of {RESIZE_METHODS}")
-    if recipe not in RECIPES: raise ProjectError(f"Unknown recipe {recipe!r}; use one of {RECIPES}")
-    try: timm_model_kwargs(arch, weights)
-    except Exception as e: raise ProjectError(str(e)) from e
-    if recipe=='tail' and split_trunk(nn.Sequential(timm.create_model(arch, pretrained=False, num_classes=0), nn.Identity())) is None:
-        raise ProjectError(f"Recipe 'tail' needs an EfficientNet-family backbone (stem, stages, final convolution); use --recipe full with {arch}")
-    tail = recipe=='tail'
-    fit_valid = ifnone(fit_valid, tail)
-    if fit_valid and not tail: raise ProjectError("Recipe 'full' picks its best epoch on the validation images, so it can't also train on them")
-    e1,e2 = phase_epochs(epochs, ifnone(freeze_epochs, 1 if tail and epochs>1 else None))
-    lr_mult = ifnone(lr_mult, 1 if tail else 100)
-    stats = arch_stats(arch, weights)
-    shape = input_shape(size) if tail else (size,size)
+    cfg = TrainConfig(recipe, arch, weights, size, resize, bs, epochs, lr, seed, fit_valid, freeze_epochs, lr_mult)
+    arch,tail,fit_valid,(e1,e2),lrs = cfg.arch,cfg.tail,cfg.fit_valid,cfg.phases,cfg.lrs
     trn,val = df[df.split=='train'],df[df.split=='valid']
     vcounts = _counts(val, labels)
     monitor = 'auc' if any(c['pos'] and c['neg'] for c in vcounts.values()) else 'valid_loss'
-    lrs = dict(phase1=lr, phase2=[lr/2/lr_mult, lr/2])
-    learner_kw = dict(ps=0.4, n_groups=4, wd=0.01, lin_ftrs=[] if tail else None, first_bn=not tail)
-    settings = dict(recipe=recipe, shape=list(shape), stats=[list(o) for o in stats], weights=str(weights) if weights else None, resize=resize,
-                    **learner_kw, loss=dict(name='FocalLoss', alpha=1., gamma=2.), lrs=lrs, phase_epochs=[e1,e2], monitor=monitor,
-                    keep='last epoch' if tail else 'best epoch', fit_valid=fit_valid, device=str(default_device()), mixed_precision=default_device().type=='cuda',
-                    torch=torch.__version__,
-                    **(dict(trunk_cut=TRUNK_CUT, aug=dict(flip=True)) if tail else
-                       dict(aug=dict(flip=True, max_rotate=15, max_lighting=0.2, min_scale=0.8, erasing=dict(p=0.2, sl=0.02, sh=0.1)))))
+    settings = dict(cfg.record(), monitor=monitor, keep='last epoch' if tail else 'best epoch', device=str(default_device()),
+                    mixed_precision=default_device().type=='cuda', torch=torch.__version__)
     p.models.mkdir(parents=True, exist_ok=True)
     run_id = db['runs'].insert(dict(started=now_iso(), status='running', owner=process_tag(), arch=arch, size=size, bs=bs, epochs=epochs, lr=lr, seed=seed,
                                     labels=json.dumps(labels), n_train=json.dumps(_counts(trn, labels)), n_valid=json.dumps(vcounts),
@@ -702,8 +738,8 @@ def train(db, arch:str=None, # timm architecture (default: the offline Efficient
     try:
         if (p.models/f'{fname}.pth').exists(): raise ProjectError(f"{p.models/fname}.pth already exists; models are never overwritten")
         set_seed(seed)
-        dls = project_dls(db, shape, bs, df=df, resize=resize, stats=stats, num_workers=num_workers, aug=not tail)
-        learn = project_learner(dls, arch, weights, path=p.path, **learner_kw, **kw)
+        dls = cfg.dls(db, df, num_workers)
+        learn = project_learner(dls, arch, weights, path=p.path, loss_func=cfg.loss(), **cfg.learner_kw, **kw)
         if tail:
             trunk,tl = split_trunk(learn.model)
             d = df.reset_index(drop=True)
@@ -720,7 +756,7 @@ def train(db, arch:str=None, # timm architecture (default: the offline Efficient
             else:
                 frozen = deepcopy(tl)   # the pretrained tail, for the underfitting check below
                 tlearn = tail_learner(tl, acts, torch.tensor(d[labels].values, dtype=torch.float32), d.split=='valid', labels,
-                                      bs=bs, wd=learner_kw['wd'], path=p.path, fit_valid=fit_valid)
+                                      bs=bs, wd=cfg.wd, loss_func=cfg.loss(), path=p.path, fit_valid=fit_valid)
                 hist,probs,targs = _fit_phases(tlearn, [(e1, lr, True, []), (e2, slice(*lrs['phase2']), False, [])], show)
                 fit = torch.from_numpy(d.index.isin(fit_rows.index))
                 kept = keep_tail(tl, fit_frozen_head(frozen, acts[fit, 0], fit_rows[labels].values), acts[fit, 0], fit_rows[labels].values, labels,
@@ -747,7 +783,7 @@ def train(db, arch:str=None, # timm architecture (default: the offline Efficient
             why = 'trained on the validation images too' if fit_valid else 'a frozen head, fit without a validation pass'
             best = dict(monitor=None, value=None, thresholds=None, note=f'{why}; decision thresholds default to 0.5')
         else: best = dict(monitor=monitor, value=_num(best_value), thresholds=tune_thresholds(probs, targs, labels),
-                          **{m.name:_num(v) for m in label_metrics(labels) for v in [_metric_value(m, probs, targs)]})
+                          **{m.name:_num(m.func(targs, probs)) for m in label_metrics(labels)})
         db['runs'].update(run_id, dict(status='done', finished=now_iso(), metrics=json.dumps(hist), best=json.dumps(best),
                                        model_file=f'models/{fname}.pth', settings=json.dumps(settings)))
     except BaseException as e:
@@ -756,13 +792,11 @@ def train(db, arch:str=None, # timm architecture (default: the offline Efficient
         raise
     return run_id
 
-def _metric_value(m, probs, targs):
-    class _O: pass
-    o = _O(); o.pred,o.y = torch.logit(torch.tensor(probs).clamp(1e-7,1-1e-7)),torch.tensor(targs)
-    m.reset(); m.accumulate(o); return m.value
+
 
 # %% ../nbs/06_train.ipynb #23fc84e8
-def get_run(db, run_id:int=None)->dict:
+def get_run(db:Project, run_id:int=None, # the run (default: the latest finished)
+           )->dict:
     "Row of run `run_id`, or of the latest finished run, with clear errors when there is none"
     if run_id is None:
         r = db.latest_run()
@@ -783,7 +817,8 @@ def _infer_df(db, labels)->pd.DataFrame:
     return df
 
 def load_run_learner(db, run_id:int=None, # run to load (default: the latest finished)
-                     num_workers:int=None)->Learner:
+                     num_workers:int=None, # decoding processes of its DataLoaders
+                    )->Learner:
     "The Learner of a saved run, ready for `get_preds` or `score_pool`"
     run = get_run(db, run_id)
     p,labels = db,json.loads(run['labels'])
@@ -831,7 +866,8 @@ def _holdout_text(res)->str:
 
 def evaluate_holdout(db, run_id:int=None, # run to evaluate (default: the latest finished)
                      show:bool=True, # print the report
-                     bs:int=64)->dict:
+                     bs:int=64, # batch size
+                    )->dict:
     "Evaluate a run on the labeled hold-out images, record the look in `holdout_evals`, and return the report"
     run = get_run(db, run_id)
     labels,p = db.labels,db.path
@@ -865,7 +901,8 @@ def evaluate_holdout(db, run_id:int=None, # run to evaluate (default: the latest
     return res
 
 # %% ../nbs/06_train.ipynb #b24dec12
-def train_message(db, run_id:int)->str:
+def train_message(db:Project, run_id:int, # a finished run
+                 )->str:
     "What `al-train` says about a finished run"
     r = db['runs'].get(run_id); best = json.loads(r['best'])
     f = lambda v: 'n/a' if v is None else f'{v:.3f}'

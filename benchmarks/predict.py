@@ -31,7 +31,8 @@ import numpy as np, pandas as pd, torch
 from active_learn.core import Project
 from active_learn.demo import make_demo, label_from_truth
 from active_learn.ingest import ingest
-from active_learn.train import train, predict_pool, load_run_learner, _ort_session
+from active_learn.train import train, predict_pool, load_run_learner
+from active_learn.runtime import ort_session
 
 def cpu()->float:
     "CPU seconds of this process and its finished children (the DataLoader workers)"
@@ -75,7 +76,7 @@ def main(size=512, bs=32, patients=40, reps=3, workers=None, pool=600, variants=
         xn = [x.numpy() for x in xs]
         model = learn.model.eval().cpu()
         model_cl = None
-        sess = _ort_session(root/'models'/f'run-{run_id}.onnx')
+        sess = ort_session(root/'models'/f'run-{run_id}.onnx', torch.get_num_threads())
 
         def pipeline(): predict_pool(db, run_id, bs=bs, num_workers=workers)
         def cold(): shutil.rmtree(root/'cache'); predict_pool(db, run_id, bs=bs, num_workers=workers)
