@@ -84,13 +84,13 @@ def train_distributed(project, # project folder
         if rank: db.close(); return rid
     r = db['runs'].get(rid); s = json.loads(r['settings'])
     s['distributed'] = dict(processes=n, backend=backend, bs_per_process=max(1, bs//n), train_seconds=round(secs, 1))
-    db['runs'].update(rid, dict(bs=max(1, bs//n)*n, settings=json.dumps(s)))
+    db['runs'].update(rid, dict(bs=max(1, bs//n)*n, settings=s))
     if predict:
         torch.set_num_threads(len(os.sched_getaffinity(0)))   # the other processes are done: every core scores
         t0 = time.time()
         with modified_env(WORLD_SIZE='1'): predict_pool(db, rid)
         s['distributed']['score_seconds'] = round(time.time()-t0, 1)
-        db['runs'].update(rid, dict(settings=json.dumps(s)))
+        db['runs'].update(rid, dict(settings=s))
     return rid
 
 # %% ../nbs/06d_dataparallel.ipynb #7fc7d8f1

@@ -126,13 +126,14 @@ def _tokens(s)->tuple:
     return lat, view
 
 # %% ../nbs/02_imaging.ipynb #89a422ce
-def _jsonable(v, n_max=64):
+def _header_value(v, n_max=64):
+    "A DICOM element value as JSON can hold it: text, numbers, short lists; long or binary values summarised"
     if isinstance(v, (bytes, bytearray)):
         if len(v)>n_max: return f'<{len(v)} bytes>'
         s = bytes(v).rstrip(b'\x00 ')
         return s.decode('latin-1') if all(32<=c<127 for c in s) else bytes(v).hex()
     if isinstance(v, (list, pydicom.multival.MultiValue)):
-        return f'<{len(v)} values>' if len(v)>n_max else [_jsonable(o) for o in v]
+        return f'<{len(v)} values>' if len(v)>n_max else [_header_value(o) for o in v]
     if isinstance(v, (int, float, str, type(None))): return v
     if isinstance(v, pydicom.valuerep.DSfloat): return float(v)
     if isinstance(v, pydicom.valuerep.IS): return int(v)
@@ -159,7 +160,7 @@ def header_dict(ds, # a pydicom dataset
         try:
             if el.VR=='SQ':
                 if depth<3: out[k] = [header_dict(o, True, depth+1, max_items) for o in el.value[:max_items]]
-            else: out[k] = _jsonable(el.value)
+            else: out[k] = _header_value(el.value)
         except Exception: continue  # a damaged element should not cost the whole header
     return out
 

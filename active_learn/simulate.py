@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_simulate.ipynb #c3d84d86
 from __future__ import annotations
-import json, time, shutil, tempfile
+import json, time, shutil, sqlite3, tempfile
 from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.all import *
@@ -310,22 +310,21 @@ def _simulate_full(db, tp, te, labels, strategies, seed_size, batch, rounds, rep
             try:
                 (tmp/'models').mkdir()
                 (tmp/'thumbs').symlink_to((src/'thumbs').resolve())
-                db.execute('PRAGMA wal_checkpoint(FULL)')
-                shutil.copy(src/'labels.db', tmp/'labels.db')
+                with sqlite3.connect(tmp/'labels.db') as dst: db.conn.backup(dst)   # a consistent copy, whatever the WAL holds
                 for f in src.glob('models/pretrained-*.npy'): shutil.copy(f, tmp/'models'/f.name)
                 d = Project(tmp)
                 with d.conn:
-                    for tbl in ('labels','events','claims','runs','preds','holdout_evals','queue'): d.execute(f'delete from {tbl}')
+                    for tbl in ('labels','events','claims','runs','preds','holdout_evals','queue'): d[tbl].delete_where()
                 # keep only images with ground truth, so the oracle can answer every pick
                 keep = tp.image_id.tolist() + te.image_id.tolist()
-                with d.conn: d.execute(f"delete from images where id not in ({','.join(map(str, keep))})")
+                with d.conn: d['images'].delete_where('id not in (select value from json_each(?))', [json.dumps([int(o) for o in keep])])
                 new = seed_set
                 for r in range(rounds+1):
                     for i in new: d.set_label(int(i), truth.loc[i].to_dict(), annotator='oracle')
                     rid = train(d, seed=seed+rep, **{**dict(show=False, num_workers=0), **train_kwargs})
                     p = _eval_probs(d, rid, te.image_id.tolist())
                     a = _aucs(te[labels].to_numpy(int), p)
-                    n = d.execute('select count(*) from labels').fetchone()[0]
+                    n = d['labels'].count
                     rows.append(dict(strategy=s, repeat=rep, round=r, n_labels=n, **{f'auc_{l}':v for l,v in zip(labels,a)}, auc_mean=np.nanmean(a)))
                     if verbose: print(f'repeat {rep} {s} round {r}: {n} labels, AUC {rows[-1]["auc_mean"]:.3f}')
                     if r==rounds: break

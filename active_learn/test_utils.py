@@ -59,7 +59,7 @@ def fake_run(db, probs:dict, # {image_id: [p per label]}
             )->int: # the run id
     "Insert a finished run with `probs` and optional embeddings, as if a model had been trained and had scored them"
     labels = db.labels
-    rid = db['runs'].insert(dict(started=now_iso(), finished=now_iso(), status=status, labels=json.dumps(labels))).last_pk
+    rid = db['runs'].insert(dict(started=now_iso(), finished=now_iso(), status=status, labels=labels)).last_pk
     db['preds'].insert_all([dict(run_id=rid, image_id=int(i), **dict(zip(labels, map(float,p))), uncert=float(uncertainty([p])[0]), at=now_iso())
                             for i,p in probs.items()])
     if emb:

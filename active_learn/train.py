@@ -732,8 +732,7 @@ def train(db, arch:str=None, # timm architecture (default: the offline Efficient
                     mixed_precision=default_device().type=='cuda', torch=torch.__version__)
     p.models.mkdir(parents=True, exist_ok=True)
     run_id = db['runs'].insert(dict(started=now_iso(), status='running', owner=process_tag(), arch=arch, size=size, bs=bs, epochs=epochs, lr=lr, seed=seed,
-                                    labels=json.dumps(labels), n_train=json.dumps(_counts(trn, labels)), n_valid=json.dumps(vcounts),
-                                    settings=json.dumps(settings))).last_pk
+                                    labels=labels, n_train=_counts(trn, labels), n_valid=vcounts, settings=settings)).last_pk
     fname = f'run-{run_id}'
     try:
         if (p.models/f'{fname}.pth').exists(): raise ProjectError(f"{p.models/fname}.pth already exists; models are never overwritten")
@@ -784,11 +783,10 @@ def train(db, arch:str=None, # timm architecture (default: the offline Efficient
             best = dict(monitor=None, value=None, thresholds=None, note=f'{why}; decision thresholds default to 0.5')
         else: best = dict(monitor=monitor, value=_num(best_value), thresholds=tune_thresholds(probs, targs, labels),
                           **{m.name:_num(m.func(targs, probs)) for m in label_metrics(labels)})
-        db['runs'].update(run_id, dict(status='done', finished=now_iso(), metrics=json.dumps(hist), best=json.dumps(best),
-                                       model_file=f'models/{fname}.pth', settings=json.dumps(settings)))
+        db['runs'].update(run_id, dict(status='done', finished=now_iso(), metrics=hist, best=best, model_file=f'models/{fname}.pth', settings=settings))
     except BaseException as e:
         settings['error'] = f'{type(e).__name__}: {e}'
-        db['runs'].update(run_id, dict(status='failed', finished=now_iso(), settings=json.dumps(settings)))
+        db['runs'].update(run_id, dict(status='failed', finished=now_iso(), settings=settings))
         raise
     return run_id
 
@@ -896,7 +894,7 @@ def evaluate_holdout(db, run_id:int=None, # run to evaluate (default: the latest
     res['text'] = _holdout_text(res)
     with db.conn:
         res['eval_id'] = db['holdout_evals'].insert(dict(run_id=run['id'], at=now_iso(), n_images=len(df), n_prior_looks=prior,
-                                                         report=json.dumps(res))).last_pk
+                                                         report=res)).last_pk
     if show: print(res['text'])
     return res
 
