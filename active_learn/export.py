@@ -222,7 +222,7 @@ class Bundle:
         self._sess = None
     @property
     def sess(self):
-        if self._sess is None: self._sess = ort_session(self.path/self.meta['files']['onnx'], self.threads)
+        if self._sess is None: self._sess = ort_session(self.path/self.meta['files']['onnx'], self.threads, spin=True)
         return self._sess
     def prep(self, img)->np.ndarray: "Preprocess one decoded image for this model"; return prep_image(img, self.pre)
     def predict(self, x:np.ndarray)->np.ndarray:

@@ -65,7 +65,7 @@ def _frozen_net(arch, weights, shape, pool):
         if not fn.exists():
             fn.parent.mkdir(parents=True, exist_ok=True)
             onnx_export(model.float().to(memory_format=torch.contiguous_format), torch.zeros(2,3,*shape), fn, ('x',), ('f',))
-        sess = ort_session(fn, torch.get_num_threads())
+        sess = ort_session(fn, torch.get_num_threads(), spin=True)
         return lambda x: sess.run(None, {'x': x.numpy()})[0]
     except Exception as e:  # an architecture the exporter can't trace: PyTorch, 4-5x slower on a CPU
         warnings.warn(f"Frozen features of {arch} run in PyTorch: the ONNX export failed ({type(e).__name__}: {e})")
