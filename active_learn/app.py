@@ -537,8 +537,8 @@ def progress(self:Labeler, name:str)->dict:
     if name=='review':
         n,d = self._cached('prog_review', lambda: self.db.review_progress(self.since(name)), 10)
         return dict(done=d or 0, total=n, queue=n)
-    tot = self._cached('split_n', lambda: {k:v['images'] for k,v in self.db.split_counts().items()}, 600)
-    lab = self._cached('split_lab', lambda: {k:v['labeled'] for k,v in self.db.split_counts().items()}, 10)
+    tot = self._cached('split_n', self.db.count_by_split, 600)   # the whole table, rarely; labeled images often
+    lab = self._cached('split_lab', lambda: self.db.count_by_split('labeled'), 10)
     sp = ('test',) if name=='holdout' else ('train','valid')
     qn = self.db.queue_len(name)
     return dict(done=sum(lab.get(o,0) for o in sp), total=sum(tot.get(o,0) for o in sp), queue=qn)

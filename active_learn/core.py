@@ -535,10 +535,15 @@ def _kappa(a, b):
     return None if np.isnan(k) else round(float(k), 3)
 
 @patch
+def count_by_split(self:Project, view:str='images', # `images`, or the `labeled` view
+                  )->dict:
+    "{split: rows of `view`}"
+    return dict(self.execute(f"select split, count(*) from {check_choice(view, ('images','labeled'), 'table')} group by split").fetchall())
+
+@patch
 def split_counts(self:Project)->dict:
     "{split: dict(images, labeled, remaining)} for every split"
-    tot = dict(self.execute('select split, count(*) from images group by split').fetchall())
-    lab = dict(self.execute('select split, count(*) from labeled group by split').fetchall())
+    tot,lab = self.count_by_split(),self.count_by_split('labeled')
     return {s:dict(images=tot.get(s,0), labeled=lab.get(s,0), remaining=tot.get(s,0)-lab.get(s,0)) for s in SPLITS}
 
 @patch
