@@ -10,11 +10,13 @@ from urllib.parse import urlparse
 import torch, timm
 from safetensors.torch import save_file, load_file
 from fastcore.script import CliError
+from torch import nn
+import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['LITE0_ARCHS', 'DEFAULT_ARCH', 'WeightsNotFound', 'cache_dir', 'lite0_source', 'convert_lite0', 'lite0_weights',
-           'timm_model_kwargs', 'arch_stats', 'input_shape', 'create_backbone', 'imagenet_classes', 'imagenet_input',
-           'imagenet_top']
+__all__ = ['LITE0_ARCHS', 'DEFAULT_ARCH', 'TAPS', 'WeightsNotFound', 'cache_dir', 'lite0_source', 'convert_lite0',
+           'lite0_weights', 'timm_model_kwargs', 'arch_stats', 'input_shape', 'create_backbone', 'has_stages',
+           'TappedStages', 'TappedBody', 'imagenet_classes', 'imagenet_input', 'imagenet_top']
 
 # %% ../nbs/01_backbone.ipynb #fa79dfcc
 LITE0_ARCHS = ('tf_efficientnet_lite0', 'efficientnet_lite0')
@@ -150,6 +152,47 @@ def create_backbone(arch:str=DEFAULT_ARCH, # timm architecture name
                     **kw): # passed to `timm.create_model`
     "A timm model for `arch` with real pretrained weights, in eval mode"
     return timm.create_model(arch, num_classes=num_classes, **timm_model_kwargs(arch, weights), **kw).eval()
+
+# %% ../nbs/01_backbone.ipynb #690ae050
+TAPS = (4, 5, 6)   # EfficientNet stages (0-based) whose maps join the last one; Lite0: 112, 192 and 320 channels at 1/16, 1/32, 1/32
+
+def has_stages(model)->bool:
+    "Is `model` a timm EfficientNet-family network: a stem, stages in `blocks`, a final convolution?"
+    return all(hasattr(model, o) for o in ('conv_stem','bn1','blocks','conv_head','bn2'))
+
+def _pool_to(o, x):
+    "Map `o` max-pooled to the spatial size of map `x`"
+    k = -(-o.shape[-2]//x.shape[-2])
+    return o if k==1 else F.max_pool2d(o, k, k, ceil_mode=True)
+
+class TappedStages(nn.Module):
+    "Stages `start` onward of a timm EfficientNet-family `model`, the final convolution, and the tapped stages' maps concatenated in front"
+    def __init__(self, model, taps=TAPS, start:int=0):
+        super().__init__()
+        if not has_stages(model): raise ValueError(f"{type(model).__name__} is not an EfficientNet-family network: no stages to tap")
+        self.taps,self.start = tuple(int(o) for o in taps),start
+        if self.taps and min(self.taps)<start-1: raise ValueError(f"Stage {min(self.taps)} is before stage {start}'s input: it can't be tapped")
+        self.blocks,self.conv_head,self.bn2 = nn.ModuleList(model.blocks[start:]),model.conv_head,model.bn2
+    def forward(self, x):
+        outs = [x] if self.start-1 in self.taps else []
+        for i,b in enumerate(self.blocks, self.start):
+            x = b(x)
+            if i in self.taps: outs.append(x)
+        x = self.bn2(self.conv_head(x))
+        return torch.cat([_pool_to(o, x) for o in outs] + [x], 1)
+
+class TappedBody(nn.Module):
+    "A fastai body for a timm EfficientNet-family `model`: its last feature map with the maps of stages `taps` in front (see above)"
+    def __init__(self, model, taps=TAPS):
+        super().__init__()
+        self.model,self.taps = model,tuple(int(o) for o in taps)   # `model` keeps timm's parameter names: state dicts match `TimmBody`'s
+        self.rest = [TappedStages(model, self.taps)]   # a list: the same modules, not registered twice
+        out_chs = lambda i: [o for o in model.blocks[i].modules() if isinstance(o, nn.Conv2d)][-1].out_channels
+        self.num_features = sum(out_chs(i) for i in self.taps) + model.num_features
+    def forward(self, x): m = self.model; return self.rest[0](m.bn1(m.conv_stem(x)))
+    def tail(self, start:int)->TappedStages:
+        "A view of stages `start` onward (same modules): from stage `start`'s input to this body's output"
+        return TappedStages(self.model, self.taps, start)
 
 # %% ../nbs/01_backbone.ipynb #f195e72d
 def imagenet_classes()->list:

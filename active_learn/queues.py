@@ -51,16 +51,20 @@ def spread_random(db:Project, n:int, # how many ids
     return (first+rest)[:n]
 
 # %% ../nbs/06b_queues.ipynb #71bf8944
-def _frozen_net(arch, weights, shape, pool):
+def _frozen_net(arch, weights, shape, pool, taps=()):
     "features(x [N,3,H,W] float32 tensor) -> [N,D] float32 of the frozen backbone: ONNX Runtime on a CPU, exported once per setting and cached"
     import torch, hashlib, os
-    from active_learn.backbone import create_backbone, cache_dir
-    model = create_backbone(arch, weights=weights, num_classes=0, global_pool=pool).eval().to(memory_format=torch.channels_last)
+    from active_learn.backbone import create_backbone, cache_dir, TappedBody
+    if taps:   # the model's own representation: the tapped map, pooled
+        pooling = torch.nn.AdaptiveMaxPool2d(1) if pool=='max' else torch.nn.AdaptiveAvgPool2d(1)
+        model = torch.nn.Sequential(TappedBody(create_backbone(arch, weights=weights, num_classes=0, global_pool=''), taps), pooling, torch.nn.Flatten())
+    else: model = create_backbone(arch, weights=weights, num_classes=0, global_pool=pool)
+    model = model.eval().to(memory_format=torch.channels_last)
     run_torch = lambda x: model(x.contiguous(memory_format=torch.channels_last)).float().numpy()
     if torch.cuda.is_available(): model.cuda(); return lambda x: model(x.cuda().contiguous(memory_format=torch.channels_last)).float().cpu().numpy()
     try:
         import onnxruntime as ort
-        key = hashlib.sha1(repr((arch, str(weights), tuple(shape), pool, torch.__version__, ort.__version__)).encode()).hexdigest()[:16]
+        key = hashlib.sha1(repr((arch, str(weights), tuple(shape), pool, tuple(taps), torch.__version__, ort.__version__)).encode()).hexdigest()[:16]
         fn = cache_dir()/f'frozen-{arch}-{shape[0]}x{shape[1]}-{pool}-{key}.onnx'
         if not fn.exists():
             fn.parent.mkdir(parents=True, exist_ok=True)
@@ -75,6 +79,7 @@ def pretrained_embeddings(db, arch:str=None, # timm architecture (default: backb
                           weights=None, # weights file (default: the offline EfficientNet-Lite0 weights)
                           size:int=512, # long side: thumbnails are squished to `input_shape(size)`, as the model's input is
                           pool:str='max', # 'max' (as the model's frozen rung: one small bright object can carry an image) or 'avg'
+                          taps:tuple=None, # stages tapped into the last map, as the model's body (default: `TAPS` for EfficientNets)
                           bs:int=32, # batch size
                           ids=None, # image ids to embed (default: every image of the project)
                           force:bool=False, # recompute even when the files exist and cover `ids`
@@ -83,15 +88,17 @@ def pretrained_embeddings(db, arch:str=None, # timm architecture (default: backb
     import torch
     from concurrent.futures import ThreadPoolExecutor
     from PIL import Image
-    from active_learn.backbone import DEFAULT_ARCH, arch_stats, input_shape
+    import timm
+    from active_learn.backbone import DEFAULT_ARCH, TAPS, has_stages, arch_stats, input_shape
     arch = arch or DEFAULT_ARCH
+    if taps is None: taps = TAPS if has_stages(timm.create_model(arch, pretrained=False, num_classes=0)) else ()
     if pool not in ('max','avg'): raise ProjectError(f"Unknown pooling {pool!r}: use 'max' or 'avg'")
     if ids is None: ids = [r['id'] for r in db['images'].rows_where(select='id', order_by='id')]
     ids = np.asarray(ids, dtype=np.int64)
     fe, fi = db.emb_paths()
     h,w = input_shape(size)
     # the cache is only valid for the settings it was computed with
-    cfg = dict(arch=arch, shape=[h,w], pool=pool, weights=str(weights) if weights else None)
+    cfg = dict(arch=arch, shape=[h,w], pool=pool, weights=str(weights) if weights else None, taps=list(taps))
     if db.meta('pretrained_emb')!=cfg: force = True
     old_ids, old = (np.load(fi), np.load(fe)) if fe.exists() and fi.exists() and not force else (np.zeros(0, np.int64), None)
     todo = np.setdiff1d(ids, old_ids)
@@ -100,7 +107,7 @@ def pretrained_embeddings(db, arch:str=None, # timm architecture (default: backb
         thumbs = dict(zip(t.image_id, t.thumb))
         missing = [int(o) for o in todo if not thumbs.get(int(o)) or not Path(thumbs[int(o)]).exists()]
         if missing: raise ProjectError(f"{len(missing)} image(s) have no thumbnail (first ids: {missing[:5]}); re-run `al-ingest` on their sources")
-        net = _frozen_net(arch, weights, (h,w), pool)
+        net = _frozen_net(arch, weights, (h,w), pool, taps)
         mean, std = [torch.tensor(o).view(1,3,1,1) for o in arch_stats(arch, weights)]
         def load(i): # grey, squished like fastai's `Resize` (bilinear), repeated to three channels on the batch
             return torch.from_numpy(np.asarray(Image.open(thumbs[int(i)]).convert('L').resize((w,h), Image.BILINEAR)).copy())

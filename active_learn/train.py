@@ -20,7 +20,7 @@ from sklearn.metrics import roc_auc_score, f1_score, classification_report, conf
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 from .core import *
-from .backbone import DEFAULT_ARCH, timm_model_kwargs, arch_stats, input_shape
+from .backbone import DEFAULT_ARCH, TAPS, TappedBody, has_stages, timm_model_kwargs, arch_stats, input_shape
 from .imaging import RESIZE_METHODS
 from fastai.metrics import AccumMetric, ActivationType
 from .runtime import onnx_export, ort_session
@@ -197,15 +197,23 @@ def project_learner(dls, arch:str=None, # timm architecture (default: the offlin
                     loss_func=None, # default `FocalLoss()`
                     path=None, # where `models/` is (the project folder)
                     lin_ftrs:list=None, # hidden layers of the head: fastai's [512] when None, [] for pooling then one linear layer
+                    taps:tuple=None, # stages whose maps join the last one (`TappedBody`); default `TAPS` for EfficientNets, () for none
+                    first_bn:bool=True, # batch norm at the start of the head (fastai's default)
                     **kw)->Learner:
-    "A fastai `Learner` for the project's labels"
+    "A fastai `Learner` for the project's labels: a timm body (tapped, for EfficientNets) and fastai's pooled head"
     arch = ifnone(arch, DEFAULT_ARCH)
     mk = timm_model_kwargs(arch, weights) if pretrained else {}
     mk.pop('pretrained', None)
+    net = timm.create_model(arch, pretrained=pretrained, num_classes=0, **mk)
+    taps = ifnone(taps, TAPS if has_stages(net) else ())
+    body = TappedBody(net, taps) if taps else TimmBody(net, pretrained)
+    # what `vision_learner` builds for a timm name, with the body of our choice
+    model = add_head(body, body.num_features if taps else net.num_features, get_c(dls), ps=ps, lin_ftrs=lin_ftrs, first_bn=first_bn,
+                     pool=bool(taps) or body.needs_pool)
     # fastai's `Adam` decouples weight decay by default, i.e. it is AdamW
-    learn = vision_learner(dls, arch, normalize=False, pretrained=pretrained, loss_func=ifnone(loss_func, FocalLoss()),
-                           opt_func=Adam, wd=wd, ps=ps, metrics=label_metrics(dls.vocab), splitter=partial(body_splitter, n=n_groups),
-                           cbs=[GradientClip(1.0), PlainTensors()], path=path, model_dir='models', lin_ftrs=lin_ftrs, **mk, **kw)
+    learn = Learner(dls, model, loss_func=ifnone(loss_func, FocalLoss()), opt_func=Adam, wd=wd, metrics=label_metrics(dls.vocab),
+                    splitter=partial(body_splitter, n=n_groups), cbs=[GradientClip(1.0), PlainTensors()], path=path, model_dir='models', **kw)
+    if pretrained: learn.freeze()
     if dls.device.type=='cuda': learn.to_fp16()
     return learn
 
@@ -219,7 +227,8 @@ def split_trunk(model, # a fastai timm EfficientNet, `Sequential(body, head)`
     body = model[0].model if hasattr(model[0], 'model') else model[0]
     if not all(hasattr(body, o) for o in ('conv_stem','bn1','blocks','conv_head','bn2')) or len(body.blocks)<=cut: return None
     trunk = nn.Sequential(body.conv_stem, body.bn1, *body.blocks[:cut])
-    return trunk, nn.Sequential(nn.Sequential(*body.blocks[cut:], body.conv_head, body.bn2), model[1])
+    rest = model[0].tail(cut) if isinstance(model[0], TappedBody) else nn.Sequential(*body.blocks[cut:], body.conv_head, body.bn2)
+    return trunk, nn.Sequential(rest, model[1])
 
 @torch.inference_mode()
 def trunk_acts(trunk:nn.Module, dl)->torch.Tensor: # float16 [N, 2, C, h, w]
@@ -654,6 +663,7 @@ class TrainConfig:
     n_groups:int=4 # body parameter groups for discriminative learning rates
     alpha:float=1. # focal loss weight
     gamma:float=2. # focal loss focusing strength
+    taps:tuple=None # stages tapped into the body's map (`TappedBody`); default `TAPS` for EfficientNets, () for a plain body
     def __post_init__(self):
         self.arch = ifnone(self.arch, DEFAULT_ARCH)
         self.resize = check_choice(self.resize, RESIZE_METHODS, 'resize method')
@@ -661,7 +671,10 @@ class TrainConfig:
         try: timm_model_kwargs(self.arch, self.weights)
         except Exception as e: raise ProjectError(str(e)) from e
         self.tail = self.recipe=='tail'
-        if self.tail and split_trunk(nn.Sequential(timm.create_model(self.arch, pretrained=False, num_classes=0), nn.Identity())) is None:
+        net = timm.create_model(self.arch, pretrained=False, num_classes=0)
+        self.taps = tuple(int(o) for o in ifnone(self.taps, TAPS if has_stages(net) else ()))
+        if self.taps and not has_stages(net): raise ProjectError(f"--taps needs an EfficientNet-family backbone (stem, stages, final convolution), not {self.arch}")
+        if self.tail and split_trunk(nn.Sequential(net, nn.Identity())) is None:
             raise ProjectError(f"Recipe 'tail' needs an EfficientNet-family backbone (stem, stages, final convolution); use --recipe full with {self.arch}")
         self.fit_valid = ifnone(self.fit_valid, self.tail)
         if self.fit_valid and not self.tail: raise ProjectError("Recipe 'full' picks its best epoch on the validation images, so it can't also train on them")
@@ -674,7 +687,7 @@ class TrainConfig:
     @property
     def learner_kw(self)->dict:
         "What `project_learner` takes from the configuration"
-        return dict(ps=self.ps, n_groups=self.n_groups, wd=self.wd, lin_ftrs=[] if self.tail else None, first_bn=not self.tail)
+        return dict(ps=self.ps, n_groups=self.n_groups, wd=self.wd, lin_ftrs=[] if self.tail else None, first_bn=not self.tail, taps=self.taps)
     def loss(self): return FocalLoss(self.alpha, self.gamma)
     def dls(self, db, df, num_workers=None)->DataLoaders:
         "The run's `DataLoaders` over labeled rows `df` (augmented for 'full'; 'tail' mirrors in its cached activations instead)"
@@ -683,7 +696,7 @@ class TrainConfig:
     def record(self)->dict:
         "The run's settings as built: recipe, input, normalisation, learner, loss, learning rates, epochs and augmentation"
         return dict(recipe=self.recipe, shape=list(self.shape), stats=[list(o) for o in self.stats], weights=str(self.weights) if self.weights else None,
-                    resize=str(self.resize), **self.learner_kw, loss=dict(name='FocalLoss', alpha=self.alpha, gamma=self.gamma), lrs=self.lrs,
+                    resize=str(self.resize), **self.learner_kw | dict(taps=list(self.taps)), loss=dict(name='FocalLoss', alpha=self.alpha, gamma=self.gamma), lrs=self.lrs,
                     phase_epochs=list(self.phases), fit_valid=self.fit_valid,
                     **(dict(trunk_cut=TRUNK_CUT, aug=dict(flip=True)) if self.tail else dict(aug=dict(flip=True, **AUGMENTATION))))
 
@@ -716,6 +729,7 @@ def train(db, arch:str=None, # timm architecture (default: the offline Efficient
           underfit_margin:float=UNDERFIT_MARGIN, # 'tail' recipe: keep the frozen head if the trained tail fits a label worse than it by this much (see `keep_tail`)
           freeze_epochs:int=None, # epochs with the body frozen (default: 1 for 'tail', min(5, epochs//3) for 'full')
           lr_mult:float=None, # phase 2 learning rates go from lr/2/lr_mult to lr/2 (head); default 1 for 'tail', 100 for 'full'
+          taps:tuple=None, # stages tapped into the body's map (`TappedBody`); default `TAPS` for EfficientNets, () for none
           num_workers:int=None, # decoding processes
           show:bool=True, # progress bars and per-epoch table
           **kw)->int: # the run id
@@ -723,7 +737,7 @@ def train(db, arch:str=None, # timm architecture (default: the offline Efficient
     p,labels = db,db.labels
     df = check_trainable(db)
     # a wrong --arch, --weights, --resize or --recipe fails here, before a run is recorded
-    cfg = TrainConfig(recipe, arch, weights, size, resize, bs, epochs, lr, seed, fit_valid, freeze_epochs, lr_mult)
+    cfg = TrainConfig(recipe, arch, weights, size, resize, bs, epochs, lr, seed, fit_valid, freeze_epochs, lr_mult, taps=taps)
     arch,tail,fit_valid,(e1,e2),lrs = cfg.arch,cfg.tail,cfg.fit_valid,cfg.phases,cfg.lrs
     trn,val = df[df.split=='train'],df[df.split=='valid']
     vcounts = _counts(val, labels)
@@ -831,7 +845,7 @@ def load_run_learner(db, run_id:int=None, # run to load (default: the latest fin
     dls = project_dls(db, s.get('shape', run['size']), run['bs'], df=_infer_df(db, labels), resize=s['resize'],
                       stats=tuple(map(tuple, s['stats'])), aug=False, num_workers=num_workers)
     learn = project_learner(dls, run['arch'], pretrained=False, ps=s['ps'], n_groups=s['n_groups'], lin_ftrs=s.get('lin_ftrs'),
-                            first_bn=s.get('first_bn', True), path=p.path)
+                            first_bn=s.get('first_bn', True), taps=s.get('taps', ()), path=p.path)   # runs before taps: a plain body
     # weights only: a model file is never unpickled, so a tampered one can't run code
     try: learn.load(fn.stem, with_opt=False, weights_only=True)
     except Exception as e: raise ProjectError(f"Could not load {fn} into a {run['arch']} model: {e}") from e

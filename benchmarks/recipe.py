@@ -8,12 +8,12 @@ For each label count, `--labels` random train/valid images are labeled from the 
 project, then:
   - default: `train(db)` with every default (the ladder: a frozen head below 150 labels, the trained tail from 150), scored on
     the labeled hold-out (`evaluate_holdout`) and on the unlabeled pool (the predictions `train` stored for it);
-  - frozen: the same pretrained network, frozen, on the same 512x416 input, max-pooled, and a logistic regression per label
+  - frozen: the same pretrained network (the default tapped body), frozen, on the same 512x416 input, max-pooled, and a logistic regression per label
     (C=0.05, standardised features) on the same labels: the light head the model has to beat.
 The hold-out holds 10% of patients, so a handful of tools: the pool AUC (several hundred images) is the steadier figure.
 Prints one JSON line per run, then per kind and label count the mean and standard deviation over sets.
 
-    python benchmarks/recipe.py [--sets normal:7,hard:8,realistic:2] [--labels 50,100,200] [--patients 110] [--data DIR]
+    python benchmarks/recipe.py [--sets normal:7,hard:8,realistic:2] [--labels 50,100,200] [--patients 110] [--data DIR] [--ladder N]
 """
 import os
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
@@ -60,11 +60,11 @@ def frozen_features(db, df, cache:Path)->np.ndarray:
 
 def _auc(t, p): return round(float(roc_auc_score(t, p)), 4) if 0<t.sum()<len(t) else None
 
-def run(proj:Path, truth:Path, n:int, draw:int, work:Path)->dict:
+def run(proj:Path, truth:Path, n:int, draw:int, work:Path, ladder:int=None)->dict:
     "Label `n` images in a copy of `proj`, train with the defaults, and score both models on the hold-out and the pool"
     db0 = Project(proj); labels = db0.labels
     df = all_images(db0, truth)
-    X = frozen_features(db0, df, proj.parent/'frozen512.npy')
+    X = frozen_features(db0, df, proj.parent/'frozen512-taps.npy')   # the default body: `TappedBody`
     shutil.rmtree(work, ignore_errors=True); work.mkdir(parents=True)
     # SQLite's backup copies what is still in the write-ahead log too
     with sqlite3.connect(proj/'labels.db') as a, sqlite3.connect(work/'labels.db') as b: a.backup(b)
@@ -72,7 +72,7 @@ def run(proj:Path, truth:Path, n:int, draw:int, work:Path)->dict:
     db = Project(work)
     with db.conn: db.execute('delete from labels'); db.execute('delete from events')   # a set reused from elsewhere starts unlabeled
     lab = set(label_from_truth(db, truth, n=n, seed=draw))
-    t = time.perf_counter(); rid = train(db, show=False); dt = time.perf_counter()-t
+    t = time.perf_counter(); rid = train(db, show=False, **({} if ladder is None else dict(ladder_labels=ladder))); dt = time.perf_counter()-t
     rung = json.loads(db['runs'].get(rid)['settings']).get('rung')
     label_from_truth(db, truth, splits='test')
     hold = evaluate_holdout(db, rid, show=False)
@@ -99,14 +99,14 @@ def summary(rows:list, labels:list)->str:
                        f"pool default {f('pool')} frozen {f('pool_frozen')} | default better on the pool in {wins}/{len(g)}")
     return '\n'.join(out)
 
-def main(sets, n_labels, patients, draw, data):
+def main(sets, n_labels, patients, draw, data, ladder=None):
     data = Path(data) if data else Path(tempfile.mkdtemp())
     rows = []
     for st in sets:
         kind,seed = st.split(':')
         proj,truth = make_set(data, kind, int(seed), patients)
         for n in n_labels:
-            r = dict(kind=kind, seed=int(seed), **run(proj, truth, n, draw, data/'work'))
+            r = dict(kind=kind, seed=int(seed), **run(proj, truth, n, draw, data/'work', ladder))
             rows.append(r); print(json.dumps(r), flush=True)
     print(summary(rows, Project(proj).labels))
 
@@ -115,5 +115,6 @@ if __name__ == '__main__':
     ap.add_argument('--sets', default='normal:7,hard:8,realistic:2'); ap.add_argument('--labels', default='50,100,200')
     ap.add_argument('--patients', type=int, default=110); ap.add_argument('--draw', type=int, default=0)
     ap.add_argument('--data', default=None, help='folder to keep the generated sets in between runs (default: a temporary one)')
+    ap.add_argument('--ladder', type=int, default=None, help="`train`'s ladder_labels (default: its own); 0 always trains the tail")
     a = ap.parse_args()
-    main(a.sets.split(','), [int(o) for o in a.labels.split(',')], a.patients, a.draw, a.data)
+    main(a.sets.split(','), [int(o) for o in a.labels.split(',')], a.patients, a.draw, a.data, a.ladder)
