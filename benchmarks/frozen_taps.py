@@ -21,6 +21,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 from sklearn.metrics import roc_auc_score
 from active_learn.core import Project
+from bench_sets import pool_images, pool_auc
 from active_learn.demo import load_truth
 from active_learn.backbone import create_backbone, input_shape
 
@@ -44,16 +45,6 @@ def cached_features(db, ids, m, shape, fn:Path, bs:int=16)->dict:
     out = {k: np.concatenate(v) for k,v in out.items()}
     np.savez(fn, **out); return out
 
-def pool_auc(X, y, n, draws, C=0.05)->list:
-    res = []
-    for d in range(draws):
-        perm = np.random.default_rng(d).permutation(len(y)); tr,te = perm[:n],perm[n:]
-        if y[tr].min()==y[tr].max(): continue
-        sc = StandardScaler().fit(X[tr])
-        p = LogisticRegression(C=C*1280/X.shape[1], max_iter=3000).fit(sc.transform(X[tr]), y[tr]).decision_function(sc.transform(X[te]))
-        res.append(roc_auc_score(y[te], p))
-    return res
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--data', default='/work/sim/bench'); ap.add_argument('--sets', default='normal-5,hard-6')
@@ -63,10 +54,7 @@ def main():
     torch.set_num_threads(len(os.sched_getaffinity(0)))
     m = create_backbone(num_classes=0, global_pool='').eval().to(memory_format=torch.channels_last)
     for s in a.sets.split(','):
-        root = Path(a.data)/s; db = Project(root/'project')
-        t = load_truth(db, (root/'ready').read_text().strip())
-        split = {r['id']:r['split'] for r in db['images'].rows_where(select='id, split')}
-        t = t[t.image_id.map(split)!='test'].reset_index(drop=True)
+        root = Path(a.data)/s; db,t = pool_images(a.data, s)
         t0 = time.time(); Z = cached_features(db, t.image_id.to_numpy(), m, input_shape(a.size), root/f'stages-{a.size}.npz')
         mx = lambda k: Z[k][:, :Z[k].shape[1]//2]
         rows = dict(head=mx('head'), s5=mx('s5'), s6=mx('s6'), s7=mx('s7'), taps=np.concatenate([mx(k) for k in ('s5','s6','s7','head')], 1),

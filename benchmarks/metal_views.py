@@ -23,6 +23,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 from sklearn.metrics import roc_auc_score
 from active_learn.core import Project
+from bench_sets import pool_images, pool_auc
 from active_learn.demo import load_truth
 from active_learn.backbone import create_backbone, input_shape
 
@@ -44,16 +45,6 @@ def features(db, ids, v, m, shape, bs=16)->np.ndarray:
         out.append(m(torch.from_numpy(x).contiguous(memory_format=torch.channels_last)).float().numpy())
     return np.concatenate(out)
 
-def pool_auc(X, y, n, draws, C=0.05)->list:
-    res = []
-    for d in range(draws):
-        perm = np.random.default_rng(d).permutation(len(y)); tr,te = perm[:n],perm[n:]
-        if y[tr].min()==y[tr].max(): continue
-        sc = StandardScaler().fit(X[tr])
-        p = LogisticRegression(C=C*1280/X.shape[1], max_iter=3000).fit(sc.transform(X[tr]), y[tr]).predict_proba(sc.transform(X[te]))[:,1]
-        res.append(roc_auc_score(y[te], p))
-    return res
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--data', default='/work/sim/bench'); ap.add_argument('--sets', default='normal-5,hard-6')
@@ -64,10 +55,7 @@ def main():
     shape = input_shape(a.size)
     m = create_backbone(num_classes=0, global_pool='max').eval().to(memory_format=torch.channels_last)
     for s in a.sets.split(','):
-        root = Path(a.data)/s; db = Project(root/'project')
-        t = load_truth(db, (root/'ready').read_text().strip())
-        split = {r['id']:r['split'] for r in db['images'].rows_where(select='id, split')}
-        t = t[t.image_id.map(split)!='test'].reset_index(drop=True)
+        root = Path(a.data)/s; db,t = pool_images(a.data, s)
         for v in a.views.split(','):
             f = root/f'feat-{v}.npy'
             if not f.exists():

@@ -21,6 +21,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 from sklearn.metrics import roc_auc_score
 from active_learn.core import Project
+from bench_sets import pool_images
 from active_learn.demo import load_truth
 from active_learn.backbone import create_backbone, input_shape
 
@@ -87,10 +88,7 @@ def main():
     shape = input_shape(a.size)
     m = create_backbone(num_classes=0, global_pool='').eval().to(memory_format=torch.channels_last)
     for s in a.sets.split(','):
-        root = Path(a.data)/s; db = Project(root/'project')
-        t = load_truth(db, (root/'ready').read_text().strip())
-        split = {r['id']:r['split'] for r in db['images'].rows_where(select='id, split')}
-        t = t[t.image_id.map(split)!='test'].reset_index(drop=True)
+        root = Path(a.data)/s; db,t = pool_images(a.data, s)
         f = root/f'maps-{a.size}.npy'
         if not f.exists():
             t0 = time.time(); np.save(f, feature_maps(db, t.image_id.to_numpy(), m, shape))
