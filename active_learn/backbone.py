@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_backbone.ipynb #5d9cd681
 from __future__ import annotations
-import os, socket, difflib
+import os, socket, difflib, functools
 from pathlib import Path
 from urllib.parse import urlparse
 import torch, timm
@@ -16,7 +16,7 @@ import torch.nn.functional as F
 # %% auto #0
 __all__ = ['LITE0_ARCHS', 'DEFAULT_ARCH', 'TAPS', 'WeightsNotFound', 'cache_dir', 'lite0_source', 'convert_lite0',
            'lite0_weights', 'timm_model_kwargs', 'arch_stats', 'input_shape', 'create_backbone', 'has_stages',
-           'TappedStages', 'TappedBody', 'imagenet_classes', 'imagenet_input', 'imagenet_top']
+           'default_taps', 'TappedStages', 'TappedBody', 'imagenet_classes', 'imagenet_input', 'imagenet_top']
 
 # %% ../nbs/01_backbone.ipynb #fa79dfcc
 LITE0_ARCHS = ('tf_efficientnet_lite0', 'efficientnet_lite0')
@@ -159,6 +159,11 @@ TAPS = (4, 5, 6)   # EfficientNet stages (0-based) whose maps join the last one;
 def has_stages(model)->bool:
     "Is `model` a timm EfficientNet-family network: a stem, stages in `blocks`, a final convolution?"
     return all(hasattr(model, o) for o in ('conv_stem','bn1','blocks','conv_head','bn2'))
+
+@functools.cache
+def default_taps(arch:str=DEFAULT_ARCH)->tuple:
+    "`TAPS` for an EfficientNet-family `arch`, () for any other (judged on a weightless model, once per architecture)"
+    return TAPS if has_stages(timm.create_model(arch, pretrained=False, num_classes=0)) else ()
 
 def _pool_to(o, x):
     "Map `o` max-pooled to the spatial size of map `x`"

@@ -88,10 +88,9 @@ def pretrained_embeddings(db, arch:str=None, # timm architecture (default: backb
     import torch
     from concurrent.futures import ThreadPoolExecutor
     from PIL import Image
-    import timm
-    from active_learn.backbone import DEFAULT_ARCH, TAPS, has_stages, arch_stats, input_shape
+    from active_learn.backbone import DEFAULT_ARCH, default_taps, arch_stats, input_shape
     arch = arch or DEFAULT_ARCH
-    if taps is None: taps = TAPS if has_stages(timm.create_model(arch, pretrained=False, num_classes=0)) else ()
+    taps = ifnone(taps, default_taps(arch))
     if pool not in ('max','avg'): raise ProjectError(f"Unknown pooling {pool!r}: use 'max' or 'avg'")
     if ids is None: ids = [r['id'] for r in db['images'].rows_where(select='id', order_by='id')]
     ids = np.asarray(ids, dtype=np.int64)

@@ -20,7 +20,7 @@ from sklearn.metrics import roc_auc_score, f1_score, classification_report, conf
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 from .core import *
-from .backbone import DEFAULT_ARCH, TAPS, TappedBody, has_stages, timm_model_kwargs, arch_stats, input_shape
+from .backbone import DEFAULT_ARCH, TappedBody, has_stages, default_taps, timm_model_kwargs, arch_stats, input_shape
 from .imaging import RESIZE_METHODS
 from fastai.metrics import AccumMetric, ActivationType
 from .runtime import onnx_export, ort_session
@@ -205,7 +205,7 @@ def project_learner(dls, arch:str=None, # timm architecture (default: the offlin
     mk = timm_model_kwargs(arch, weights) if pretrained else {}
     mk.pop('pretrained', None)
     net = timm.create_model(arch, pretrained=pretrained, num_classes=0, **mk)
-    taps = ifnone(taps, TAPS if has_stages(net) else ())
+    taps = ifnone(taps, default_taps(arch))
     body = TappedBody(net, taps) if taps else TimmBody(net, pretrained)
     # what `vision_learner` builds for a timm name, with the body of our choice
     model = add_head(body, body.num_features if taps else net.num_features, get_c(dls), ps=ps, lin_ftrs=lin_ftrs, first_bn=first_bn,
@@ -672,8 +672,8 @@ class TrainConfig:
         except Exception as e: raise ProjectError(str(e)) from e
         self.tail = self.recipe=='tail'
         net = timm.create_model(self.arch, pretrained=False, num_classes=0)
-        self.taps = tuple(int(o) for o in ifnone(self.taps, TAPS if has_stages(net) else ()))
-        if self.taps and not has_stages(net): raise ProjectError(f"--taps needs an EfficientNet-family backbone (stem, stages, final convolution), not {self.arch}")
+        self.taps = tuple(int(o) for o in ifnone(self.taps, default_taps(self.arch)))
+        if self.taps and not has_stages(net): raise ProjectError(f"Taps need an EfficientNet-family backbone (stem, stages, final convolution), not {self.arch}")
         if self.tail and split_trunk(nn.Sequential(net, nn.Identity())) is None:
             raise ProjectError(f"Recipe 'tail' needs an EfficientNet-family backbone (stem, stages, final convolution); use --recipe full with {self.arch}")
         self.fit_valid = ifnone(self.fit_valid, self.tail)
