@@ -1221,8 +1221,11 @@ def al_label(project:str='.', # project folder
               "give --tls-cert and --tls-key", file=sys.stderr)
     lb = app.state.labeler
     # import what a rebuild uses now, before readers come: imports in the rebuild thread would hold up requests (the GIL).
-    # With a scored run, BALD loads the model: that's torch and fastai.
-    lb.pool.submit(__import__, 'active_learn.train' if lb.latest_run()[0] else 'active_learn.queues')
+    # With a scored run, a BALD default would load the model (torch and fastai); TypiClust clusters with scikit-learn.
+    from active_learn.strategies import DEFAULT_STRATEGY, MC_STRATEGIES
+    mods = (['active_learn.train'] if lb.latest_run()[0] and DEFAULT_STRATEGY in MC_STRATEGIES else
+            ['active_learn.queues', 'sklearn.cluster', 'sklearn.neighbors', 'sklearn.decomposition'])
+    for m in mods: lb.pool.submit(__import__, m)
     lb.refresh('learn')   # and order the queue, if it needs it, before the first page asks
     print(f"Labeling {Path(project).expanduser()} as {annotator} at {'https' if tls_cert else 'http'}://{f'[{host}]' if ':' in host else host}:{port}/")
     uvicorn.run(app, host=host, port=port, log_level='warning', ssl_certfile=tls_cert, ssl_keyfile=tls_key)

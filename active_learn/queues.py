@@ -173,6 +173,8 @@ def run_mc_probs(db:Project, run_id:int, # run whose model to use
     return mc_dropout_probs(learn.model, dl, T)
 
 # %% ../nbs/06b_queues.ipynb #6f252c3f
+_TYPICAL = ('typiclust','typiclust_hybrid')   # strategies that cluster the pool's embeddings
+
 def next_batch(db, n:int=50, # how many ids
                strategy:str=None, # one of `STRATEGIES` (default `DEFAULT_STRATEGY`)
                run_id:int=None, # run whose predictions to use (default: latest finished run)
@@ -180,7 +182,7 @@ def next_batch(db, n:int=50, # how many ids
                seed=None, # random seed
                exclude=(), # ids to leave out (e.g. skipped or claimed)
                rare_boost:float=DEFAULT_RARE_BOOST, # bonus for likely positives of rare labels
-               max_pool:int=10000, # k-center and BALD look at a random subsample of at most this many pool (and labeled) images
+               max_pool:int=10000, # k-center and TypiClust look at a random subsample of at most this many pool (and labeled) images
                T:int=10, # MC-dropout passes for BALD
                bald_pool:int=1000, # BALD scores a random subsample of at most this many pool images
                top:int=None, # candidates kept by `hybrid` before k-center (default 4*n)
@@ -198,17 +200,18 @@ def next_batch(db, n:int=50, # how many ids
             sub = _subsample(pe[0], max_pool, rng)
             ids, emb = load_embeddings(db, None, sub)
             lab = load_embeddings(db, None, lab_ids)
-            picks = ids[kcenter_greedy(emb, n, lab[1] if lab else None, seed=seed)].tolist()
+            cold = typiclust if strategy in _TYPICAL else kcenter_greedy
+            picks = ids[cold(emb, n, lab[1] if lab else None, seed=seed)].tolist()
             return picks + [o for o in spread_random(db, n, exclude=set(picks)|set(exclude)) if o not in set(picks)][:n-len(picks)]
         if strategy=='random': return rng.permutation(pool)[:n].tolist()
         return spread_random(db, n, exclude)
     rid = run['id']
     ids, probs = db.run_probs(rid, pool)
-    need_emb = strategy in ('kcenter','hybrid')
+    need_emb = strategy in ('kcenter','hybrid',*_TYPICAL)
     prior = db.label_prior()
-    if strategy in ('kcenter', *MC_STRATEGIES):
+    if strategy in ('kcenter', *_TYPICAL, *MC_STRATEGIES):
         # BALD runs the real model T times per image, so it scores a much smaller random share of the pool
-        keep = np.isin(ids, _subsample(ids, max_pool if strategy=='kcenter' else bald_pool, rng)); ids, probs = ids[keep], probs[keep]
+        keep = np.isin(ids, _subsample(ids, bald_pool if strategy in MC_STRATEGIES else max_pool, rng)); ids, probs = ids[keep], probs[keep]
     if strategy=='hybrid':
         # only the hybrid's uncertain candidates need embeddings: never read the whole pool's from disk
         top = max(top or 4*n, n)
@@ -222,7 +225,11 @@ def next_batch(db, n:int=50, # how many ids
         if e is not None:
             keep = np.isin(ids, e[0]); ids, probs, emb = ids[keep], probs[keep], e[1]
             le = load_embeddings(db, src, lab_ids); lab_emb = le[1] if le else None
-        elif strategy=='kcenter': raise ProjectError(f"No embeddings for run {rid} nor pretrained ones: run `al-predict` or compute `pretrained_embeddings`")
+        elif strategy in _TYPICAL and len(ids):
+            # the queue must still fill: a run written without embeddings, in a project without pretrained ones
+            warnings.warn(f"No embeddings for run {rid} nor pretrained ones, so no {strategy}; using 'hybrid' (uncertainty) instead")
+            return next_batch(db, n, 'hybrid', rid, explore, seed, exclude, rare_boost, max_pool, T, bald_pool, top)
+        elif strategy=='kcenter' and len(ids): raise ProjectError(f"No embeddings for run {rid} nor pretrained ones: run `al-predict` or compute `pretrained_embeddings`")
     probs_T = None
     if strategy in MC_STRATEGIES and len(ids):
         try: probs_T = run_mc_probs(db, rid, ids.tolist(), T=T)
