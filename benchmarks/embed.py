@@ -12,14 +12,15 @@ from pathlib import Path
 import numpy as np, torch
 from PIL import Image
 from active_learn.core import Project
-from active_learn.backbone import DEFAULT_ARCH, create_backbone, arch_stats, input_shape, cache_dir
+from active_learn.backbone import DEFAULT_ARCH, create_backbone, arch_stats, input_shape, cache_dir, default_taps, TappedBody
 from active_learn.queues import pretrained_embeddings
 
 def torch_features(db, ids, size=512, bs=32):
-    "The baseline: the same frozen network and preprocessing in PyTorch (channels-last, inference mode)"
+    "The baseline: the same frozen network (the tapped map, max-pooled) and preprocessing in PyTorch (channels-last, inference mode)"
     h,w = input_shape(size); root = db.path
     thumbs = dict(db.execute(f"select id, thumb from images where id in ({','.join(map(str, ids))})"))
-    m = create_backbone(DEFAULT_ARCH, num_classes=0, global_pool='max').eval().to(memory_format=torch.channels_last)
+    body = TappedBody(create_backbone(DEFAULT_ARCH, num_classes=0, global_pool=''), default_taps(DEFAULT_ARCH))
+    m = torch.nn.Sequential(body, torch.nn.AdaptiveMaxPool2d(1), torch.nn.Flatten()).eval().to(memory_format=torch.channels_last)
     mean, std = [torch.tensor(o).view(1,3,1,1) for o in arch_stats(DEFAULT_ARCH)]
     out = []
     with torch.inference_mode():
