@@ -34,7 +34,10 @@ DEFAULT = DEFAULT_STRATEGY if not DEFAULT_EXPLORE else f'{DEFAULT_STRATEGY}@{DEF
 DATA = [('normal-9', 9, 'normal', None), ('hard-8', 8, 'hard', None), ('normal-9-rare', 9, 'normal', ('biopsy_tool', 0.05)),
         ('hard-8-rare-mag', 8, 'hard', ('mag_view', 0.05)), ('realistic-2', 2, 'realistic', None), ('realistic-3', 3, 'realistic', None),
         ('normal-5', 5, 'normal', None), ('normal-7', 7, 'normal', None), ('hard-6', 6, 'hard', None),
-        ('normal-5-rare', 5, 'normal', ('biopsy_tool', 0.05)), ('hard-6-rare-mag', 6, 'hard', ('mag_view', 0.05))]
+        ('normal-5-rare', 5, 'normal', ('biopsy_tool', 0.05)), ('hard-6-rare-mag', 6, 'hard', ('mag_view', 0.05)),
+        # built after the choice, to weigh typiclust against typiclust_hybrid on sets neither was measured on
+        ('normal-13', 13, 'normal', None), ('normal-13-rare', 13, 'normal', ('biopsy_tool', 0.05)),
+        ('hard-14', 14, 'hard', None), ('hard-14-rare', 14, 'hard', ('biopsy_tool', 0.05))]
 TUNING = {'normal-5', 'normal-7', 'hard-6', 'normal-5-rare', 'hard-6-rare-mag'}
 
 def build(dest:Path, n_patients:int, seed:int, difficulty:str):
