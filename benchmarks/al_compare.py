@@ -10,7 +10,8 @@ The others played no part in choosing it (they were used to report the earlier d
 - `normal-9-rare`: `normal-9` with the pool thinned to 5% biopsy-tool positives (the evaluation set unchanged);
 - `hard-8-rare-mag`: `hard-8` with the pool thinned to 5% magnification views;
 - `realistic-2`, `realistic-3`: the realistic sets of `make_realistic` (real CBIS-DDSM tissue, tools at physical size, a renderer
-  of their own), 110 patients each.
+  of their own), 110 patients each;
+- `normal-13`, `hard-14` and their `-rare` variants (biopsy tool thinned to 5%): built after the choice, run once.
 
 Evaluation images are the hold-out and validation patients; the pool is the training patients. Every strategy of a
 repeat starts from the same 20 random labels; 9 rounds of 20 follow, with the default rare-label boost for every strategy. Printed per data set and label: the area under
