@@ -216,18 +216,18 @@ def select_batch(n:int, # batch size
     elif hyb: score = entropy(probs)
     if rare_boost and prior is not None and score is not None:
         score = score + rare_boost*(_check_probs(probs)*rare_weights(prior)).max(1)
+    def uncertain_diverse(among, m, ntop):
+        "`m` positions of `among`: its `ntop` most uncertain, then k-center among them"
+        cand = among[_top(score[among], max(ntop, m), rng)]
+        return cand[kcenter_greedy(np.asarray(emb)[cand], m, lab_emb, seed=seed)]
     if strategy=='random': picks = rng.permutation(N)[:n]
     elif strategy=='kcenter': picks = kcenter_greedy(emb, k, lab_emb, seed=seed)
     elif strategy=='typiclust': picks = typiclust(emb, k, lab_emb, seed=seed)
-    elif strategy=='hybrid' and emb is not None:
-        cand = _top(score, max(top or 4*n, k), rng)
-        picks = cand[kcenter_greedy(np.asarray(emb)[cand], k, lab_emb, seed=seed)]
+    elif strategy=='hybrid' and emb is not None: picks = uncertain_diverse(np.arange(N), k, top or 4*n)
     elif strategy=='typiclust_hybrid':
         # half typical, half uncertain-and-diverse among the rest, taken in turns
         a = typiclust(emb, k//2, lab_emb, seed=seed)
-        rest = np.setdiff1d(np.arange(N), a)
-        cand = rest[_top(score[rest], max(top or 4*(k-len(a)), k-len(a)), rng)]
-        b = cand[kcenter_greedy(np.asarray(emb)[cand], k-len(a), lab_emb, seed=seed)]
+        b = uncertain_diverse(np.setdiff1d(np.arange(N), a), k-len(a), top or 4*(k-len(a)))
         picks = np.array([o for ab in zip(b, a) for o in ab] + list(b[len(a):]), dtype=np.int64)
     else: picks = _top(score, k, rng)
     if n_exp:
