@@ -1204,6 +1204,7 @@ def al_label(project:str='.', # project folder
              tls_key:str=None, # private key (PEM) of --tls-cert
              prefetch:int=4, # images the page keeps decoded ahead
              queue_size:int=500, # rows a queue materialises at a time
+             strategy:str=None, # query strategy of the learn queue, kept in the project: random (the default), typiclust@0.5, ...; 'default' resets it
             ):
     "Serve the keyboard labeling app of a project"
     import uvicorn
@@ -1214,6 +1215,8 @@ def al_label(project:str='.', # project folder
     for o in (tls_cert, tls_key):
         if o and not Path(o).is_file(): raise ProjectError(f"No such file: {o}")
     if not _ann_re.match(annotator): raise ProjectError(f"Bad --annotator {annotator!r}: use letters, digits and _.@-")
+    from active_learn.queues import set_strategy, project_strategy
+    if strategy: set_strategy(Project(project), None if strategy=='default' else strategy)
     hosts = _names(host) + [o.strip() for o in allow_hosts.split(',') if o.strip()]
     app = make_app(project, annotator, pw, prefetch, hosts=hosts, port=port, queue_size=queue_size, accounts=acc, secure=bool(tls_cert))
     if host not in _local and not tls_cert:
@@ -1221,10 +1224,11 @@ def al_label(project:str='.', # project folder
               "give --tls-cert and --tls-key", file=sys.stderr)
     lb = app.state.labeler
     # import what a rebuild uses now, before readers come: imports in the rebuild thread would hold up requests (the GIL).
-    # With a scored run, a BALD default would load the model (torch and fastai); TypiClust clusters with scikit-learn.
-    from active_learn.strategies import DEFAULT_STRATEGY, MC_STRATEGIES
-    mods = (['active_learn.train'] if lb.latest_run()[0] and DEFAULT_STRATEGY in MC_STRATEGIES else
-            ['active_learn.queues', 'sklearn.cluster', 'sklearn.neighbors', 'sklearn.decomposition'])
+    # With a scored run, BALD loads the model (torch and fastai); TypiClust and k-center cluster with scikit-learn.
+    from active_learn.strategies import MC_STRATEGIES
+    s = project_strategy(lb.db).partition('@')[0]
+    mods = (['active_learn.train'] if lb.latest_run()[0] and s in MC_STRATEGIES else
+            ['active_learn.queues', *(['sklearn.cluster', 'sklearn.neighbors', 'sklearn.decomposition'] if s!='random' else [])])
     for m in mods: lb.pool.submit(__import__, m)
     lb.refresh('learn')   # and order the queue, if it needs it, before the first page asks
     print(f"Labeling {Path(project).expanduser()} as {annotator} at {'https' if tls_cert else 'http'}://{f'[{host}]' if ':' in host else host}:{port}/")

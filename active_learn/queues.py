@@ -14,7 +14,7 @@ from .runtime import onnx_export, ort_session
 
 # %% auto #0
 __all__ = ['QUEUES', 'load_embeddings', 'spread_random', 'pretrained_embeddings', 'mc_dropout_probs', 'run_mc_probs',
-           'next_batch', 'label_errors', 'refresh_queue', 'queue_ids']
+           'next_batch', 'label_errors', 'project_strategy', 'set_strategy', 'refresh_queue', 'queue_ids']
 
 # %% ../nbs/06b_queues.ipynb #61f9b1be
 def load_embeddings(db:Project, run_id:int=None, # run whose embeddings to read; None for the pretrained backbone's
@@ -287,13 +287,26 @@ def label_errors(db, run_id:int=None, # run whose embeddings/predictions to use 
     return out.sort_values('score', ascending=False, kind='stable').reset_index(drop=True)
 
 # %% ../nbs/06b_queues.ipynb #f5072b75
+def project_strategy(db)->str:
+    "The project's query strategy spec (`set_strategy`), or `DEFAULT_STRATEGY`"
+    return db.meta('strategy') or DEFAULT_STRATEGY
+
+def set_strategy(db, spec:str|None, # a strategy, optionally with a random share: 'typiclust@0.5'; None or '' for the default
+                )->str: # the spec now in force
+    "Store the query strategy that orders the project's `learn` queue from its next refresh on; a bad spec changes nothing"
+    if spec: strategy_spec(spec, DEFAULT_EXPLORE)
+    with db.conn:
+        if spec: db.set_meta('strategy', spec)
+        else: db['meta'].delete_where("key='strategy'")
+    return project_strategy(db)
+
 # `adjudicate` is not materialised: the labeling app reads it straight from the `open_conflicts` view
 QUEUES = tuple(str_enum('Queue', 'learn', 'holdout', 'review', 'confident', 'adjudicate'))
 
 def refresh_queue(db, name:str='learn', # one of `QUEUES`
                   n:int=500, # rows to materialise
                   annotator:str=None, # if given, images this annotator skipped are left out of the ordering
-                  strategy:str=None, # for `learn` (default `DEFAULT_STRATEGY`)
+                  strategy:str=None, # for `learn`: a spec like 'typiclust@0.5' (default: the project's, see `set_strategy`)
                   run_id:int=None, # default: the latest finished run with predictions
                   seed=None, **kwargs, # passed to `next_batch`
                  )->int: # rows written
@@ -304,7 +317,8 @@ def refresh_queue(db, name:str='learn', # one of `QUEUES`
     rid = run['id'] if run else None
     skip = db.skipped_ids(annotator) if annotator else set()
     if name=='learn':
-        ids = next_batch(db, n, strategy, run_id=rid, seed=seed, exclude=skip, **kwargs)
+        s, ex = strategy_spec(strategy or project_strategy(db), DEFAULT_EXPLORE)
+        ids = next_batch(db, n, s, run_id=rid, seed=seed, exclude=skip, **{'explore':ex, **kwargs})
         pid, p = db.run_probs(rid, ids) if rid else ([], np.zeros((0,1)))
         sc = dict(zip(np.asarray(pid).tolist(), uncertainty(p).tolist()))
         rows = [(i, sc.get(i)) for i in ids]

@@ -14,8 +14,8 @@ from .strategies import *
 from .queues import *
 
 # %% auto #0
-__all__ = ['MIN_REPLAY_LABELS', 'LightHead', 'strategy_spec', 'simulate_arrays', 'labels_to_reach', 'summarize', 'aulc',
-           'vs_random', 'plot_curves', 'simulate', 'format_summary', 'simulate_labeled', 'verdict', 'al_simulate']
+__all__ = ['MIN_REPLAY_LABELS', 'LightHead', 'simulate_arrays', 'labels_to_reach', 'summarize', 'aulc', 'vs_random',
+           'plot_curves', 'simulate', 'format_summary', 'simulate_labeled', 'verdict', 'al_simulate']
 
 # %% ../nbs/08_simulate.ipynb #ed465a64
 class _one_thread:
@@ -59,17 +59,6 @@ class LightHead:
 def _aucs(y, p)->list:
     from sklearn.metrics import roc_auc_score
     return [roc_auc_score(y[:,l], p[:,l]) if 0<y[:,l].sum()<len(y) else np.nan for l in range(y.shape[1])]
-
-def strategy_spec(s:str, # a strategy name, optionally with `@share`: 'bald' or 'bald@0.3'
-                  explore:float=0.1, # the exploration share when `s` gives none
-                 )->tuple:
-    "(strategy, exploration share) of a spec like 'bald' or 'bald@0.3'"
-    name,_,ex = s.partition('@')
-    if name not in STRATEGIES: raise ProjectError(f"Unknown strategies {[s]}; choose from {', '.join(STRATEGIES)}, optionally with @share, e.g. bald@0.3")
-    try: ex = float(ex) if ex else explore
-    except ValueError: ex = -1
-    if not 0<=ex<=1: raise ProjectError(f"Bad exploration share in {s!r}: give a number in [0, 1], e.g. {name}@0.3")
-    return name, ex
 
 def simulate_arrays(x_pool, y_pool, # pool embeddings [N, D] and true labels [N, L]
                     x_eval, y_eval, # evaluation embeddings and labels (never selected from)
@@ -337,7 +326,7 @@ def _simulate_full(db, tp, te, labels, strategies, seed_size, batch, rounds, rep
 MIN_REPLAY_LABELS = 60
 
 def simulate_labeled(project, # project folder with labels (no ground truth needed)
-                     strategies=('random','typiclust','balanced_bald@0.5'), # strategies to compare; random is always added
+                     strategies=('random','typiclust@0.5','typiclust'), # strategies to compare; random is always added
                      folds:int=5, # patient-grouped folds: each is the evaluation set once
                      repeats:int=2, # seed sets per fold
                      rounds:int=6, # rounds after the seed set
@@ -387,7 +376,7 @@ def al_simulate(project:str=None, # project folder
                 truth:str=None, # ground-truth CSV (from `al-demo`)
                 from_labels:bool=False, # no ground truth: replay inside the project's own labels, cross-validated by patient
                 folds:int=5, # --from-labels: patient-grouped folds
-                strategies:str='random,typiclust,typiclust_hybrid,balanced_bald@0.5', # comma-separated, from random,least_confidence,margin,entropy,balanced,bald,balanced_bald,kcenter,hybrid,typiclust,typiclust_hybrid; name@share sets its exploration share
+                strategies:str='random,typiclust@0.5,typiclust_hybrid@0.3,typiclust', # comma-separated, from random,least_confidence,margin,entropy,balanced,bald,balanced_bald,kcenter,hybrid,typiclust,typiclust_hybrid; name@share sets its exploration share
                 seed_size:int=20, # labels before the first round
                 batch:int=20, # labels added per round
                 rounds:int=8, # rounds after the seed set

@@ -6,11 +6,12 @@
 from __future__ import annotations
 import numpy as np, pandas as pd
 from fastcore.all import *
+from fastcore.script import CliError
 
 # %% auto #0
 __all__ = ['DEFAULT_STRATEGY', 'DEFAULT_EXPLORE', 'DEFAULT_RARE_BOOST', 'STRATEGIES', 'MC_STRATEGIES', 'binary_entropy',
            'least_confidence', 'margin', 'entropy', 'uncertainty', 'balanced_entropy', 'bald_labels', 'bald',
-           'balanced_bald', 'kcenter_greedy', 'typiclust', 'rare_weights', 'select_batch', 'oof_probs',
+           'balanced_bald', 'kcenter_greedy', 'typiclust', 'strategy_spec', 'rare_weights', 'select_batch', 'oof_probs',
            'label_error_scores']
 
 # %% ../nbs/05_strategies.ipynb #eced4aca
@@ -166,11 +167,23 @@ def typiclust(emb, # [N, D] embeddings of the candidates
     return np.array(picks, dtype=np.int64)
 
 # %% ../nbs/05_strategies.ipynb #0b270ac9
-DEFAULT_STRATEGY, DEFAULT_EXPLORE, DEFAULT_RARE_BOOST = 'typiclust', 0.0, 1.0
+DEFAULT_STRATEGY, DEFAULT_EXPLORE, DEFAULT_RARE_BOOST = 'random', 0.0, 1.0
 
 STRATEGIES = tuple(str_enum('Strategy', 'random', 'least_confidence', 'margin', 'entropy', 'balanced', 'bald', 'balanced_bald', 'kcenter', 'hybrid', 'typiclust', 'typiclust_hybrid'))
 MC_STRATEGIES = ('bald', 'balanced_bald')  # need MC-dropout passes
 _scorers = dict(least_confidence=least_confidence, margin=margin, entropy=entropy, balanced=balanced_entropy)
+
+def strategy_spec(s:str, # a strategy name, optionally with `@share`: 'bald' or 'bald@0.3'
+                  explore:float=0.1, # the exploration share when `s` gives none
+                 )->tuple:
+    "(strategy, exploration share) of a spec like 'bald' or 'bald@0.3'"
+    name,_,ex = s.partition('@')
+    if name not in STRATEGIES: raise CliError(f"Unknown strategies {[s]}; choose from {', '.join(STRATEGIES)}, optionally with @share, e.g. bald@0.3")
+    try: ex = float(ex) if ex else explore
+    except ValueError: ex = -1
+    if not 0<=ex<=1: raise CliError(f"Bad exploration share in {s!r}: give a number in [0, 1], e.g. {name}@0.3")
+    return name, ex
+
 
 def rare_weights(prior)->np.ndarray:
     "Weight of each label for the rare-positive boost: 1 for a label never seen positive, 0 from a 50% positive rate up"

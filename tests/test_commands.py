@@ -35,3 +35,13 @@ def test_bad_argument(cmd, tmp_path):
     assert r.returncode==1, (r.returncode, r.stdout, err)
     assert 'Traceback' not in err and len(err.splitlines())==1, err
     assert msg in err, err
+
+def test_label_strategy(tmp_path):
+    "`al-label --strategy` refuses a typo before serving, and the project keeps the strategy it had"
+    from active_learn.test_utils import toy_project
+    from active_learn.queues import set_strategy, project_strategy
+    db = toy_project(tmp_path/'p'); set_strategy(db, 'typiclust@0.5'); db.close()
+    r = subprocess.run([str(BIN/'al-label'), '--project', str(tmp_path/'p'), '--strategy', 'typiclus'], capture_output=True, text=True, timeout=300)
+    assert r.returncode==1 and 'Unknown strategies' in r.stderr and 'Traceback' not in r.stderr, r.stderr
+    from active_learn.core import Project
+    assert project_strategy(Project(tmp_path/'p'))=='typiclust@0.5'
