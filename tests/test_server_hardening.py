@@ -153,3 +153,15 @@ def test_password_file_and_argv_warning(project, tmp_path):
     assert b'visible to every user' in pr.stderr.read()
     r = subprocess.run([str(BIN/'al-label'), '--project', str(project), '--password', 'a', '--password-file', str(pf)], capture_output=True)
     assert r.returncode == 1 and b'not both' in r.stderr
+
+def test_label_strategy_kept(tmp_path):
+    "`al-label --strategy` stores the project's query strategy, which orders the learn queue; `--strategy default` resets it"
+    from active_learn.app import tiny_project
+    from active_learn.queues import project_strategy
+    from active_learn.core import Project
+    p = tmp_path/'p'; tiny_project(p, n=12)
+    port = _free_port(); url = f'http://127.0.0.1:{port}/stats.json'
+    with _proc([str(BIN/'al-label'), '--project', str(p), '--port', str(port), '--strategy', 'margin@0.2'], url):
+        assert project_strategy(Project(p))=='margin@0.2'
+    with _proc([str(BIN/'al-label'), '--project', str(p), '--port', str(port), '--strategy', 'default'], url):
+        assert project_strategy(Project(p))=='random'
