@@ -68,6 +68,7 @@ def simulate_arrays(x_pool, y_pool, # pool embeddings [N, D] and true labels [N,
                     batch:int=20, # labels added per round
                     rounds:int=8, # rounds after the seed set
                     repeats:int=3, # seed sets, the same for every strategy
+                    first_repeat:int=0, # skip the repeats before this one (to extend an earlier run: the rest come out the same)
                     explore:float=DEFAULT_EXPLORE, # exploration share of every batch (not for `random`) without its own `@share`
                     rare_boost:float=DEFAULT_RARE_BOOST, # rare-label positive boost
                     T:int=20, # MC-dropout passes for `bald`
@@ -90,7 +91,7 @@ def simulate_arrays(x_pool, y_pool, # pool embeddings [N, D] and true labels [N,
         rows.append(dict(strategy=strategy, repeat=rep, round=rnd, n_labels=len(lab), **{f'auc_{l}':v for l,v in zip(labels,a)},
                          auc_mean=np.nanmean(a) if not np.isnan(a).all() else np.nan,
                          **{f'pos_{l}':int(v) for l,v in zip(labels, y_pool[lab].sum(0))}))   # positives found so far
-    for rep in range(repeats):
+    for rep in range(first_repeat, repeats):
         rng = np.random.default_rng(seed+rep)
         rec('full', rep, rounds, np.arange(len(xp)), head(seed=seed+rep).fit(xp, y_pool).predict(xe))
         seed_set = rng.choice(len(xp), seed_size, replace=False)

@@ -41,9 +41,12 @@ DATA = [('normal-9', 9, 'normal', None), ('hard-8', 8, 'hard', None), ('normal-9
         # fresh seeds for the second choice (benchmarks/results/al_default_rule.md): built after it, run once
         ('normal-15', 15, 'normal', None), ('hard-16', 16, 'hard', None), ('normal-17', 17, 'normal', None),
         ('realistic-4', 4, 'realistic', None), ('normal-15-rare', 15, 'normal', ('biopsy_tool', 0.05)),
-        ('hard-16-rare-mag', 16, 'hard', ('mag_view', 0.05))]
-FRESH = {'normal-15', 'hard-16', 'normal-17', 'realistic-4', 'normal-15-rare', 'hard-16-rare-mag'}
-TUNING = {o[0] for o in DATA} - FRESH  # every earlier set was looked at before the second choice
+        ('hard-16-rare-mag', 16, 'hard', ('mag_view', 0.05)),
+        # fresh seeds for the third check (10 repeats, typiclust@0.5 alone): built before it, run once after its rule was fixed
+        ('normal-19', 19, 'normal', None), ('hard-20', 20, 'hard', None), ('realistic-5', 5, 'realistic', None),
+        ('normal-21-rare', 21, 'normal', ('biopsy_tool', 0.05)), ('hard-22-rare-mag', 22, 'hard', ('mag_view', 0.05))]
+FRESH = {'normal-19', 'hard-20', 'realistic-5', 'normal-21-rare', 'hard-22-rare-mag'}
+TUNING = {o[0] for o in DATA} - FRESH  # every earlier set was looked at before the third check
 
 def build(dest:Path, n_patients:int, seed:int, difficulty:str):
     "Demo (or realistic-set) DICOMs + truth CSV + ingested project under `dest` (reused when already there)"
@@ -82,18 +85,27 @@ def main():
     ap.add_argument('--strategies', default='random,typiclust@0.5,typiclust_hybrid@0.3,typiclust')
     ap.add_argument('--rare-boost', type=float, default=DEFAULT_RARE_BOOST)
     ap.add_argument('--data', default=','.join(o[0] for o in DATA))
+    ap.add_argument('--extend', help="curves CSV of an earlier run: its repeats of these strategies are kept and only the rest are run")
     a = ap.parse_args()
     out, res = Path(a.out), Path(a.results); out.mkdir(parents=True, exist_ok=True); res.mkdir(parents=True, exist_ok=True)
     strategies = a.strategies.split(',')
     rows, curves = [], []
+    old = pd.read_csv(a.extend) if a.extend else pd.DataFrame(columns=['dataset','strategy','repeat'])
     for name,seed,diff,thin in [o for o in DATA if o[0] in a.data.split(',')]:
         proj, truth = build(out/f'{diff}{seed}', a.n_patients, seed, diff)
         xp, yp, xe, ye, labels, secs = arrays(proj, truth, thin)
         t0 = time.time()
-        df = simulate_arrays(xp, yp, xe, ye, labels=labels, strategies=strategies, seed_size=20, batch=20, rounds=a.rounds, repeats=a.repeats, seed=0, rare_boost=a.rare_boost)
+        # earlier repeats with every strategy asked for are kept; the same seeds make the rest what one long run would give
+        o = old[(old.dataset==name) & old.strategy.isin(strategies+['full'])].drop(columns='dataset')
+        done = [r for r,g in o.groupby('repeat') if set(strategies) <= set(g.strategy)]
+        first = min(len(done), a.repeats)
+        if done and sorted(done)[:first]!=list(range(first)): raise SystemExit(f'{name}: the earlier repeats {done} do not start at 0')
+        df = simulate_arrays(xp, yp, xe, ye, labels=labels, strategies=strategies, seed_size=20, batch=20, rounds=a.rounds, repeats=a.repeats,
+                             first_repeat=first, seed=0, rare_boost=a.rare_boost)
+        if first: df = pd.concat([o[o.repeat<first], df], ignore_index=True)
         tag = ' (tuning set)' if name in TUNING else ''
         print(f"\n== {name}{tag}: pool {len(xp)} ({', '.join(f'{l} {m:.0%}' for l,m in zip(labels, yp.mean(0)))}), evaluation {len(xe)}; "
-              f"embeddings {secs:.0f}s, simulation {time.time()-t0:.0f}s")
+              f"embeddings {secs:.0f}s, simulation {time.time()-t0:.0f}s" + (f" ({first} of {a.repeats} repeats kept from {a.extend})" if first else ''))
         for col in ['auc_mean', *[f'auc_{l}' for l in labels]]:
             v = vs_random(df, col)
             print(f'-- {col[4:]}: full-pool AUC {df[df.strategy=="full"][col].mean():.3f}')
