@@ -176,9 +176,9 @@ def run_mc_probs(db:Project, run_id:int, # run whose model to use
 _TYPICAL = ('typiclust','typiclust_hybrid')   # strategies that cluster the pool's embeddings
 
 def next_batch(db, n:int=50, # how many ids
-               strategy:str=None, # one of `STRATEGIES` (default `DEFAULT_STRATEGY`)
+               strategy:str=None, # one of `STRATEGIES`, or a spec with its random share, 'typiclust@0.5' (default `DEFAULT_STRATEGY`)
                run_id:int=None, # run whose predictions to use (default: latest finished run)
-               explore:float=DEFAULT_EXPLORE, # share of the batch drawn at random
+               explore:float=DEFAULT_EXPLORE, # share of the batch drawn at random, when `strategy` gives none
                seed=None, # random seed
                exclude=(), # ids to leave out (e.g. skipped or claimed)
                rare_boost:float=DEFAULT_RARE_BOOST, # bonus for likely positives of rare labels
@@ -188,8 +188,8 @@ def next_batch(db, n:int=50, # how many ids
                top:int=None, # candidates kept by `hybrid` before k-center (default 4*n)
               )->list:
     "Ordered ids of the next `n` unlabeled non-test images to label"
-    strategy = strategy or DEFAULT_STRATEGY
-    strategy = check_choice(strategy, STRATEGIES, 'strategy')
+    strategy, explore = strategy_spec(strategy or DEFAULT_STRATEGY, explore)
+    k = n - int(round(explore*n)) if strategy!='random' else n   # picked by the strategy; the rest at random
     rng = np.random.default_rng(seed)
     pool = db.pool_ids(exclude)
     if not len(pool) or n<=0: return []
@@ -201,8 +201,8 @@ def next_batch(db, n:int=50, # how many ids
             ids, emb = load_embeddings(db, None, sub)
             lab = load_embeddings(db, None, lab_ids)
             cold = typiclust if strategy in _TYPICAL else kcenter_greedy
-            picks = ids[cold(emb, n, lab[1] if lab else None, seed=seed)].tolist()
-            return picks + [o for o in spread_random(db, n, exclude=set(picks)|set(exclude)) if o not in set(picks)][:n-len(picks)]
+            picks = ids[cold(emb, k, lab[1] if lab else None, seed=seed)].tolist()
+            return _mix_random(db, picks, pool, n, explore, rng, exclude)   # before any model, the random share too
         if strategy=='random': return rng.permutation(pool)[:n].tolist()
         return spread_random(db, n, exclude)
     rid = run['id']
@@ -238,19 +238,22 @@ def next_batch(db, n:int=50, # how many ids
             warnings.warn(f"BALD unavailable for run {rid} ({e}); using 'hybrid' instead")
             return next_batch(db, n, 'hybrid', rid, explore, seed, exclude, rare_boost, max_pool, T, bald_pool, top)
     # a run that scored none of today's pool (all ingested after it) leaves the batch to exploration and the spread-out fill
-    picks = [] if not len(ids) else ids[select_batch(n, strategy, n_pool=len(ids), probs=probs, emb=emb, lab_emb=lab_emb,
+    picks = [] if not len(ids) else ids[select_batch(k, strategy, n_pool=len(ids), probs=probs, emb=emb, lab_emb=lab_emb,
                      probs_T=probs_T, prior=prior, rare_boost=rare_boost, explore=0, top=top, seed=seed)].tolist()
-    # exploration draws from the whole pool, including images the run never scored
-    n_exp = int(round(explore*n))
+    return _mix_random(db, picks, pool, n, explore, rng, exclude)
+
+def _mix_random(db, picks, pool, n, explore, rng, exclude):
+    "`picks` with an `explore` share of random pool images spread through them, then filled to `n` with spread-out random ones"
+    # exploration draws from the whole pool, including images a run never scored
+    picks, n_exp = list(picks), int(round(explore*n))
     if n_exp:
-        rest = np.setdiff1d(pool, picks)
-        ex = rng.permutation(rest)[:n_exp].tolist()
+        ex = rng.permutation(np.setdiff1d(pool, picks))[:n_exp].tolist()
         picks = picks[:n-len(ex)]
         at = np.linspace(0, len(picks)+len(ex)-1, len(ex)+2)[1:-1].round().astype(int)
         for i,e in zip(at, ex): picks.insert(int(i), e)
     if len(picks)<n:
         have = set(picks)
-        picks += [o for o in spread_random(db, n, exclude=have|set(int(o) for o in exclude))][:n-len(picks)]
+        picks += [o for o in spread_random(db, n, exclude=have|set(int(o) for o in exclude)) if o not in have][:n-len(picks)]
     return picks[:n]
 
 def _subsample(ids, k, rng): return ids if len(ids)<=k else np.sort(rng.choice(ids, k, replace=False))

@@ -167,7 +167,7 @@ def typiclust(emb, # [N, D] embeddings of the candidates
     return np.array(picks, dtype=np.int64)
 
 # %% ../nbs/05_strategies.ipynb #0b270ac9
-DEFAULT_STRATEGY, DEFAULT_EXPLORE, DEFAULT_RARE_BOOST = 'random', 0.0, 1.0
+DEFAULT_STRATEGY, DEFAULT_EXPLORE, DEFAULT_RARE_BOOST = 'random', 0.0, 1.0   # a strategy, or a spec with its random share: 'typiclust@0.5'
 
 STRATEGIES = tuple(str_enum('Strategy', 'random', 'least_confidence', 'margin', 'entropy', 'balanced', 'bald', 'balanced_bald', 'kcenter', 'hybrid', 'typiclust', 'typiclust_hybrid'))
 MC_STRATEGIES = ('bald', 'balanced_bald')  # need MC-dropout passes
