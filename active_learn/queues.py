@@ -253,7 +253,7 @@ def _mix_random(db, picks, pool, n, explore, rng, exclude):
         for i,e in zip(at, ex): picks.insert(int(i), e)
     if len(picks)<n:
         have = set(picks)
-        picks += [o for o in spread_random(db, n, exclude=have|set(int(o) for o in exclude)) if o not in have][:n-len(picks)]
+        picks += spread_random(db, n, exclude=have|set(int(o) for o in exclude))[:n-len(picks)]
     return picks[:n]
 
 def _subsample(ids, k, rng): return ids if len(ids)<=k else np.sort(rng.choice(ids, k, replace=False))
