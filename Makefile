@@ -30,9 +30,15 @@ demo: $(STAMP)
 	@echo "Label more with: $(BIN)/al-label --project $(DEMO)/project"
 
 # Every notebook test, slow cells included, the browser test, then a check that the library matches the notebooks.
+# The tests' temporary folders (projects, DICOMs, models: a few hundred MB a run) go under TEST_TMP, emptied
+# at the start and removed at the end; after a failure they stay there to look at, until the next run.
+TEST_TMP := $(CURDIR)/.test-tmp
+test: export TMPDIR = $(TEST_TMP)
 test: $(STAMP)
+	rm -rf $(TEST_TMP) && mkdir -p $(TEST_TMP)
 	$(BIN)/nbdev-test --flags slow --n-workers $(WORKERS) --timing
 	$(BIN)/python -m pytest -rs -q tests
+	rm -rf $(TEST_TMP)
 	$(BIN)/nbdev-export
 	git diff --exit-code -- active_learn || (echo "active_learn/ differs from nbs/: run nbdev-export and commit" && exit 1)
 
