@@ -23,7 +23,8 @@ random's labels each strategy needs to reach random's final AUC.
     python benchmarks/al_compare.py [--out DIR] [--repeats 5] [--data normal-9,...] [--strategies random,typiclust,...]
     python benchmarks/al_compare.py --repeats 10 --strategies random,typiclust@0.5 --extend OUT/al_compare-curves-NAME.csv
 
-`--extend` keeps the repeats an earlier run already has and runs only the rest: the same figures as a run from scratch.
+`--extend` keeps each strategy's repeats that an earlier run already has and runs only the rest (a new strategy against
+the recorded random curves, say): the same figures as a run from scratch.
 """
 import argparse, subprocess, sys, time
 from pathlib import Path
@@ -50,9 +51,12 @@ DATA = [('normal-9', 9, 'normal', None), ('hard-8', 8, 'hard', None), ('normal-9
         ('hard-16-rare-mag', 16, 'hard', ('mag_view', 0.05)),
         # fresh seeds for the third check (10 repeats, typiclust@0.5 alone): built before it, run once after its rule was fixed
         ('normal-19', 19, 'normal', None), ('hard-20', 20, 'hard', None), ('realistic-5', 5, 'realistic', None),
-        ('normal-21-rare', 21, 'normal', ('biopsy_tool', 0.05)), ('hard-22-rare-mag', 22, 'hard', ('mag_view', 0.05))]
-FRESH = {'normal-19', 'hard-20', 'realistic-5', 'normal-21-rare', 'hard-22-rare-mag'}
-TUNING = {o[0] for o in DATA} - FRESH  # every earlier set was looked at before the third check
+        ('normal-21-rare', 21, 'normal', ('biopsy_tool', 0.05)), ('hard-22-rare-mag', 22, 'hard', ('mag_view', 0.05)),
+        # fresh seeds for the fourth check (BADGE): built after its rule was fixed, run once, and this time they decide
+        ('normal-23', 23, 'normal', None), ('hard-24', 24, 'hard', None), ('realistic-6', 6, 'realistic', None),
+        ('normal-25-rare', 25, 'normal', ('biopsy_tool', 0.05)), ('hard-26-rare-mag', 26, 'hard', ('mag_view', 0.05))]
+FRESH = {'normal-23', 'hard-24', 'realistic-6', 'normal-25-rare', 'hard-26-rare-mag'}
+TUNING = {o[0] for o in DATA} - FRESH  # every earlier set was looked at before the fourth check
 
 def build(dest:Path, n_patients:int, seed:int, difficulty:str):
     "Demo (or realistic-set) DICOMs + truth CSV + ingested project under `dest` (reused when already there)"
@@ -101,17 +105,22 @@ def main():
         proj, truth = build(out/f'{diff}{seed}', a.n_patients, seed, diff)
         xp, yp, xe, ye, labels, secs = arrays(proj, truth, thin)
         t0 = time.time()
-        # earlier repeats with every strategy asked for are kept; the same seeds make the rest what one long run would give
+        # a strategy's curve of a repeat depends only on that repeat's seeds, not on the strategies run beside it: the repeats an
+        # earlier run has of a strategy are kept, and only the missing ones are run, which gives what one whole run would
         o = old[(old.dataset==name) & old.strategy.isin(strategies+['full'])].drop(columns='dataset')
-        done = [r for r,g in o.groupby('repeat') if set(strategies) <= set(g.strategy)]
-        first = min(len(done), a.repeats)
-        if done and sorted(done)[:first]!=list(range(first)): raise SystemExit(f'{name}: the earlier repeats {done} do not start at 0')
-        df = simulate_arrays(xp, yp, xe, ye, labels=labels, strategies=strategies, seed_size=20, batch=20, rounds=a.rounds, repeats=a.repeats,
-                             first_repeat=first, seed=0, rare_boost=a.rare_boost)
-        if first: df = pd.concat([o[o.repeat<first], df], ignore_index=True)
+        have = {s: sorted(o.repeat[o.strategy==s].unique()) for s in strategies}
+        for s,h in have.items():
+            if h!=list(range(len(h))): raise SystemExit(f'{name}: the earlier repeats of {s}, {h}, do not run from 0 without a gap')
+        todo = [s for s in strategies if len(have[s])<a.repeats]
+        first = min([len(have[s]) for s in todo], default=a.repeats)
+        df = simulate_arrays(xp, yp, xe, ye, labels=labels, strategies=todo, seed_size=20, batch=20, rounds=a.rounds, repeats=a.repeats,
+                             first_repeat=first, seed=0, rare_boost=a.rare_boost) if todo else o.iloc[:0]
+        keep = o[(o.repeat<a.repeats) & ~(o.strategy.isin(todo) & (o.repeat>=first)) & ~((o.strategy=='full') & o.repeat.isin(df.repeat))]
+        df = pd.concat([keep, df], ignore_index=True).sort_values(['repeat','strategy','round'], kind='stable', ignore_index=True)
+        kept = (len(keep[keep.strategy!='full'])//(a.rounds+1))
         tag = ' (tuning set)' if name in TUNING else ''
         print(f"\n== {name}{tag}: pool {len(xp)} ({', '.join(f'{l} {m:.0%}' for l,m in zip(labels, yp.mean(0)))}), evaluation {len(xe)}; "
-              f"embeddings {secs:.0f}s, simulation {time.time()-t0:.0f}s" + (f" ({first} of {a.repeats} repeats kept from {a.extend})" if first else ''))
+              f"embeddings {secs:.0f}s, simulation {time.time()-t0:.0f}s" + (f" ({kept} strategy-repeats kept from {a.extend})" if kept else ''))
         for col in ['auc_mean', *[f'auc_{l}' for l in labels]]:
             v = vs_random(df, col)
             print(f'-- {col[4:]}: full-pool AUC {df[df.strategy=="full"][col].mean():.3f}')
