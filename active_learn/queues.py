@@ -174,6 +174,7 @@ def run_mc_probs(db:Project, run_id:int, # run whose model to use
 
 # %% ../nbs/06b_queues.ipynb #6f252c3f
 _TYPICAL = ('typiclust','typiclust_hybrid')   # strategies that cluster the pool's embeddings
+_RANDOM_START = ('random','badge')   # strategies that take random images before the first model
 
 def next_batch(db, n:int=50, # how many ids
                strategy:str=None, # one of `STRATEGIES`, or a spec with its random share, 'typiclust@0.5' (default `DEFAULT_STRATEGY`)
@@ -196,20 +197,20 @@ def next_batch(db, n:int=50, # how many ids
     run = db.latest_run(scored=True) if run_id is None else db['runs'].get(run_id)
     lab_ids = np.array([r['image_id'] for r in db['labeled'].rows_where("split!='test'", select='image_id')], dtype=np.int64)
     if run is None or strategy=='random':
-        if strategy!='random' and (pe := load_embeddings(db, None, pool)) is not None and len(pe[0]):
+        if strategy not in _RANDOM_START and (pe := load_embeddings(db, None, pool)) is not None and len(pe[0]):
             sub = _subsample(pe[0], max_pool, rng)
             ids, emb = load_embeddings(db, None, sub)
             lab = load_embeddings(db, None, lab_ids)
             cold = typiclust if strategy in _TYPICAL else kcenter_greedy
             picks = ids[cold(emb, k, lab[1] if lab else None, seed=seed)].tolist()
             return _mix_random(db, picks, pool, n, explore, rng, exclude)   # before any model, the random share too
-        if strategy=='random': return rng.permutation(pool)[:n].tolist()
+        if strategy in _RANDOM_START: return rng.permutation(pool)[:n].tolist()   # BADGE starts from random labels, as in its paper
         return spread_random(db, n, exclude)
     rid = run['id']
     ids, probs = db.run_probs(rid, pool)
-    need_emb = strategy in ('kcenter','hybrid',*_TYPICAL)
+    need_emb = strategy in ('kcenter','hybrid','badge',*_TYPICAL)
     prior = db.label_prior()
-    if strategy in ('kcenter', *_TYPICAL, *MC_STRATEGIES):
+    if strategy in ('kcenter','badge', *_TYPICAL, *MC_STRATEGIES):
         # BALD runs the real model T times per image, so it scores a much smaller random share of the pool
         keep = np.isin(ids, _subsample(ids, bald_pool if strategy in MC_STRATEGIES else max_pool, rng)); ids, probs = ids[keep], probs[keep]
     if strategy=='hybrid':
@@ -225,7 +226,7 @@ def next_batch(db, n:int=50, # how many ids
         if e is not None:
             keep = np.isin(ids, e[0]); ids, probs, emb = ids[keep], probs[keep], e[1]
             le = load_embeddings(db, src, lab_ids); lab_emb = le[1] if le else None
-        elif strategy in _TYPICAL and len(ids):
+        elif strategy in (*_TYPICAL,'badge') and len(ids):
             # the queue must still fill: a run written without embeddings, in a project without pretrained ones
             warnings.warn(f"No embeddings for run {rid} nor pretrained ones, so no {strategy}; using 'hybrid' (uncertainty) instead")
             return next_batch(db, n, 'hybrid', rid, explore, seed, exclude, rare_boost, max_pool, T, bald_pool, top)

@@ -11,8 +11,8 @@ from fastcore.script import CliError
 # %% auto #0
 __all__ = ['DEFAULT_STRATEGY', 'DEFAULT_EXPLORE', 'DEFAULT_RARE_BOOST', 'STRATEGIES', 'MC_STRATEGIES', 'binary_entropy',
            'least_confidence', 'margin', 'entropy', 'uncertainty', 'balanced_entropy', 'bald_labels', 'bald',
-           'balanced_bald', 'kcenter_greedy', 'typiclust', 'strategy_spec', 'rare_weights', 'select_batch', 'oof_probs',
-           'label_error_scores']
+           'balanced_bald', 'kcenter_greedy', 'typiclust', 'badge_embedding', 'badge', 'strategy_spec', 'rare_weights',
+           'select_batch', 'oof_probs', 'label_error_scores']
 
 # %% ../nbs/05_strategies.ipynb #eced4aca
 def _check_probs(probs)->np.ndarray:
@@ -166,10 +166,41 @@ def typiclust(emb, # [N, D] embeddings of the candidates
         if not typ[c]: del typ[c]   # a sampled cluster's other candidates get their turn
     return np.array(picks, dtype=np.int64)
 
+# %% ../nbs/05_strategies.ipynb #3d228db9
+def badge_embedding(probs, # [N, L] predicted probabilities
+                    emb, # [N, D] the features the head's last layer sees
+                   )->np.ndarray: # [N, L*D]
+    "Per image, the gradient of the binary cross-entropy on a linear last layer, each label at its predicted class"
+    p, x = _check_probs(probs), np.asarray(emb, dtype=np.float32)
+    if len(p)!=len(x): raise ValueError(f"{len(p)} probabilities but {len(x)} embeddings")
+    g = (p - (p>=0.5)).astype(np.float32)   # dBCE/dlogit with the guessed label as the target
+    return (g[:,:,None]*x[:,None,:]).reshape(len(x), -1)
+
+def badge(probs, # [N, L] predicted probabilities of the candidates
+          emb, # [N, D] their features
+          n:int, # how many to pick
+          seed=None, # random seed of the draws
+         )->np.ndarray: # positions into `emb`, in pick order
+    "BADGE: k-means++ draws on the gradient embeddings, starting from the origin, so the picks are uncertain and unlike each other"
+    p, x = _check_probs(probs), np.asarray(emb, dtype=np.float32)
+    if len(p)!=len(x): raise ValueError(f"{len(p)} probabilities but {len(x)} embeddings")
+    n = min(int(n), len(x))
+    if n<=0: return np.zeros(0, dtype=np.int64)
+    # g_i = a_i (x) x_i, so |g_i - g_j|^2 = |a_i|^2|x_i|^2 + |a_j|^2|x_j|^2 - 2 (a_i.a_j)(x_i.x_j): no [N, L*D] matrix
+    a = (p - (p>=0.5)).astype(np.float32)
+    sq = (a*a).sum(1)*(x*x).sum(1)
+    d, picks, rng = sq.copy(), [], np.random.default_rng(seed)   # squared distance to the nearest pick, the origin first
+    while len(picks)<n:
+        d[picks] = 0
+        i = int(rng.choice(len(x), p=d/d.sum())) if d.sum()>0 else int(rng.choice(np.setdiff1d(np.arange(len(x)), picks)))
+        picks.append(i)
+        d = np.minimum(d, np.maximum(sq + sq[i] - 2*(a@a[i])*(x@x[i]), 0))
+    return np.array(picks, dtype=np.int64)
+
 # %% ../nbs/05_strategies.ipynb #0b270ac9
 DEFAULT_STRATEGY, DEFAULT_EXPLORE, DEFAULT_RARE_BOOST = 'random', 0.0, 1.0   # a strategy, or a spec with its random share: 'typiclust@0.5'
 
-STRATEGIES = tuple(str_enum('Strategy', 'random', 'least_confidence', 'margin', 'entropy', 'balanced', 'bald', 'balanced_bald', 'kcenter', 'hybrid', 'typiclust', 'typiclust_hybrid'))
+STRATEGIES = tuple(str_enum('Strategy', 'random', 'least_confidence', 'margin', 'entropy', 'balanced', 'bald', 'balanced_bald', 'kcenter', 'hybrid', 'typiclust', 'typiclust_hybrid', 'badge'))
 MC_STRATEGIES = ('bald', 'balanced_bald')  # need MC-dropout passes
 _scorers = dict(least_confidence=least_confidence, margin=margin, entropy=entropy, balanced=balanced_entropy)
 
@@ -218,10 +249,10 @@ def select_batch(n:int, # batch size
     n_exp = int(round(explore*n)) if strategy!='random' else 0
     k = n - n_exp
     hyb = strategy in ('hybrid','typiclust_hybrid')
-    need_p = strategy in _scorers or (hyb and probs_T is None) or (rare_boost and strategy not in ('random','kcenter','typiclust'))
+    need_p = strategy in _scorers or strategy=='badge' or (hyb and probs_T is None) or (rare_boost and strategy not in ('random','kcenter','typiclust'))
     if need_p and probs is None: raise ValueError(f"Strategy {strategy!r} needs predicted probabilities")
     if strategy in MC_STRATEGIES and probs_T is None: raise ValueError(f"Strategy {strategy!r} needs MC-dropout probabilities `probs_T`")
-    if strategy in ('kcenter','typiclust','typiclust_hybrid') and emb is None: raise ValueError(f"Strategy {strategy!r} needs embeddings")
+    if strategy in ('kcenter','typiclust','typiclust_hybrid','badge') and emb is None: raise ValueError(f"Strategy {strategy!r} needs embeddings")
     score = None
     if strategy in _scorers: score = _scorers[strategy](probs)
     elif strategy=='balanced_bald': score = balanced_bald(probs_T)
@@ -236,6 +267,7 @@ def select_batch(n:int, # batch size
     if strategy=='random': picks = rng.permutation(N)[:n]
     elif strategy=='kcenter': picks = kcenter_greedy(emb, k, lab_emb, seed=seed)
     elif strategy=='typiclust': picks = typiclust(emb, k, lab_emb, seed=seed)
+    elif strategy=='badge': picks = badge(probs, emb, k, seed=seed)
     elif strategy=='hybrid' and emb is not None: picks = uncertain_diverse(np.arange(N), k, top or 4*n)
     elif strategy=='typiclust_hybrid':
         # half typical, half uncertain-and-diverse among the rest, taken in turns
