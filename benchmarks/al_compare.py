@@ -54,9 +54,12 @@ DATA = [('normal-9', 9, 'normal', None), ('hard-8', 8, 'hard', None), ('normal-9
         ('normal-21-rare', 21, 'normal', ('biopsy_tool', 0.05)), ('hard-22-rare-mag', 22, 'hard', ('mag_view', 0.05)),
         # fresh seeds for the fourth check (BADGE): built after its rule was fixed, run once, and this time they decide
         ('normal-23', 23, 'normal', None), ('hard-24', 24, 'hard', None), ('realistic-6', 6, 'realistic', None),
-        ('normal-25-rare', 25, 'normal', ('biopsy_tool', 0.05)), ('hard-26-rare-mag', 26, 'hard', ('mag_view', 0.05))]
-FRESH = {'normal-23', 'hard-24', 'realistic-6', 'normal-25-rare', 'hard-26-rare-mag'}
-TUNING = {o[0] for o in DATA} - FRESH  # every earlier set was looked at before the fourth check
+        ('normal-25-rare', 25, 'normal', ('biopsy_tool', 0.05)), ('hard-26-rare-mag', 26, 'hard', ('mag_view', 0.05)),
+        # fresh seeds for the fifth check (typiclust@0.5 alone): built after its rule was fixed, run once, and they decide
+        ('normal-27', 27, 'normal', None), ('hard-28', 28, 'hard', None), ('realistic-7', 7, 'realistic', None),
+        ('normal-29-rare', 29, 'normal', ('biopsy_tool', 0.05)), ('hard-30-rare-mag', 30, 'hard', ('mag_view', 0.05))]
+FRESH = {'normal-27', 'hard-28', 'realistic-7', 'normal-29-rare', 'hard-30-rare-mag'}
+TUNING = {o[0] for o in DATA} - FRESH  # every earlier set was looked at before the fifth check
 
 def build(dest:Path, n_patients:int, seed:int, difficulty:str):
     "Demo (or realistic-set) DICOMs + truth CSV + ingested project under `dest` (reused when already there)"
