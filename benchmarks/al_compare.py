@@ -13,7 +13,11 @@ each image is seen through the model's own frozen representation (Lite0's tapped
   built after that rule was fixed, were run once and used for no choice;
 - and kept random after a third check of `typiclust@0.5` alone, 10 repeats: it qualified on all 21 sets above, then on five
   fresh sets (`normal-19`, `hard-20`, `realistic-5`, `normal-21-rare`, `hard-22-rare-mag`) it was level on average and
-  below random on `realistic-5`.
+  below random on `realistic-5`;
+- after a fourth, of BADGE (`badge`, `badge@0.5`): below random on 18 and 7 of the 26 tuning sets, then on two and four
+  of five fresh ones (`normal-23`, `hard-24`, `realistic-6`, `normal-25-rare`, `hard-26-rare-mag`);
+- and after a fifth, of `typiclust@0.5` on five more fresh sets (`normal-27`, `hard-28`, `realistic-7`, `normal-29-rare`,
+  `hard-30-rare-mag`) that decided: below random on `realistic-7`.
 
 Evaluation images are the hold-out and validation patients; the pool is the training patients. Every strategy of a
 repeat starts from the same 20 random labels; 9 rounds of 20 follow, with the default rare-label boost for every strategy. Printed per data set and label: the area under
@@ -21,7 +25,7 @@ each learning curve minus random's (mean over repeats, standard error, Wilcoxon 
 random's labels each strategy needs to reach random's final AUC.
 
     python benchmarks/al_compare.py [--out DIR] [--repeats 5] [--data normal-9,...] [--strategies random,typiclust,...]
-    python benchmarks/al_compare.py --repeats 10 --strategies random,typiclust@0.5 --extend OUT/al_compare-curves-NAME.csv
+    python benchmarks/al_compare.py --repeats 10 --strategies random,badge --extend OUT/al_compare-curves-NAME.csv
 
 `--extend` keeps each strategy's repeats that an earlier run already has and runs only the rest (a new strategy against
 the recorded random curves, say): the same figures as a run from scratch.
