@@ -208,9 +208,9 @@ def next_batch(db, n:int=50, # how many ids
         return spread_random(db, n, exclude)
     rid = run['id']
     ids, probs = db.run_probs(rid, pool)
-    need_emb = strategy in ('kcenter','hybrid','badge',*_TYPICAL)
+    need_emb = strategy in ('hybrid', *EMB_STRATEGIES)
     prior = db.label_prior()
-    if strategy in ('kcenter','badge', *_TYPICAL, *MC_STRATEGIES):
+    if strategy in (*EMB_STRATEGIES, *MC_STRATEGIES):
         # BALD runs the real model T times per image, so it scores a much smaller random share of the pool
         keep = np.isin(ids, _subsample(ids, bald_pool if strategy in MC_STRATEGIES else max_pool, rng)); ids, probs = ids[keep], probs[keep]
     if strategy=='hybrid':

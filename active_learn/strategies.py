@@ -9,10 +9,10 @@ from fastcore.all import *
 from fastcore.script import CliError
 
 # %% auto #0
-__all__ = ['DEFAULT_STRATEGY', 'DEFAULT_EXPLORE', 'DEFAULT_RARE_BOOST', 'STRATEGIES', 'MC_STRATEGIES', 'binary_entropy',
-           'least_confidence', 'margin', 'entropy', 'uncertainty', 'balanced_entropy', 'bald_labels', 'bald',
-           'balanced_bald', 'kcenter_greedy', 'typiclust', 'badge_embedding', 'badge', 'strategy_spec', 'rare_weights',
-           'select_batch', 'oof_probs', 'label_error_scores']
+__all__ = ['DEFAULT_STRATEGY', 'DEFAULT_EXPLORE', 'DEFAULT_RARE_BOOST', 'STRATEGIES', 'MC_STRATEGIES', 'EMB_STRATEGIES',
+           'binary_entropy', 'least_confidence', 'margin', 'entropy', 'uncertainty', 'balanced_entropy', 'bald_labels',
+           'bald', 'balanced_bald', 'kcenter_greedy', 'typiclust', 'badge_embedding', 'badge', 'strategy_spec',
+           'rare_weights', 'select_batch', 'oof_probs', 'label_error_scores']
 
 # %% ../nbs/05_strategies.ipynb #eced4aca
 def _check_probs(probs)->np.ndarray:
@@ -167,14 +167,18 @@ def typiclust(emb, # [N, D] embeddings of the candidates
     return np.array(picks, dtype=np.int64)
 
 # %% ../nbs/05_strategies.ipynb #3d228db9
+def _logit_grads(probs, emb)->tuple:
+    "(dBCE/dlogit [N, L] with the guessed label as the target, features [N, D] as float32)"
+    p, x = _check_probs(probs), np.asarray(emb, dtype=np.float32)
+    if len(p)!=len(x): raise ValueError(f"{len(p)} probabilities but {len(x)} embeddings")
+    return (p - (p>=0.5)).astype(np.float32), x
+
 def badge_embedding(probs, # [N, L] predicted probabilities
                     emb, # [N, D] the features the head's last layer sees
                    )->np.ndarray: # [N, L*D]
     "Per image, the gradient of the binary cross-entropy on a linear last layer, each label at its predicted class"
-    p, x = _check_probs(probs), np.asarray(emb, dtype=np.float32)
-    if len(p)!=len(x): raise ValueError(f"{len(p)} probabilities but {len(x)} embeddings")
-    g = (p - (p>=0.5)).astype(np.float32)   # dBCE/dlogit with the guessed label as the target
-    return (g[:,:,None]*x[:,None,:]).reshape(len(x), -1)
+    a, x = _logit_grads(probs, emb)
+    return (a[:,:,None]*x[:,None,:]).reshape(len(x), -1)
 
 def badge(probs, # [N, L] predicted probabilities of the candidates
           emb, # [N, D] their features
@@ -182,12 +186,10 @@ def badge(probs, # [N, L] predicted probabilities of the candidates
           seed=None, # random seed of the draws
          )->np.ndarray: # positions into `emb`, in pick order
     "BADGE: k-means++ draws on the gradient embeddings, starting from the origin, so the picks are uncertain and unlike each other"
-    p, x = _check_probs(probs), np.asarray(emb, dtype=np.float32)
-    if len(p)!=len(x): raise ValueError(f"{len(p)} probabilities but {len(x)} embeddings")
+    a, x = _logit_grads(probs, emb)
     n = min(int(n), len(x))
     if n<=0: return np.zeros(0, dtype=np.int64)
     # g_i = a_i (x) x_i, so |g_i - g_j|^2 = |a_i|^2|x_i|^2 + |a_j|^2|x_j|^2 - 2 (a_i.a_j)(x_i.x_j): no [N, L*D] matrix
-    a = (p - (p>=0.5)).astype(np.float32)
     sq = (a*a).sum(1)*(x*x).sum(1)
     d, picks, rng = sq.copy(), [], np.random.default_rng(seed)   # squared distance to the nearest pick, the origin first
     while len(picks)<n:
@@ -202,6 +204,7 @@ DEFAULT_STRATEGY, DEFAULT_EXPLORE, DEFAULT_RARE_BOOST = 'random', 0.0, 1.0   # a
 
 STRATEGIES = tuple(str_enum('Strategy', 'random', 'least_confidence', 'margin', 'entropy', 'balanced', 'bald', 'balanced_bald', 'kcenter', 'hybrid', 'typiclust', 'typiclust_hybrid', 'badge'))
 MC_STRATEGIES = ('bald', 'balanced_bald')  # need MC-dropout passes
+EMB_STRATEGIES = ('kcenter', 'typiclust', 'typiclust_hybrid', 'badge')  # need embeddings
 _scorers = dict(least_confidence=least_confidence, margin=margin, entropy=entropy, balanced=balanced_entropy)
 
 def strategy_spec(s:str, # a strategy name, optionally with `@share`: 'bald' or 'bald@0.3'
@@ -252,7 +255,7 @@ def select_batch(n:int, # batch size
     need_p = strategy in _scorers or strategy=='badge' or (hyb and probs_T is None) or (rare_boost and strategy not in ('random','kcenter','typiclust'))
     if need_p and probs is None: raise ValueError(f"Strategy {strategy!r} needs predicted probabilities")
     if strategy in MC_STRATEGIES and probs_T is None: raise ValueError(f"Strategy {strategy!r} needs MC-dropout probabilities `probs_T`")
-    if strategy in ('kcenter','typiclust','typiclust_hybrid','badge') and emb is None: raise ValueError(f"Strategy {strategy!r} needs embeddings")
+    if strategy in EMB_STRATEGIES and emb is None: raise ValueError(f"Strategy {strategy!r} needs embeddings")
     score = None
     if strategy in _scorers: score = _scorers[strategy](probs)
     elif strategy=='balanced_bald': score = balanced_bald(probs_T)
