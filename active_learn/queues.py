@@ -201,8 +201,9 @@ def next_batch(db, n:int=50, # how many ids
             sub = _subsample(pe[0], max_pool, rng)
             ids, emb = load_embeddings(db, None, sub)
             lab = load_embeddings(db, None, lab_ids)
-            cold = typiclust if strategy in _TYPICAL else kcenter_greedy
-            picks = ids[cold(emb, k, lab[1] if lab else None, seed=seed)].tolist()
+            if strategy=='stratified': pos = stratified(emb, k, seed=seed)   # the labeled images play no part in its draw
+            else: pos = (typiclust if strategy in _TYPICAL else kcenter_greedy)(emb, k, lab[1] if lab else None, seed=seed)
+            picks = ids[pos].tolist()
             return _mix_random(db, picks, pool, n, explore, rng, exclude)   # before any model, the random share too
         if strategy in _RANDOM_START: return rng.permutation(pool)[:n].tolist()   # BADGE starts from random labels, as in its paper
         return spread_random(db, n, exclude)
@@ -230,6 +231,9 @@ def next_batch(db, n:int=50, # how many ids
             # the queue must still fill: a run written without embeddings, in a project without pretrained ones
             warnings.warn(f"No embeddings for run {rid} nor pretrained ones, so no {strategy}; using 'hybrid' (uncertainty) instead")
             return next_batch(db, n, 'hybrid', rid, explore, seed, exclude, rare_boost, max_pool, T, bald_pool, top)
+        elif strategy=='stratified' and len(ids):
+            warnings.warn(f"No embeddings for run {rid} nor pretrained ones, so no clusters to spread over; using 'random' instead")
+            return spread_random(db, n, exclude)
         elif strategy=='kcenter' and len(ids): raise ProjectError(f"No embeddings for run {rid} nor pretrained ones: run `al-predict` or compute `pretrained_embeddings`")
     probs_T = None
     if strategy in MC_STRATEGIES and len(ids):

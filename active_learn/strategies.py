@@ -11,8 +11,8 @@ from fastcore.script import CliError
 # %% auto #0
 __all__ = ['DEFAULT_STRATEGY', 'DEFAULT_EXPLORE', 'DEFAULT_RARE_BOOST', 'STRATEGIES', 'MC_STRATEGIES', 'EMB_STRATEGIES',
            'binary_entropy', 'least_confidence', 'margin', 'entropy', 'uncertainty', 'balanced_entropy', 'bald_labels',
-           'bald', 'balanced_bald', 'kcenter_greedy', 'typiclust', 'badge_embedding', 'badge', 'strategy_spec',
-           'rare_weights', 'select_batch', 'oof_probs', 'label_error_scores']
+           'bald', 'balanced_bald', 'kcenter_greedy', 'typiclust', 'badge_embedding', 'badge', 'stratified',
+           'strategy_spec', 'rare_weights', 'select_batch', 'oof_probs', 'label_error_scores']
 
 # %% ../nbs/05_strategies.ipynb #eced4aca
 def _check_probs(probs)->np.ndarray:
@@ -199,12 +199,39 @@ def badge(probs, # [N, L] predicted probabilities of the candidates
         d = np.minimum(d, np.maximum(sq + sq[i] - 2*(a@a[i])*(x@x[i]), 0))
     return np.array(picks, dtype=np.int64)
 
+# %% ../nbs/05_strategies.ipynb #e302aeeb
+def stratified(emb, # [N, D] embeddings of the candidates
+               n:int, # how many to pick
+               dims:int=32, # principal components kept (after standardising)
+               seed=None, # random seed of the clustering, the shuffles and the start
+              )->np.ndarray: # positions into `emb`, in random order
+    "Cluster-stratified random sample: every candidate has the same chance `n/N`, and each k-means cluster gets its share of the batch"
+    from sklearn.cluster import KMeans, MiniBatchKMeans
+    from sklearn.decomposition import PCA
+    from scipy.cluster.hierarchy import linkage, leaves_list
+    x = np.asarray(emb, dtype=np.float32)
+    N, rng = len(x), np.random.default_rng(seed)
+    n = min(int(n), N)
+    if n<=0: return np.zeros(0, dtype=np.int64)
+    if n==N or n==1: return rng.permutation(N)[:n]
+    z = (x - x.mean(0))/(x.std(0)+1e-6)
+    if z.shape[1]>dims and N>dims: z = PCA(dims, random_state=0).fit_transform(z)
+    km = (KMeans(n, n_init=1, random_state=int(rng.integers(2**31))) if N<=20000 else
+          MiniBatchKMeans(n, n_init=3, batch_size=4096, random_state=int(rng.integers(2**31))))
+    cl = km.fit_predict(z)
+    # clusters end to end in the leaf order of a Ward tree over their centres, so near clusters sit side by side and a
+    # group of them gets its share too; each cluster shuffled inside
+    rank = np.argsort(leaves_list(linkage(km.cluster_centers_, 'ward')))
+    order = np.lexsort((rng.random(N), rank[cl]))
+    step = N/n
+    return rng.permutation(order[np.floor(rng.uniform(0, step) + step*np.arange(n)).astype(np.int64)])
+
 # %% ../nbs/05_strategies.ipynb #0b270ac9
 DEFAULT_STRATEGY, DEFAULT_EXPLORE, DEFAULT_RARE_BOOST = 'random', 0.0, 1.0   # a strategy, or a spec with its random share: 'typiclust@0.5'
 
-STRATEGIES = tuple(str_enum('Strategy', 'random', 'least_confidence', 'margin', 'entropy', 'balanced', 'bald', 'balanced_bald', 'kcenter', 'hybrid', 'typiclust', 'typiclust_hybrid', 'badge'))
+STRATEGIES = tuple(str_enum('Strategy', 'random', 'least_confidence', 'margin', 'entropy', 'balanced', 'bald', 'balanced_bald', 'kcenter', 'hybrid', 'typiclust', 'typiclust_hybrid', 'badge', 'stratified'))
 MC_STRATEGIES = ('bald', 'balanced_bald')  # need MC-dropout passes
-EMB_STRATEGIES = ('kcenter', 'typiclust', 'typiclust_hybrid', 'badge')  # need embeddings
+EMB_STRATEGIES = ('kcenter', 'typiclust', 'typiclust_hybrid', 'badge', 'stratified')  # need embeddings
 _scorers = dict(least_confidence=least_confidence, margin=margin, entropy=entropy, balanced=balanced_entropy)
 
 def strategy_spec(s:str, # a strategy name, optionally with `@share`: 'bald' or 'bald@0.3'
@@ -252,7 +279,7 @@ def select_batch(n:int, # batch size
     n_exp = int(round(explore*n)) if strategy!='random' else 0
     k = n - n_exp
     hyb = strategy in ('hybrid','typiclust_hybrid')
-    need_p = strategy in _scorers or strategy=='badge' or (hyb and probs_T is None) or (rare_boost and strategy not in ('random','kcenter','typiclust'))
+    need_p = strategy in _scorers or strategy=='badge' or (hyb and probs_T is None) or (rare_boost and strategy not in ('random','kcenter','typiclust','stratified'))
     if need_p and probs is None: raise ValueError(f"Strategy {strategy!r} needs predicted probabilities")
     if strategy in MC_STRATEGIES and probs_T is None: raise ValueError(f"Strategy {strategy!r} needs MC-dropout probabilities `probs_T`")
     if strategy in EMB_STRATEGIES and emb is None: raise ValueError(f"Strategy {strategy!r} needs embeddings")
@@ -271,6 +298,7 @@ def select_batch(n:int, # batch size
     elif strategy=='kcenter': picks = kcenter_greedy(emb, k, lab_emb, seed=seed)
     elif strategy=='typiclust': picks = typiclust(emb, k, lab_emb, seed=seed)
     elif strategy=='badge': picks = badge(probs, emb, k, seed=seed)
+    elif strategy=='stratified': picks = stratified(emb, k, seed=seed)
     elif strategy=='hybrid' and emb is not None: picks = uncertain_diverse(np.arange(N), k, top or 4*n)
     elif strategy=='typiclust_hybrid':
         # half typical, half uncertain-and-diverse among the rest, taken in turns

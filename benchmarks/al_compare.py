@@ -61,9 +61,12 @@ DATA = [('normal-9', 9, 'normal', None), ('hard-8', 8, 'hard', None), ('normal-9
         ('normal-25-rare', 25, 'normal', ('biopsy_tool', 0.05)), ('hard-26-rare-mag', 26, 'hard', ('mag_view', 0.05)),
         # fresh seeds for the fifth check (typiclust@0.5 alone): built after its rule was fixed, run once, and they decide
         ('normal-27', 27, 'normal', None), ('hard-28', 28, 'hard', None), ('realistic-7', 7, 'realistic', None),
-        ('normal-29-rare', 29, 'normal', ('biopsy_tool', 0.05)), ('hard-30-rare-mag', 30, 'hard', ('mag_view', 0.05))]
-FRESH = {'normal-27', 'hard-28', 'realistic-7', 'normal-29-rare', 'hard-30-rare-mag'}
-TUNING = {o[0] for o in DATA} - FRESH  # every earlier set was looked at before the fifth check
+        ('normal-29-rare', 29, 'normal', ('biopsy_tool', 0.05)), ('hard-30-rare-mag', 30, 'hard', ('mag_view', 0.05)),
+        # fresh seeds for the sixth check (stratified): built after its rule was fixed, run once, and they decide with four earlier sets
+        ('normal-31', 31, 'normal', None), ('hard-32', 32, 'hard', None), ('realistic-8', 8, 'realistic', None),
+        ('normal-33-rare', 33, 'normal', ('biopsy_tool', 0.05)), ('hard-34-rare-mag', 34, 'hard', ('mag_view', 0.05))]
+FRESH = {'normal-31', 'hard-32', 'realistic-8', 'normal-33-rare', 'hard-34-rare-mag'}
+TUNING = {o[0] for o in DATA} - FRESH  # every earlier set was looked at before the sixth check
 
 def build(dest:Path, n_patients:int, seed:int, difficulty:str):
     "Demo (or realistic-set) DICOMs + truth CSV + ingested project under `dest` (reused when already there)"
