@@ -1204,7 +1204,7 @@ def al_label(project:str='.', # project folder
              tls_key:str=None, # private key (PEM) of --tls-cert
              prefetch:int=4, # images the page keeps decoded ahead
              queue_size:int=500, # rows a queue materialises at a time
-             strategy:str=None, # query strategy of the learn queue, kept in the project: random (the default), typiclust@0.5, ...; 'default' resets it
+             strategy:str=None, # query strategy of the learn queue, kept in the project: stratified (the default), random, typiclust@0.5, ...; 'default' resets it
             ):
     "Serve the keyboard labeling app of a project"
     import uvicorn

@@ -205,7 +205,8 @@ def next_batch(db, n:int=50, # how many ids
             else: pos = (typiclust if strategy in _TYPICAL else kcenter_greedy)(emb, k, lab[1] if lab else None, seed=seed)
             picks = ids[pos].tolist()
             return _mix_random(db, picks, pool, n, explore, rng, exclude)   # before any model, the random share too
-        if strategy in _RANDOM_START: return rng.permutation(pool)[:n].tolist()   # BADGE starts from random labels, as in its paper
+        # BADGE starts from random labels, as in its paper; stratified with no embeddings to cluster is random
+        if strategy in (*_RANDOM_START, 'stratified'): return rng.permutation(pool)[:n].tolist()
         return spread_random(db, n, exclude)
     rid = run['id']
     ids, probs = db.run_probs(rid, pool)
@@ -233,7 +234,7 @@ def next_batch(db, n:int=50, # how many ids
             return next_batch(db, n, 'hybrid', rid, explore, seed, exclude, rare_boost, max_pool, T, bald_pool, top)
         elif strategy=='stratified' and len(ids):
             warnings.warn(f"No embeddings for run {rid} nor pretrained ones, so no clusters to spread over; using 'random' instead")
-            return spread_random(db, n, exclude)
+            return rng.permutation(pool)[:n].tolist()
         elif strategy=='kcenter' and len(ids): raise ProjectError(f"No embeddings for run {rid} nor pretrained ones: run `al-predict` or compute `pretrained_embeddings`")
     probs_T = None
     if strategy in MC_STRATEGIES and len(ids):

@@ -327,7 +327,7 @@ def _simulate_full(db, tp, te, labels, strategies, seed_size, batch, rounds, rep
 MIN_REPLAY_LABELS = 60
 
 def simulate_labeled(project, # project folder with labels (no ground truth needed)
-                     strategies=('random','typiclust@0.5','typiclust'), # strategies to compare; random is always added
+                     strategies=('random','stratified','typiclust@0.5'), # strategies to compare; random is always added
                      folds:int=5, # patient-grouped folds: each is the evaluation set once
                      repeats:int=2, # seed sets per fold
                      rounds:int=6, # rounds after the seed set
@@ -377,7 +377,7 @@ def al_simulate(project:str=None, # project folder
                 truth:str=None, # ground-truth CSV (from `al-demo`)
                 from_labels:bool=False, # no ground truth: replay inside the project's own labels, cross-validated by patient
                 folds:int=5, # --from-labels: patient-grouped folds
-                strategies:str='random,typiclust@0.5,typiclust_hybrid@0.3,typiclust', # comma-separated, from random,least_confidence,margin,entropy,balanced,bald,balanced_bald,kcenter,hybrid,typiclust,typiclust_hybrid,badge; name@share sets its exploration share
+                strategies:str='random,stratified,typiclust@0.5', # comma-separated, from random,least_confidence,margin,entropy,balanced,bald,balanced_bald,kcenter,hybrid,typiclust,typiclust_hybrid,badge,stratified; name@share sets its exploration share
                 seed_size:int=20, # labels before the first round
                 batch:int=20, # labels added per round
                 rounds:int=8, # rounds after the seed set

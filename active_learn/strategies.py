@@ -227,7 +227,7 @@ def stratified(emb, # [N, D] embeddings of the candidates
     return rng.permutation(order[np.floor(rng.uniform(0, step) + step*np.arange(n)).astype(np.int64)])
 
 # %% ../nbs/05_strategies.ipynb #0b270ac9
-DEFAULT_STRATEGY, DEFAULT_EXPLORE, DEFAULT_RARE_BOOST = 'random', 0.0, 1.0   # a strategy, or a spec with its random share: 'typiclust@0.5'
+DEFAULT_STRATEGY, DEFAULT_EXPLORE, DEFAULT_RARE_BOOST = 'stratified', 0.0, 1.0   # a strategy, or a spec with its random share: 'typiclust@0.5'
 
 STRATEGIES = tuple(str_enum('Strategy', 'random', 'least_confidence', 'margin', 'entropy', 'balanced', 'bald', 'balanced_bald', 'kcenter', 'hybrid', 'typiclust', 'typiclust_hybrid', 'badge', 'stratified'))
 MC_STRATEGIES = ('bald', 'balanced_bald')  # need MC-dropout passes

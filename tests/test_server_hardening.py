@@ -164,4 +164,4 @@ def test_label_strategy_kept(tmp_path):
     with _proc([str(BIN/'al-label'), '--project', str(p), '--port', str(port), '--strategy', 'margin@0.2'], url):
         assert project_strategy(Project(p))=='margin@0.2'
     with _proc([str(BIN/'al-label'), '--project', str(p), '--port', str(port), '--strategy', 'default'], url):
-        assert project_strategy(Project(p))=='random'
+        assert project_strategy(Project(p))=='stratified'
