@@ -123,6 +123,18 @@ def _density(z, knn:int)->np.ndarray:
     d,_ = NearestNeighbors(n_neighbors=k+1).fit(z).kneighbors(z)
     return 1/(d[:,1:].mean(1)+1e-9)
 
+def _reduce(x, dims:int)->np.ndarray:
+    "Rows of `x` standardised, then cut to `dims` principal components when wider"
+    from sklearn.decomposition import PCA
+    z = (x - x.mean(0))/(x.std(0)+1e-6)
+    return PCA(dims, random_state=0).fit_transform(z) if z.shape[1]>dims and len(z)>dims else z
+
+def _kmeans(K:int, n_rows:int, rng):
+    "An unfitted k-means of `K` clusters for `n_rows` rows (mini-batch above 20,000), seeded from `rng`"
+    from sklearn.cluster import KMeans, MiniBatchKMeans
+    return (KMeans(K, n_init=1, random_state=int(rng.integers(2**31))) if n_rows<=20000 else
+            MiniBatchKMeans(K, n_init=3, batch_size=4096, random_state=int(rng.integers(2**31))))
+
 def typiclust(emb, # [N, D] embeddings of the candidates
               n:int, # how many to pick
               lab_emb=None, # [M, D] embeddings of labeled images: their clusters count as covered
@@ -133,20 +145,14 @@ def typiclust(emb, # [N, D] embeddings of the candidates
               seed=None, # random seed of the clustering and the samples
              )->np.ndarray: # positions into `emb`, in pick order
     "TypiClust: the densest candidate of the largest cluster with the fewest labels, one cluster after another"
-    from sklearn.cluster import KMeans, MiniBatchKMeans
-    from sklearn.decomposition import PCA
     x = np.asarray(emb, dtype=np.float32)
     n = min(int(n), len(x))
     if n<=0: return np.zeros(0, dtype=np.int64)
     xl = np.zeros((0, x.shape[1]), np.float32) if lab_emb is None else np.asarray(lab_emb, dtype=np.float32).reshape(-1, x.shape[1])
-    z = np.concatenate([xl, x]); nl = len(xl)
-    z = (z - z.mean(0))/(z.std(0)+1e-6)
-    if z.shape[1]>dims and len(z)>dims: z = PCA(dims, random_state=0).fit_transform(z)
+    z = _reduce(np.concatenate([xl, x]), dims); nl = len(xl)
     K = min(nl+n, max_clusters, len(z))
     rng = np.random.default_rng(seed)
-    km = (KMeans(K, n_init=1, random_state=int(rng.integers(2**31))) if len(z)<=20000 else
-          MiniBatchKMeans(K, n_init=3, batch_size=4096, random_state=int(rng.integers(2**31))))
-    cl = km.fit_predict(z)
+    cl = _kmeans(K, len(z), rng).fit_predict(z)
     size, count = np.bincount(cl, minlength=K), np.bincount(cl[:nl], minlength=K)
     members = [np.where(cl[nl:]==c)[0] for c in range(K)]   # candidates of each cluster
     typ, picks = {}, []
@@ -206,18 +212,14 @@ def stratified(emb, # [N, D] embeddings of the candidates
                seed=None, # random seed of the clustering, the shuffles and the start
               )->np.ndarray: # positions into `emb`, in random order
     "Cluster-stratified random sample: every candidate has the same chance `n/N`, and each k-means cluster gets its share of the batch"
-    from sklearn.cluster import KMeans, MiniBatchKMeans
-    from sklearn.decomposition import PCA
     from scipy.cluster.hierarchy import linkage, leaves_list
     x = np.asarray(emb, dtype=np.float32)
     N, rng = len(x), np.random.default_rng(seed)
     n = min(int(n), N)
     if n<=0: return np.zeros(0, dtype=np.int64)
     if n==N or n==1: return rng.permutation(N)[:n]
-    z = (x - x.mean(0))/(x.std(0)+1e-6)
-    if z.shape[1]>dims and N>dims: z = PCA(dims, random_state=0).fit_transform(z)
-    km = (KMeans(n, n_init=1, random_state=int(rng.integers(2**31))) if N<=20000 else
-          MiniBatchKMeans(n, n_init=3, batch_size=4096, random_state=int(rng.integers(2**31))))
+    z = _reduce(x, dims)
+    km = _kmeans(n, N, rng)
     cl = km.fit_predict(z)
     # clusters end to end in the leaf order of a Ward tree over their centres, so near clusters sit side by side and a
     # group of them gets its share too; each cluster shuffled inside
