@@ -200,9 +200,10 @@ def next_batch(db, n:int=50, # how many ids
         if strategy not in _RANDOM_START and (pe := load_embeddings(db, None, pool)) is not None and len(pe[0]):
             sub = _subsample(pe[0], max_pool, rng)
             ids, emb = load_embeddings(db, None, sub)
-            lab = load_embeddings(db, None, lab_ids)
-            if strategy=='stratified': pos = stratified(emb, k, seed=seed)   # the labeled images play no part in its draw
-            else: pos = (typiclust if strategy in _TYPICAL else kcenter_greedy)(emb, k, lab[1] if lab else None, seed=seed)
+            if strategy=='stratified': pos = stratified(emb, k, seed=seed)   # the labeled images play no part in its draw: not read
+            else:
+                lab = load_embeddings(db, None, lab_ids)
+                pos = (typiclust if strategy in _TYPICAL else kcenter_greedy)(emb, k, lab[1] if lab else None, seed=seed)
             picks = ids[pos].tolist()
             return _mix_random(db, picks, pool, n, explore, rng, exclude)   # before any model, the random share too
         # BADGE starts from random labels, as in its paper; stratified with no embeddings to cluster is random
