@@ -26,7 +26,7 @@ demo: $(STAMP)
 	$(BIN)/al-demo-label --project $(DEMO)/project --truth $(DEMO)/demo_truth.csv --splits test
 	$(BIN)/al-train --project $(DEMO)/project
 	$(BIN)/al-evaluate --project $(DEMO)/project
-	$(BIN)/al-simulate --project $(DEMO)/project --truth $(DEMO)/demo_truth.csv --strategies random,stratified,typiclust@0.5 --rounds 5 --repeats 2 --out $(DEMO)/simulation
+	$(BIN)/al-simulate --project $(DEMO)/project --truth $(DEMO)/demo_truth.csv --strategies random,stratified,typiclust@0.5 --rounds 5 --repeats 3 --out $(DEMO)/simulation
 	@echo "Label more with: $(BIN)/al-label --project $(DEMO)/project"
 
 # Every notebook test, slow cells included, the browser test, then a check that the library matches the notebooks.

@@ -14,8 +14,8 @@ from .strategies import *
 from .queues import *
 
 # %% auto #0
-__all__ = ['MIN_REPLAY_LABELS', 'LightHead', 'simulate_arrays', 'labels_to_reach', 'summarize', 'aulc', 'vs_random',
-           'plot_curves', 'simulate', 'format_summary', 'simulate_labeled', 'verdict', 'al_simulate']
+__all__ = ['MIN_REPLAY_LABELS', 'LightHead', 'simulate_arrays', 'labels_to_reach', 'summarize', 'aulc', 'vs_random', 'verdict',
+           'plot_curves', 'simulate', 'format_summary', 'simulate_labeled', 'al_simulate']
 
 # %% ../nbs/08_simulate.ipynb #ed465a64
 class _one_thread:
@@ -186,6 +186,21 @@ def vs_random(df:pd.DataFrame, # `simulate_arrays` or `simulate` output, random 
                          p=p, n_pairs=len(d), final_auc=s.loc[st,'final_auc'], share_of_random=s.loc[st].get('share_of_random', np.nan)))
     return pd.DataFrame(rows)
 
+def verdict(v:pd.DataFrame, # `vs_random` output
+            on:str='these labels', # what was replayed, as the subject of the closing sentence
+           )->str:
+    "One paragraph: which strategy the runs favour over random, and how sure that is"
+    v = v[v.strategy!='random'].sort_values('diff', ascending=False)
+    if not len(v): return 'Only random sampling was run.'
+    b = v.iloc[0]
+    if not np.isfinite(b.se): return f"Best against random: {b.strategy}, {b['diff']:+.3f} AUC over a single run: no standard error, so no verdict."
+    lo, hi = b['diff']-2*b.se, b['diff']+2*b.se
+    txt = (f"Best against random: {b.strategy}, area under the learning curve {b['diff']:+.3f} AUC (±{2*b.se:.3f}, two standard errors; "
+           f"Wilcoxon p={b.p:.2g} over {b.n_pairs} paired runs). ")
+    if lo>0: return txt + f"{on[0].upper()+on[1:]} favour {b.strategy}."
+    if hi<0: return txt + f"Every strategy did worse than random sampling on {on}."
+    return txt + f"The difference is within the noise: {on} do not show that active learning helps or hurts here."
+
 # %% ../nbs/08_simulate.ipynb #c83017bf
 def plot_curves(df:pd.DataFrame, # `simulate_arrays` or `simulate` output
                 fname=None, # PNG file to write
@@ -232,7 +247,7 @@ def simulate(project, # project folder
              rounds:int=8, # rounds after the seed set
              repeats:int=3, # seed sets, the same for every strategy
              mode:str='fast', # 'fast': frozen embeddings + light head; 'full': `train.train` each round
-             out=None, # folder for simulation.csv, summary.csv and curves.png (default: project/simulation)
+             out=None, # folder for simulation.csv, summary.csv, vs_random.csv and curves.png (default: project/simulation)
              eval_splits=None, # splits evaluated on, never selected from (default: test and valid in fast mode, test in full mode, which trains on valid)
              explore:float=DEFAULT_EXPLORE, # exploration share of each batch (a strategy's own: name@share)
              rare_boost:float=DEFAULT_RARE_BOOST, # rare-label positive boost
@@ -272,7 +287,12 @@ def simulate(project, # project folder
     s = summarize(df)
     s.to_csv(out/'summary.csv', index=False)
     plot_curves(df, out/'curves.png', title=f'{db.path}: {mode} mode, {len(tp)} pool / {len(te)} eval images')
-    if verbose: print(format_summary(s))
+    v = vs_random(df) if 'random' in set(df.strategy) else None
+    if v is not None: v.to_csv(out/'vs_random.csv', index=False)
+    if verbose:
+        print(format_summary(s))
+        if v is not None: print('\nagainst random, paired by repeat:\n' + v.to_string(index=False, float_format=lambda x: f'{x:.3f}', na_rep='-')
+                                + '\n' + verdict(v, on='these repeats'))
     return df, s
 
 def format_summary(s:pd.DataFrame)->str:
@@ -359,17 +379,6 @@ def simulate_labeled(project, # project folder with labels (no ground truth need
     df = pd.concat(dfs, ignore_index=True)
     return df, vs_random(df, by=('fold','repeat'))
 
-def verdict(v:pd.DataFrame)->str:
-    "One paragraph: which strategy the replay favours over random, and how sure that is"
-    v = v[v.strategy!='random'].sort_values('diff', ascending=False)
-    if not len(v): return 'Only random sampling was replayed.'
-    b = v.iloc[0]
-    lo, hi = b['diff']-2*b.se, b['diff']+2*b.se
-    txt = (f"Best against random: {b.strategy}, area under the learning curve {b['diff']:+.3f} AUC (±{2*b.se:.3f}, two standard errors; "
-           f"Wilcoxon p={b.p:.2g} over {b.n_pairs} paired runs). ")
-    if lo>0: return txt + f"The labels so far favour {b.strategy}."
-    if hi<0: return txt + "Every strategy did worse than random sampling on these labels."
-    return txt + "The difference is within the noise: these labels do not say that active learning helps or hurts here yet."
 
 # %% ../nbs/08_simulate.ipynb #7ccc2ee6
 @call_parse
@@ -403,4 +412,4 @@ def al_simulate(project:str=None, # project folder
     if not (project and truth): raise CliError('al-simulate: give both --project DIR and --truth CSV (or --from-labels)')
     simulate(project, truth, strategies=[o.strip() for o in strategies.split(',') if o.strip()], seed_size=seed_size, batch=batch,
              rounds=rounds, repeats=repeats, mode=mode, out=out, explore=explore, rare_boost=rare_boost, seed=seed, size=size)
-    print(f"wrote {Path(out or Path(project)/'simulation')}/{{simulation.csv,summary.csv,curves.png}}")
+    print(f"wrote {Path(out or Path(project)/'simulation')}/{{simulation.csv,summary.csv,vs_random.csv,curves.png}}")

@@ -109,7 +109,7 @@ def main():
     ap.add_argument('--n-patients', type=int, default=110)
     ap.add_argument('--repeats', type=int, default=5)
     ap.add_argument('--rounds', type=int, default=9)
-    ap.add_argument('--strategies', default='random,typiclust@0.5,typiclust_hybrid@0.3,typiclust')
+    ap.add_argument('--strategies', default='random,stratified,typiclust@0.5')
     ap.add_argument('--rare-boost', type=float, default=DEFAULT_RARE_BOOST)
     ap.add_argument('--data', default=','.join(o[0] for o in DATA))
     ap.add_argument('--tag', default='', help="suffix of the files written, e.g. --tag=-sixth-check writes al_compare-sixth-check.csv")
