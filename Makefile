@@ -8,11 +8,12 @@ WORKERS ?= 2
 
 .PHONY: demo test install export readme clean-demo
 
+# The stamp holds pyproject.toml's checksum: nbdev-export rewrites that file (same content, new time) on every export,
+# so its time alone would reinstall the package after each one.
 $(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[dev]"
-	touch $(STAMP)
+	sha1sum pyproject.toml | cmp -s - $(STAMP) || { (test -x $(BIN)/python || $(PY) -m venv $(VENV)) && \
+	  $(BIN)/python -m pip install -q --upgrade pip && $(BIN)/python -m pip install -q -e ".[dev]"; }
+	sha1sum pyproject.toml > $(STAMP)
 
 install: $(STAMP)
 
