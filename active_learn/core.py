@@ -12,7 +12,7 @@ from fastcore.all import *
 from sqlite_utils import Database
 
 # %% auto #0
-__all__ = ['DEFAULT_LABELS', 'SPLITS', 'VIEWS', 'PAUSE_MS', 'ProjectError', 'check_choice', 'UnknownImage',
+__all__ = ['DEFAULT_LABELS', 'SPLITS', 'HOLDOUT_DRAWS', 'VIEWS', 'PAUSE_MS', 'ProjectError', 'check_choice', 'UnknownImage',
            'bars_on_terminals_only', 'check_label_names', 'now_iso', 'open_db', 'Project', 'process_tag',
            'process_alive', 'create_project', 'split_of']
 
@@ -63,6 +63,8 @@ def check_label_names(labels)->list:
 # %% ../nbs/00_core.ipynb #5e9acb4a
 def now_iso(): return datetime.now(timezone.utc).isoformat(timespec='milliseconds')
 
+HOLDOUT_DRAWS = dict(draw=int, image_id=int, study=str, run_id=int, score=float, prob=float, drawn=int, at=str)
+
 def _create_tables(db, labels):
     db['meta'].create(dict(key=str, value=str), pk='key', if_not_exists=True)
     db['images'].create(dict(id=int, sha1=str, frame=int, path=str, path_bytes=bytes, thumb=str, patient_id=str, study_id=str,
@@ -81,6 +83,8 @@ def _create_tables(db, labels):
         pk=('run_id','image_id'), if_not_exists=True)
     db['holdout_evals'].create(dict(id=int, run_id=int, at=str, n_images=int, n_prior_looks=int, report=str),
         pk='id', if_not_exists=True)
+    # one row per hold-out image per score-weighted draw: its inclusion probability, so each label's weight is known later
+    db['holdout_draws'].create(HOLDOUT_DRAWS, pk=('draw','image_id'), if_not_exists=True)
     db['queue'].create(dict(name=str, pos=int, image_id=int, run_id=int, score=float), pk=('name','pos'), if_not_exists=True)
     db['bad_files'].create(dict(path=str, reason=str, at=str, path_bytes=bytes), pk='path', if_not_exists=True)
     for tbl,cols,uniq in [('images',['sha1','frame'],True), ('images',['split'],False), ('images',['patient_id'],False),
@@ -126,11 +130,12 @@ def _tune(db:Database)->Database:
 _added_cols = dict(images=dict(path_bytes=bytes), bad_files=dict(path_bytes=bytes), runs=dict(owner=str))
 
 def _migrate(db):
-    "What was added since a project was created: columns (empty) and views"
+    "What was added since a project was created: columns (empty), tables and views"
     for t,cols in _added_cols.items():
         have = db[t].columns_dict if db[t].exists() else None
         for k,v in cols.items():
             if have is not None and k not in have: db[t].add_column(k, v)
+    if db['images'].exists() and not db['holdout_draws'].exists(): db['holdout_draws'].create(HOLDOUT_DRAWS, pk=('draw','image_id'))
     if db['images'].exists() and set(VIEWS)-set(db.view_names()):
         with db.conn:
             for k,v in VIEWS.items(): db.create_view(k, v, ignore=True)

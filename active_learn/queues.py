@@ -10,11 +10,13 @@ import numpy as np, pandas as pd
 from fastcore.all import *
 from .core import *
 from .strategies import *
+from .measure import proposal, inclusion_probs, study_key
 from .runtime import onnx_export, ort_session
 
 # %% auto #0
-__all__ = ['QUEUES', 'load_embeddings', 'spread_random', 'pretrained_embeddings', 'mc_dropout_probs', 'run_mc_probs',
-           'next_batch', 'label_errors', 'project_strategy', 'set_strategy', 'refresh_queue', 'queue_ids']
+__all__ = ['QUEUES', 'HOLDOUT_MODES', 'load_embeddings', 'spread_random', 'pretrained_embeddings', 'mc_dropout_probs',
+           'run_mc_probs', 'next_batch', 'label_errors', 'project_strategy', 'set_strategy', 'holdout_mode',
+           'set_holdout_mode', 'holdout_scores', 'draw_holdout', 'refresh_queue', 'queue_ids']
 
 # %% ../nbs/06b_queues.ipynb #61f9b1be
 def load_embeddings(db:Project, run_id:int=None, # run whose embeddings to read; None for the pretrained backbone's
@@ -313,6 +315,75 @@ def set_strategy(db, spec:str|None, # a strategy, optionally with a random share
 # `adjudicate` is not materialised: the labeling app reads it straight from the `open_conflicts` view
 QUEUES = tuple(str_enum('Queue', 'learn', 'holdout', 'review', 'confident', 'adjudicate'))
 
+HOLDOUT_MODES = tuple(str_enum('HoldoutMode', 'uniform', 'weighted'))
+
+def holdout_mode(db)->tuple:
+    "(mode, budget) of the project's `holdout` queue: 'uniform' unless `set_holdout_mode` chose 'weighted'"
+    return db.meta('holdout_mode') or 'uniform', db.meta('holdout_budget') or 300
+
+def set_holdout_mode(db, mode:str='uniform', # 'uniform' (random order, the default) or 'weighted' (drawn by the model's score)
+                     budget:int=300, # 'weighted': hold-out images each draw takes, in expectation
+                    )->tuple: # (mode, budget) now in force
+    "Choose how the `holdout` queue draws hold-out images from its next refresh on; a bad mode changes nothing"
+    mode = check_choice(mode, HOLDOUT_MODES, 'hold-out mode')
+    if not budget>0: raise ProjectError(f"A hold-out draw needs a positive budget of labels, got {budget}")
+    with db.conn: db.set_meta('holdout_mode', mode); db.set_meta('holdout_budget', int(budget))
+    return holdout_mode(db)
+
+def holdout_scores(db:Project, run_id:int, # run whose model scores the hold-out
+                  )->tuple: # (ids, probs [N, L])
+    "The model's scores of every hold-out image: what a weighted draw samples by (never stored as predictions, never trained on)"
+    from active_learn.train import load_run_learner
+    ids = [o for o, in db.execute("select id from images where split='test' order by id")]
+    if not ids: return np.zeros(0, np.int64), np.zeros((0, len(db.labels)))
+    learn = load_run_learner(db, run_id, num_workers=0)
+    p,_ = learn.get_preds(dl=learn.dls.test_dl(db.images_df(ids), bs=64))
+    return np.array(ids), p.numpy()
+
+def draw_holdout(db:Project, ids, # every hold-out image id
+                 probs, # [N, L] the model's scores of `ids`
+                 budget:int=300, # images to draw, in expectation
+                 run_id:int=None, # the run whose scores these are
+                 thresholds=None, # [L] decision thresholds (default 0.5)
+                 mix:float=0.8, # share of the proposal that follows the scores (`measure.proposal`)
+                 seed=None)->int: # the draw's number
+    "Draw hold-out studies by score (Poisson sampling), storing every hold-out image's inclusion probability in `holdout_draws`"
+    df = db.images_df(ids, ['study_id'])
+    key = [study_key(s, f'image:{i}') for s,i in zip(df.study_id, df.image_id)]
+    sc = pd.DataFrame(np.asarray(probs, float), columns=db.labels).assign(study=key)
+    st = sc.groupby('study', sort=True)
+    smax,size = st[db.labels].max(),st.size()
+    th = np.full(len(db.labels), 0.5) if thresholds is None else np.asarray(thresholds, float)
+    pi = pd.Series(inclusion_probs(proposal(smax.to_numpy(), th, mix), budget, size.to_numpy()), index=smax.index)
+    rng = np.random.default_rng(seed)
+    drawn = pd.Series(rng.random(len(pi))<pi.to_numpy(), index=pi.index)
+    k = (db.execute('select max(draw) from holdout_draws').fetchone()[0] or 0)+1
+    at = now_iso()
+    with db.conn:
+        db['holdout_draws'].insert_all([dict(draw=k, image_id=int(i), study=s, run_id=run_id, score=float(np.max(p)), prob=float(pi[s]),
+                                             drawn=int(drawn[s]), at=at) for i,s,p in zip(ids, key, np.asarray(probs, float))])
+    return k
+
+def _weighted_holdout(db, rid, n, skip, seed)->list:
+    "(image id, π) rows of the current weighted draw still to label; a new draw when there is none or it is all labeled"
+    todo = lambda: db.execute("""select d.image_id, d.prob, d.study from holdout_draws d where d.drawn=1 and d.draw=(select max(draw) from holdout_draws)
+                                 and not exists(select 1 from labels l where l.image_id=d.image_id)""").fetchall()
+    rows = todo()
+    if not rows:
+        if rid is None:
+            warnings.warn("The weighted hold-out needs a trained model to draw by: serving hold-out images in random order until there is one")
+            return None
+        run = db['runs'].get(rid)
+        ths = (json.loads(run['best'] or '{}') or {}).get('thresholds') or {}
+        ids, p = holdout_scores(db, rid)
+        if not len(ids): return []
+        draw_holdout(db, ids, p, holdout_mode(db)[1], rid, [ths.get(o, 0.5) for o in db.labels], seed=seed)
+        rows = todo()
+    # studies in random order, each study's images together: labeling a first part of the queue labels a random part of the draw
+    order = {s:j for j,s in enumerate(np.random.default_rng(seed).permutation(sorted({s for _,_,s in rows})))}
+    rows = sorted(rows, key=lambda r: (order[r[2]], r[0]))
+    return [(i, pr) for i,pr,_ in rows if i not in skip][:n]
+
 def refresh_queue(db, name:str='learn', # one of `QUEUES`
                   n:int=500, # rows to materialise
                   annotator:str=None, # if given, images this annotator skipped are left out of the ordering
@@ -332,6 +403,7 @@ def refresh_queue(db, name:str='learn', # one of `QUEUES`
         pid, p = db.run_probs(rid, ids) if rid else ([], np.zeros((0,1)))
         sc = dict(zip(np.asarray(pid).tolist(), uncertainty(p).tolist()))
         rows = [(i, sc.get(i)) for i in ids]
+    elif name=='holdout' and holdout_mode(db)[0]=='weighted' and (rows := _weighted_holdout(db, rid, n, skip, seed)) is not None: pass
     elif name=='holdout':
         # `rnd` is a fixed random key set at ingest, so the order is random yet stable across refreshes
         rows = [(r['id'], r['rnd']) for r in db['images'].rows_where("split='test' and id not in (select image_id from labels)", select='id, rnd',

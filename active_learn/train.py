@@ -20,6 +20,7 @@ from sklearn.metrics import roc_auc_score, f1_score, classification_report, conf
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 from .core import *
+from .measure import MIN_POS, measure, measure_text, study_key, study_max, union_probs
 from .backbone import DEFAULT_ARCH, TappedBody, has_stages, default_taps, timm_model_kwargs, arch_stats, input_shape
 from .imaging import RESIZE_METHODS
 from fastai.metrics import AccumMetric, ActivationType
@@ -33,8 +34,8 @@ __all__ = ['MIN_LABELED', 'AUGMENTATION', 'TRUNK_CUT', 'LADDER_LABELS', 'UNDERFI
            'per_label', 'label_metrics', 'body_splitter', 'PlainTensors', 'project_learner', 'split_trunk',
            'trunk_acts', 'ActsDataset', 'FreezeBNStats', 'ChannelsLast', 'tail_learner', 'fit_frozen_head', 'keep_tail',
            'ProbsEmb', 'export_onnx', 'pool_scorer', 'InputCache', 'score_pool', 'PredictCallback', 'tune_thresholds',
-           'phase_epochs', 'TrainConfig', 'train', 'get_run', 'load_run_learner', 'predict_pool', 'evaluate_holdout',
-           'train_message', 'al_predict', 'al_evaluate']
+           'phase_epochs', 'TrainConfig', 'train', 'get_run', 'load_run_learner', 'predict_pool', 'holdout_weights',
+           'evaluate_holdout', 'train_message', 'al_predict', 'al_evaluate']
 
 # %% ../nbs/06_train.ipynb #e6a9d732
 class HoldoutLeak(AssertionError): "Hold-out images were about to reach a training or validation DataLoader"
@@ -864,23 +865,42 @@ def predict_pool(db, run_id:int=None, # run whose model scores the pool (default
     finally: client.close()
 
 # %% ../nbs/06_train.ipynb #4f4c3318
+def holdout_weights(db:Project, ids, # labeled hold-out image ids
+                   )->tuple: # (weights 1/π, nan for an image no draw could have taken; or None for a uniform hold-out), note
+    "Weight 1/π of each labeled hold-out image under the score-weighted draws of `holdout_draws`; None when there were none"
+    d = pd.DataFrame(db.execute("select draw, image_id, prob, at from holdout_draws").fetchall(), columns=['draw','image_id','prob','at'])
+    if not len(d): return None, 'uniform: every hold-out image as likely, so every label weighs the same'
+    P = d.pivot(index='image_id', columns='draw', values='prob').reindex(ids).fillna(0).to_numpy().T
+    # labels taken before the first draw came from the uniform queue: one more independent draw, π = their share of the hold-out
+    first = d['at'].min()
+    early = {i for i, in db.execute("select image_id from live_events e join images i on i.id=e.image_id where i.split='test' "
+                                    "and e.action='label' group by image_id having min(e.at)<?", [first])}
+    n_all = db['images'].count_where("split='test'")
+    pu = np.full(len(ids), len(early)/max(n_all, 1))
+    pi = union_probs(np.vstack([P, pu[None]]))
+    w = np.where(pi>0, 1/np.where(pi>0, pi, 1), np.nan)
+    n_draws = d.draw.nunique()
+    return w, (f"drawn by the model's score ({n_draws} draw(s)" + (f", and {len(early)} labels from the uniform queue before them" if early else '')
+               + "): each label weighs 1/π, its inclusion probability")
+
 def _holdout_text(res)->str:
-    out = [f"Run {res['run_id']} on {res['n_images']} labeled hold-out image(s).",
+    out = [f"Run {res['run_id']} on {res['n_images']} labeled hold-out image(s) of {res['n_patients']} patient(s); hold-out {res['design']}.",
            f"The hold-out set has been looked at {res['n_prior_looks']} time(s) before this; each look makes it a little less unbiased."]
-    for o,r in res['labels'].items():
-        auc = 'undefined (one class only)' if r['roc_auc'] is None else f"{r['roc_auc']:.3f}"
-        out.append(f"\n== {o}: {r['n_pos']} positive, {r['n_neg']} negative; ROC AUC {auc}")
-        for k in [k for k in ('at_0.5','at_tuned') if k in r]:
-            a = r[k]
-            out.append(f"-- threshold {a['threshold']:.3f} ({'default' if k=='at_0.5' else 'tuned on validation'}); "
-                       f"confusion [[tn fp] [fn tp]] = {a['confusion']}\n{a['text']}")
+    out += [o for o in res['notes']]
+    out.append(f"\nImages (95% intervals; a label needs {res['min_pos']} positives and {res['min_pos']} negatives for a figure):")
+    out += [measure_text(o, r['image']) for o,r in res['labels'].items()]
+    out.append(f"\nStudies, as al-classify reports them (a study is positive when any of its images is, flagged when any image reaches the threshold): "
+               f"{res['n_studies']} with every hold-out image labeled" + (f", {res['n_partial']} with some still unlabeled left out" if res['n_partial'] else '') + ':')
+    out += [measure_text(o, r['study']) for o,r in res['labels'].items()]
     return '\n'.join(out)
 
 def evaluate_holdout(db, run_id:int=None, # run to evaluate (default: the latest finished)
                      show:bool=True, # print the report
                      bs:int=64, # batch size
+                     n_boot:int=500, # bootstrap resamples of patients for the AUC and AP intervals
+                     min_pos:int=MIN_POS, # fewer positives (or negatives) than this: "not measurable yet" instead of a figure
                     )->dict:
-    "Evaluate a run on the labeled hold-out images, record the look in `holdout_evals`, and return the report"
+    "Evaluate a run on the labeled hold-out images, per image and per study with 95% intervals; record the look in `holdout_evals`"
     run = get_run(db, run_id)
     labels,p = db.labels,db.path
     df = db.labeled_df('test')
@@ -888,22 +908,42 @@ def evaluate_holdout(db, run_id:int=None, # run to evaluate (default: the latest
     if not len(df):
         raise ProjectError(f"None of the {n_test} hold-out image(s) is labeled yet, so there is nothing to evaluate. Label them with "
                            f"`al-label --project {p}` in the `holdout` queue (it shows hold-out images in random order), then run `al-evaluate` again.")
+    w,design = holdout_weights(db, df.image_id.tolist())
+    notes = []
+    if w is not None and np.isnan(w).any():
+        notes.append(f"{int(np.isnan(w).sum())} labeled hold-out image(s) were in no draw, so they have no known weight and are left out.")
+        df,w = df[~np.isnan(w)].reset_index(drop=True),w[~np.isnan(w)]
+    if w is not None:
+        left = db.execute("select count(*) from holdout_draws d where drawn=1 and not exists(select 1 from labels l where l.image_id=d.image_id)").fetchone()[0]
+        if left: notes.append(f"{left} drawn image(s) are still to label; the estimates take the labeled ones as a random part of the draw, as the queue serves them in random order.")
     prior = db['holdout_evals'].count
     learn = load_run_learner(db, run['id'])
     probs,_ = learn.get_preds(dl=learn.dls.test_dl(df, bs=bs))
     probs = probs.numpy()
     ths = (json.loads(run['best'] or '{}')).get('thresholds') or {}
-    res = dict(run_id=run['id'], n_images=len(df), n_prior_looks=prior, labels={})
+    prev = dict(zip(labels, db.label_prior()))
+    # studies: only those whose hold-out images are all labeled, since a study's truth needs every image
+    df['study'] = [study_key(s, f'image:{i}') for s,i in zip(df.study_id, df.image_id)]
+    size = collections.Counter(study_key(s, f'image:{i}') for i,s in db.execute("select id, study_id from images where split='test'"))
+    df['w'] = 1. if w is None else w
+    for j,o in enumerate(labels): df[f'p_{o}'] = probs[:,j]
+    st = study_max(df, [*labels, *[f'p_{o}' for o in labels]], 'study', keep=['patient_id','w'])
+    full = st.n_images.to_numpy()==st.study.map(size).to_numpy()
+    res = dict(run_id=run['id'], n_images=len(df), n_patients=df.patient_id.nunique(), n_prior_looks=prior, design=design, notes=notes,
+               weighted=w is not None, min_pos=min_pos, n_studies=int(full.sum()), n_partial=int((~full).sum()), labels={})
+    st = st[full]
+    sw = None if w is None else st.w.to_numpy()
     for j,o in enumerate(labels):
         t,pj = df[o].values.astype(int),probs[:,j]
-        r = dict(n_pos=int(t.sum()), n_neg=int((t==0).sum()), roc_auc=_num(_auc(t, pj)))
+        cut = {'default': 0.5} | ({'tuned on validation': float(ths[o])} if o in ths else {})
+        r = dict(n_pos=int(t.sum()), n_neg=int((t==0).sum()), roc_auc=_num(_auc(t, pj)),
+                 image=measure(t, pj, cut, w, df.patient_id, prev[o], min_pos, n_boot=n_boot),
+                 study=measure(st[o].astype(int), st[f'p_{o}'], cut, sw, st.patient_id, prev[o], min_pos, n_boot=n_boot))
         # a run that held no validation images back has no tuned threshold: only the default is reported
         for k,th in [('at_0.5',0.5)] + ([('at_tuned',float(ths[o]))] if o in ths else []):
             pred = (pj>=th).astype(int)
-            names = [f'not {o}', o]
             r[k] = dict(threshold=th, confusion=confusion_matrix(t, pred, labels=[0,1]).tolist(),
-                        report=classification_report(t, pred, labels=[0,1], target_names=names, output_dict=True, zero_division=0),
-                        text=classification_report(t, pred, labels=[0,1], target_names=names, zero_division=0, digits=3))
+                        report=classification_report(t, pred, labels=[0,1], target_names=[f'not {o}', o], output_dict=True, zero_division=0))
         res['labels'][o] = r
     res['text'] = _holdout_text(res)
     with db.conn:
