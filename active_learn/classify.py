@@ -12,6 +12,7 @@ import numpy as np, pandas as pd
 from fastcore.all import *
 from fastprogress.fastprogress import progress_bar
 from sqlite_utils import Database
+from .measure import study_max
 from .core import ProjectError, now_iso, open_db
 from .imaging import find_files, decode_bytes, ImageError
 from .export import Bundle, BundleError, load_bundle, prep_image, to_input
@@ -286,13 +287,15 @@ def study_report(db_or_out, # results database (or its file)
     labels,ths = meta['labels'],meta['thresholds']
     df = pd.DataFrame(db['results'].rows_where(select=f"id, coalesce(study_id, 'file:'||path) as study_id, patient_id, {', '.join(labels)}", order_by='id'),
                       columns=['id','study_id','patient_id',*labels])
+    # the study's score is its images' highest, flagged at the threshold: `measure.study_max`, the rule `al-evaluate` measures
+    mx = study_max(df, labels, 'study_id').set_index('study_id')
     res = []
     for sid,g in df.groupby('study_id', sort=True):
         pats = sorted(set(g.patient_id.dropna()))
         r = dict(study_id=sid, patient_id=';'.join(pats), n_images=len(g))
         for o in labels:
-            pos = g.id[g[o]>=ths[o]]
-            r |= {f'{o}_max':round(float(g[o].max()),4), f'{o}_flag':int(len(pos)>0), f'{o}_images':' '.join(map(str,pos))}
+            m = float(mx.loc[sid, o])
+            r |= {f'{o}_max':round(m,4), f'{o}_flag':int(m>=ths[o]), f'{o}_images':' '.join(map(str, g.id[g[o]>=ths[o]]))}
         res.append(r)
     cols = ['study_id','patient_id','n_images',*[f'{o}_{k}' for o in labels for k in ('max','flag','images')]]
     rep = pd.DataFrame(res, columns=cols)
