@@ -19,22 +19,23 @@ from sqlite_utils import Database
 from fasthtml.common import (FT, NotStr, Code, Beforeware, FastHTML, Html, Button, Head, Body, Title, Meta, Style, Script, Div, Img, Span, Select, Option, A,
                              Table, Thead, Tbody, Tr, Th, Td, H1, H2, H3, P, Nav, Kbd, Aside, Input, to_xml)
 from starlette.responses import JSONResponse, FileResponse, Response, HTMLResponse, RedirectResponse
-from starlette.requests import Request
+from starlette.requests import Request, ClientDisconnect
 from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.concurrency import run_in_threadpool
 from pydicom.pixels import apply_modality_lut, apply_voi_lut
 from .core import *
 from .queues import QUEUES
-from .imaging import (ImageError, read_regular, sniff, _read_dicom, _stored_pixels, _has_voi_lut, _robust_range,
-                                  _to_uint8, _luma, _reduce)
+from .imaging import (ImageError, read_regular, sniff, guard_project, check_size, MAX_PIXELS, MAX_FRAMES, MAX_BYTES, _read_dicom,
+                                   _stored_pixels, _has_voi_lut, _robust_range, _to_uint8, _luma, _reduce, _mode_bytes)
 
 # %% auto #0
-__all__ = ['TILE', 'key_map', 'key_legend', 'tiny_project', 'StaleLabel', 'NotFound', 'BadRequest', 'review_order', 'cam_png',
-           'SourceGone', 'full_res', 'window', 'FullCache', 'Labeler', 'mag_hint', 'project_owner', 'label_page',
-           'stats_page', 'set_guideline', 'guideline_html', 'HTTPError', 'BasicAuth', 'HostCheck', 'BodyLimit',
-           'SecurityHeaders', 'add_reader', 'remove_reader', 'readers', 'check_reader', 'ReaderAuth', 'login_page',
-           'make_app', 'check_bind', 'read_password', 'al_label', 'al_reader']
+__all__ = ['TILE', 'key_map', 'key_legend', 'tiny_project', 'StaleLabel', 'NotFound', 'BadRequest', 'DatabaseGone',
+           'review_order', 'cam_png', 'SourceGone', 'full_res', 'window', 'FullCache', 'Labeler', 'mag_hint',
+           'project_owner', 'label_page', 'stats_page', 'set_guideline', 'guideline_html', 'HTTPError', 'BasicAuth',
+           'SafeJSON', 'HostCheck', 'BodyLimit', 'SecurityHeaders', 'add_reader', 'remove_reader', 'readers',
+           'check_reader', 'ReaderAuth', 'login_page', 'make_app', 'check_bind', 'read_password', 'timed_http',
+           'al_label', 'al_reader']
 
 # %% ../nbs/12_app.ipynb #193d5231
 def key_map(labels:list)->dict:
@@ -89,8 +90,10 @@ class NotFound(KeyError):
 
 class BadRequest(ValueError): "A request value that can't be used, with what to give instead (400)"
 
-_tab_re = re.compile(r'^[A-Za-z0-9_-]{1,40}$')
-_ann_re = re.compile(r'^[A-Za-z0-9_.@-]{1,60}$')
+class DatabaseGone(Exception): "The database file or its WAL on disk is no longer the one the server writes to: no write may be acknowledged (503)"
+
+_tab_re = re.compile(r'[A-Za-z0-9_-]{1,40}')   # `fullmatch`: with `match`, `$` lets a trailing newline through
+_ann_re = re.compile(r'[A-Za-z0-9_.@-]{1,60}')
 
 def review_order(db, # open project
                  n:int=500, # most images the queue holds
@@ -182,26 +185,32 @@ def _presets(ds, a)->list:
 
 def full_res(path, # the source file (DICOM or image)
              frame:int=0, # frame of a multi-frame file
+             limits:dict=None, # `max_pixels`, `max_frames`, `max_bytes`: the ones the project was ingested with (default: ingest's defaults)
             )->dict:
-    "Full-size values of a source image (DICOM: stored values through its modality LUT, and VOI LUT table if any), with window presets"
+    "Full-size values of one frame of a source image (DICOM: stored values through its modality LUT, and VOI LUT table if any), with window presets"
+    lim = dict(max_pixels=MAX_PIXELS, max_frames=MAX_FRAMES, max_bytes=MAX_BYTES) | (limits or {})
     try: data = read_regular(path)
-    except ImageError as e: raise SourceGone(f"The source file {path} is gone ({e})") from None
+    except ImageError as e: raise SourceGone(f"The source file {path} is gone or refused ({e})") from None
     inv,ds = False,None
     try:
         if sniff(data[:132])=='dicom':
             with warnings.catch_warnings():
                 warnings.simplefilter('ignore')
-                ds = _read_dicom(data, path)
-                a = _stored_pixels(ds)
-                if int(ds.get('NumberOfFrames') or 1)>1: a = a[frame]
+                ds = _read_dicom(data, path, **lim)
+                a = _stored_pixels(ds, frame if int(ds.get('NumberOfFrames') or 1)>1 else None)   # that frame alone, in memory of its own
                 if int(ds.get('SamplesPerPixel') or 1)!=1: a = _luma(a)
                 else:
                     a = apply_modality_lut(a, ds)
                     if _has_voi_lut(ds): a = apply_voi_lut(np.rint(a).astype(np.int64) if a.dtype.kind=='f' else a, ds, index=0)
             inv = str(ds.get('PhotometricInterpretation','')).strip()=='MONOCHROME1'
         else:
-            im = Image.open(io.BytesIO(data)); im.seek(frame)
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore', Image.DecompressionBombWarning)   # ingest's limits decide, as they did at ingest
+                im = Image.open(io.BytesIO(data))
+            check_size(*im.size, getattr(im, 'n_frames', 1), lim['max_pixels'], lim['max_frames'], _mode_bytes.get(im.mode, len(im.getbands())), lim['max_bytes'])
+            im.seek(frame)
             a = np.asarray(im if im.mode in ('I','I;16','I;16B','I;16L','F') else im.convert('L'))
+    except Image.DecompressionBombError as e: raise SourceGone(f"The source file {path} is too large to zoom ({e})") from None
     except (ImageError, OSError, ValueError, EOFError) as e: raise SourceGone(f"The source file {path} can't be decoded any more ({e})") from None
     # float32 for rescaled values (half of pydicom's float64); integers stay as stored
     a = np.ascontiguousarray(a.astype(np.float32) if a.dtype.kind=='f' or a.dtype.itemsize>4 else a)
@@ -252,14 +261,17 @@ class Labeler:
                  refresher=_refresher, # `f(db, name, n)` that rematerialises a queue
                  min_refresh_secs:float=30, # don't rebuild a used-up queue more often than this
                  cam_learner=_cam_learner, # `f(db, run_id)` giving the Learner that Grad-CAM explains
-                 cam_maps=_cam_maps, # `f(learner, thumbnail_path)` giving (labels, probabilities, Grad-CAM maps laid on the thumbnail)
+                 cam_maps=_cam_maps, # `f(learner, thumbnail)` (a file object) giving (labels, probabilities, Grad-CAM maps laid on the thumbnail)
                  background:bool=True, # rebuild queues in a background thread, serving the old order meanwhile (False: inside the call)
                  full_cache:int=4, # decoded source images kept in memory for the zoom
                 ):
         store_attr('annotator,claim_secs,queue_size,refresher,min_refresh_secs,cam_learner,cam_maps,background')
-        self.cam_cache,self.cams,self.fulls = (None, None),{},FullCache(full_cache)
         self.db = Project(path, check_same_thread=False)   # the server's threads share it; one request at a time runs on the event loop
         self.proj = self.db.path.resolve()
+        guard_project(self.proj)   # no source, thumbnail or Grad-CAM input may be the database: closing it would drop SQLite's locks
+        self.db_ids = self._db_ids()
+        self.cam_cache,self.cams = (None, None),{}
+        self.fulls = FullCache(full_cache, partial(full_res, limits=self.db.meta('limits')))
         self.thumbs = (self.proj/'thumbs').resolve()
         self.labels = self.db.labels
         self.cursors,self.refreshed,self.built,self._cache,self.review_since = {},{},{},{},''
@@ -338,15 +350,36 @@ class Labeler:
         "`review`: labels updated after this time count as reviewed"
         return max(self.latest_run()[1], self.review_since) if name=='review' else ''
 
+    def _db_ids(self)->tuple:
+        "(device, inode) of the database file and of its WAL"
+        return tuple((st.st_dev, st.st_ino) for st in map(os.stat, (self.db.db_path, f'{self.db.db_path}-wal')))
+
+    def check_db(self):
+        "Raise `DatabaseGone` unless the database and WAL on disk are the ones the server opened: a write into a WAL unlinked behind its back is lost"
+        try: ok = self._db_ids()==self.db_ids
+        except OSError: ok = False
+        if not ok: raise DatabaseGone(f"The project database's write-ahead log ({self.db.db_path}-wal) was deleted or replaced while this server "
+                                      "had it open, so nothing can be saved safely: stop al-label and start it again. Every label it "
+                                      "acknowledged before this is in the database.")
+
+    def thumb_file(self, img_id)->bytes:
+        "Content of `img_id`'s thumbnail: a file under `thumbs/` and never the database, whatever its row says (a tampered row, a hard link)"
+        t = self.db.image(_id(img_id))['thumb']
+        if not t: raise NotFound(f'Image {img_id} has no thumbnail')
+        p = None if '\0' in t else (self.proj/t).resolve()
+        if p is None or not p.is_relative_to(self.thumbs) or not p.is_file(): raise NotFound(f'Thumbnail of image {img_id} is missing')
+        try: return read_regular(p)
+        except ImageError as e: raise NotFound(f'Thumbnail of image {img_id} can\'t be read: {e}') from None
+
     def gradcam(self, img_id)->dict:
         "Grad-CAM of `img_id` by the latest run's model (kept loaded until a newer run): run, labels, probabilities and an overlay PNG per label"
-        thumb = self.db.image(_id(img_id))['thumb']
+        thumb = io.BytesIO(self.thumb_file(img_id))   # checked like `/img`'s, before any model is loaded
         run = (self.db.latest_run() or {}).get('id')   # the newest model, even one trained with --no-predict
         if run is None: raise StaleLabel("No trained model yet: run `al-train` first, then press G again")
         if self.cam_cache[0]!=run: self.cam_cache,self.cams = (run, self.cam_learner(self.db, run)),{}
         k = int(img_id)
         if k not in self.cams:   # the few last images: G, then a label at a time, asks for the same maps
-            labels,probs,heats = self.cam_maps(self.cam_cache[1], self.proj/thumb)
+            labels,probs,heats = self.cam_maps(self.cam_cache[1], thumb)
             self.cams = {**dict(list(self.cams.items())[-7:]), k:dict(run=run, labels=labels, probs=probs, pngs=[cam_png(o) for o in heats],
                                                                     empty=[not o.max()>0 for o in heats])}
         return self.cams[k]
@@ -505,6 +538,8 @@ def comment(self:Labeler, img_id, # image id
     img_id = _id(img_id); self.db.image(img_id)
     if not isinstance(text, str) or not text.strip(): raise ValueError("Empty comment: type some text, then Enter (Escape cancels)")
     if len(text)>1000: raise ValueError(f"Comment of {len(text)} characters: keep it under 1000")
+    try: text.encode('utf-8')
+    except UnicodeEncodeError: raise ValueError("The comment holds a character that is not text (a lone surrogate): type it again") from None
     with self.db.conn:
         return self.db['events'].insert(dict(image_id=img_id, annotator=annotator, action='comment', value=json.dumps(text.strip()),
                                              at=now_iso(), undone=0)).last_pk
@@ -578,6 +613,7 @@ def source(self:Labeler, img_id)->tuple:
     r = self.db.image(_id(img_id))
     p = os.fsdecode(r['path_bytes']) if r['path_bytes'] else r['path']
     if not p or '://' in p: raise SourceGone(f"Image {img_id} has no source file on this machine ({p or 'none recorded'})")
+    if '\0' in p: raise SourceGone(f"Image {img_id}'s recorded source path holds a NUL byte: no file can have it")
     return p, r['frame'] or 0
 
 @patch
@@ -741,16 +777,21 @@ def _given(h:bytes)->bytes:
     except ValueError: return b''
 
 class _Lockout:
-    "Wrong passwords by address: `max_fails` of them within `window` seconds lock the address out"
-    def _wait(self, ip, now)->float:
-        "Seconds until `ip` may try a password again (0: now)"
-        ts = self.fails.get(ip) or deque()
+    "Wrong passwords by key (an address, an account): `n` of them within `window` seconds lock the key out"
+    def _wait(self, key, now, n:int=None)->float:
+        "Seconds until `key` may try a password again (0: now), after `n` (default `max_fails`) failures"
+        ts = self.fails.get(key) or deque()
         while ts and ts[0]<=now-self.window: ts.popleft()
-        return ts[0]+self.window-now if len(ts)>=self.max_fails else 0
+        return ts[0]+self.window-now if len(ts)>=(n or self.max_fails) else 0
 
-    def _fail(self, ip, now):
+    def _fail(self, key, now):
         if len(self.fails)>10_000: self.fails = {k:v for k,v in self.fails.items() if v and v[-1]>now-self.window}
-        self.fails.setdefault(ip, deque()).append(now)
+        self.fails.setdefault(key, deque()).append(now)
+
+    def _forgive(self, key, now):
+        "Take back the failure `_fail(key, now)` counted in advance, once the password proved right"
+        try: self.fails[key].remove(now)
+        except (KeyError, ValueError): pass
 
 class BasicAuth(_Lockout):
     "ASGI middleware: HTTP basic auth with any user name and the server's password; `max_fails` wrong ones from an address within `window` seconds lock it out (429)"
@@ -777,20 +818,33 @@ def _deep(o, n:int)->bool:
 
 _too_deep = 'The JSON body is nested too deeply: send one object of labels, ids and numbers'
 
+def _utf8(s:str)->bytes:
+    "UTF-8 of `s`, a lone surrogate (which JSON can carry in) as `?`: text stored before it was refused must not turn a page into a 500"
+    return s.encode('utf-8', 'replace')
+
+class SafeJSON(JSONResponse):
+    "A `JSONResponse` whose text is always valid UTF-8"
+    def render(self, content)->bytes: return _utf8(json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(',', ':')))
+
 def _refuse(status:int):
     "Exception handler: answer an error meant for the reader with its message, as JSON, with `status` (or the error's own)"
-    return lambda req, e: JSONResponse(dict(error=str(e)), getattr(e, 'status', status))
+    return lambda req, e: SafeJSON(dict(error=str(e)), getattr(e, 'status', status))
+
+def _disconnected(req, e):
+    "Exception handler: a client that went away mid-request costs one line in the log, not a traceback"
+    print(f"al-label: {req.client.host if req.client else 'a client'} went away during {req.method} {req.url.path}", file=sys.stderr)
+    return Response(status_code=400)   # nobody is left to read it
 
 def _not_found(req, e):
     "Exception handler for the 404s FastHTML and Starlette raise: a path that names no route, or a path part that is not a number"
     d = str(getattr(e, 'detail', '') or '')
-    if d in ('', 'Not Found'): return JSONResponse(dict(error=f"No such page: {req.url.path}"), 404)
-    return JSONResponse(dict(error=f"Bad path {req.url.path}: {d.split(': ', 1)[-1]} (image ids, levels, tile columns and rows are whole numbers)"), 404)
+    if d in ('', 'Not Found'): return SafeJSON(dict(error=f"No such page: {req.url.path}"), 404)
+    return SafeJSON(dict(error=f"Bad path {req.url.path}: {d.split(': ', 1)[-1]} (image ids, levels, tile columns and rows are whole numbers)"), 404)
 
 def _recursion(req, e):
     "Exception handler: a body nested deeper than the JSON parser recurses is a bad request, not a server error"
     if 'JSON' not in str(e): raise e
-    return JSONResponse(dict(error=_too_deep), status_code=400)
+    return SafeJSON(dict(error=_too_deep), status_code=400)
 
 async def _json(req)->dict:
     if req.headers.get('content-type','').split(';')[0].strip()!='application/json':
@@ -810,21 +864,26 @@ def _common(d, lb):
     "Validated (queue, annotator, tab, want, have) of a request body"
     q,ann,tab = d.get('queue','learn'),d.get('annotator') or lb.annotator,d.get('tab')
     if q not in QUEUES: raise ValueError(f"Unknown queue {q!r}; choose one of {', '.join(QUEUES)}")
-    if not isinstance(ann,str) or not _ann_re.match(ann): raise ValueError(f"Bad annotator {ann!r}: use letters, digits and _.@-")
-    if not isinstance(tab,str) or not _tab_re.match(tab): raise ValueError(f"Bad tab id {tab!r}")
+    if not isinstance(ann,str) or not _ann_re.fullmatch(ann): raise ValueError(f"Bad annotator {ann!r}: use letters, digits and _.@-")
+    if not isinstance(tab,str) or not _tab_re.fullmatch(tab): raise ValueError(f"Bad tab id {tab!r}")
     want,have = _int(d.get('want',1), 'want'),d.get('have',[])
     if not isinstance(have, list) or len(have)>50: raise ValueError("`have` must be a list of at most 50 image ids")
     return q, ann, tab, max(0, min(want, 20)), [_int(o, 'image id') for o in have]
 
 def _api(f):
-    "Route wrapper: parse the JSON body, map errors to status codes, answer JSON"
+    "Route wrapper: parse the JSON body, check the database is still the server's before and after the action, map errors to status codes, answer JSON"
     async def _f(req):
-        try: return JSONResponse(f(await _json(req)))
+        lb = req.app.state.labeler
+        try:
+            d = await _json(req); lb.check_db()
+            r = f(d); lb.check_db()   # a WAL unlinked during the write: the label may be lost, so it is not acknowledged
+            return SafeJSON(r)
+        except DatabaseGone as e: st,msg = 503,str(e)
         except HTTPError as e: st,msg = e.status,str(e)
         except StaleLabel as e: st,msg = 409,str(e)
         except KeyError as e: st,msg = 404,e.args[0] if e.args else 'Not found'
         except (ValueError, ProjectError) as e: st,msg = 400,str(e)
-        return JSONResponse(dict(error=msg), status_code=st)
+        return SafeJSON(dict(error=msg), status_code=st)
     return _f
 
 # %% ../nbs/12_app.ipynb #0391ecc1
@@ -853,6 +912,9 @@ class HostCheck:
         elif org is not None and scope['method'] not in ('GET','HEAD') and not (
                 (u := urlsplit(org)).scheme in ('http','https') and self._ok(u.netloc, u.scheme)):
             r = Response(f"Refused a {scope['method']} sent by the page at {org}: only this server's own pages may change labels", 403)
+        elif hd.get('sec-fetch-site') in ('cross-site','same-site') and not (hd.get('sec-fetch-mode')=='navigate' and hd.get('sec-fetch-dest')=='document'):
+            # an <img> or fetch() of another site's page would make the server decode a source or load a model: only links are followed
+            r = Response(f"Refused a {hd.get('sec-fetch-dest', 'request')} fetched by another site's page: open al-label's own page", 403)
         else: return await self.app(scope, receive, send)
         await r(scope, receive, send)
 
@@ -921,7 +983,7 @@ def add_reader(db, # open project
                password:str, # at least 8 characters
               ):
     "Add reader `name`, or set a new password for them: a salted scrypt hash is stored, never the password"
-    if not isinstance(name, str) or not _ann_re.match(name): raise ProjectError(f"Bad reader name {name!r}: use letters, digits and _.@-")
+    if not isinstance(name, str) or not _ann_re.fullmatch(name): raise ProjectError(f"Bad reader name {name!r}: use letters, digits and _.@-")
     if len(password or '')<8: raise ProjectError("The password needs at least 8 characters")
     salt = secrets.token_bytes(16)
     _readers(db).upsert(dict(name=name, salt=salt, hash=_hash(password, salt, _scrypt), params=json.dumps(_scrypt), added=now_iso()), pk='name')
@@ -950,45 +1012,55 @@ def check_reader(db, # open project
 class ReaderAuth(_Lockout):
     "Named readers: `before` is the app's `Beforeware`; `login` gives a session cookie for a right name and password, `logout` ends it"
     def __init__(self, db, # the project database (table `readers`)
-                 max_fails:int=10, window:float=60, # wrong logins from an address within `window` seconds before it gets 429
+                 max_fails:int=10, window:float=60, # wrong logins for one reader within `window` seconds before that reader gets 429
+                 addr_fails:int=None, # wrong logins from one address (any reader) before it gets 429 (default 5 × `max_fails`: a proxy's address is everyone's)
                  secure:bool=False, # the cookie only over https
                  ttl:float=12*3600): # seconds a session lasts
         store_attr('db,max_fails,window,secure,ttl'); self.fails,self.sessions = {},{}
+        self.addr_fails = addr_fails or 5*max_fails
+
+    def _salt(self, name)->bytes|None:
+        "The reader's current salt: a new password or a new account draws a new one, which ends the sessions of the old"
+        r = next(self.db['readers'].rows_where('name=?', [name], select='salt'), None) if self.db['readers'].exists() else None
+        return r and r['salt']
 
     def reader(self, req)->str|None:
-        "The reader of the request's session cookie, while their account exists"
+        "The reader of the request's session cookie, while their account and password are the ones they logged in with"
         s = self.sessions.get(req.cookies.get('al_session'))
         if not s or s[1]<time.time(): return None
-        return s[0] if self.db['readers'].count_where('name=?', [s[0]]) else None
+        return s[0] if self._salt(s[0])==s[2] else None
 
     def before(self, req):
         "Beforeware: the session's reader labels, whatever the page sends; without a session, pages go to the login form and the rest gets 401"
         if nm := self.reader(req): req.scope['al_reader'] = nm; return None
         if req.method in ('GET','HEAD') and req.url.path in ('/', '/stats'): return RedirectResponse('/login', 303)
-        return JSONResponse(dict(error='Log in first: open /login'), 401)
+        return SafeJSON(dict(error='Log in first: open /login'), 401)
 
     async def login(self, req):
         "`POST /login` with JSON name and password: a session cookie, or the same 401 for a wrong name or a wrong password"
         ip,now = (req.client.host if req.client else '?'),time.monotonic()
-        if w := self._wait(ip, now):
-            return JSONResponse(dict(error=f'Too many wrong logins from {ip}: try again in {w:.0f} s'), 429, {'Retry-After':str(int(w)+1)})
         try: d = json.loads(await req.body() or b'{}')
         except ValueError: d = None
         nm,pw = (d.get('name'),d.get('password')) if isinstance(d, dict) else (None,None)
+        acct = ('reader', nm if isinstance(nm, str) else '')
+        w,who = max((self._wait(ip, now, self.addr_fails), f'from {ip}'), (self._wait(acct, now), f'for {acct[1]!r}'))
+        if w: return SafeJSON(dict(error=f'Too many wrong logins {who}: try again in {w:.0f} s'), 429, {'Retry-After':str(int(w)+1)})
+        # counted before the check, which waits for a thread: guesses sent at once are each counted before any is checked
+        self._fail(ip, now); self._fail(acct, now)
         if not (isinstance(nm, str) and isinstance(pw, str) and len(pw)<1000 and await run_in_threadpool(check_reader, self.db, nm, pw)):
-            self._fail(ip, now)
-            return JSONResponse(dict(error='Wrong name or password'), 401)
+            return SafeJSON(dict(error='Wrong name or password'), 401)
+        self._forgive(ip, now); self._forgive(acct, now)
         tok = secrets.token_urlsafe(32)
         self.sessions = {k:v for k,v in self.sessions.items() if v[1]>time.time()}
-        self.sessions[tok] = (nm, time.time()+self.ttl)
-        r = JSONResponse(dict(reader=nm))
+        self.sessions[tok] = (nm, time.time()+self.ttl, self._salt(nm))
+        r = SafeJSON(dict(reader=nm))
         r.set_cookie('al_session', tok, max_age=int(self.ttl), httponly=True, samesite='strict', secure=self.secure)
         return r
 
     def logout(self, req):
         "`POST /logout`: the session ends on the server, whatever the browser keeps"
         self.sessions.pop(req.cookies.get('al_session'), None)
-        r = JSONResponse(dict(reader=None)); r.delete_cookie('al_session', httponly=True, samesite='strict', secure=self.secure)
+        r = SafeJSON(dict(reader=None)); r.delete_cookie('al_session', httponly=True, samesite='strict', secure=self.secure)
         return r
 
 _login_js = """
@@ -1025,15 +1097,18 @@ def make_app(path, # project folder
             )->FastHTML:
     "The labeling app of the project at `path`"
     lb = Labeler(path, annotator, **kwargs)
-    mw = [Middleware(SecurityHeaders), Middleware(HostCheck, hosts=hosts, port=port), Middleware(BodyLimit, max_bytes=max_body)]
+    mw = [Middleware(HostCheck, hosts=hosts, port=port), Middleware(BodyLimit, max_bytes=max_body)]
     if accounts is None: accounts = not password and bool(readers(lb.db))
     if password: mw.append(Middleware(BasicAuth, password=password, max_fails=max_fails))
     auth = ReaderAuth(lb.db, max_fails=max_fails, secure=secure) if accounts and not password else None
     app = FastHTML(default_hdrs=False, sess_cls=None, secret_key='unused', title='al-label', middleware=mw,
                    before=Beforeware(auth.before, skip=['/login', '/logout']) if auth else None,
                    exception_handlers={RecursionError:_recursion, 404:_not_found, NotFound:_refuse(404), UnknownImage:_refuse(404), BadRequest:_refuse(400), StaleLabel:_refuse(409),
-                                       SourceGone:_refuse(410), HTTPError:_refuse(400)})
+                                       SourceGone:_refuse(410), HTTPError:_refuse(400), DatabaseGone:_refuse(503), ClientDisconnect:_disconnected})
     app.state.labeler,app.state.auth = lb,auth
+    # outside Starlette's own outermost layer, which answers an unexpected exception's 500: that answer gets the headers too
+    stack = app.build_middleware_stack
+    app.build_middleware_stack = lambda: SecurityHeaders(stack())
 
     def _reply(q, ann, tab, want, have, **kw):
         items = lb.next(q, ann, tab, want, have, reset=kw.pop('reset', False), first=kw.pop('first', None)) if want else []
@@ -1042,7 +1117,7 @@ def make_app(path, # project folder
         return dict(kw, items=items, progress=lb.progress(q), history=lb.db.label_history(ann), done=short and not busy, refreshing=busy,
                     **({'error':err} if err else {}))
 
-    def _page(h): return HTMLResponse(h, headers={'Content-Security-Policy':_csp(h)})
+    def _page(h): return HTMLResponse(_utf8(h), headers={'Content-Security-Policy':_csp(h)})
 
     if auth:
         @app.get('/login')
@@ -1058,7 +1133,7 @@ def make_app(path, # project folder
     def index(req, queue:str='learn', annotator:str=None, first:int=None):
         if queue not in QUEUES: raise BadRequest(f"Unknown queue {queue!r}; choose one of {', '.join(QUEUES)}")
         ann = req.scope.get('al_reader') or annotator or lb.annotator
-        if not _ann_re.match(ann): raise BadRequest(f"Bad annotator {ann!r}: use letters, digits and _.@-")
+        if not _ann_re.fullmatch(ann): raise BadRequest(f"Bad annotator {ann!r}: use letters, digits and _.@-")
         return _page(label_page(lb.labels, queue, ann, prefetch, first, reader=req.scope.get('al_reader'), guide=guideline_html(lb.db)))
 
     @app.post('/next')
@@ -1117,19 +1192,13 @@ def make_app(path, # project folder
         return _reply(q, ann, tab, want, have, item=lb.item(_id(d.get('id'))))
 
     @app.get('/img/{img_id}')
-    async def img(img_id:int):
-        t = lb.db.image(_id(img_id))['thumb']
-        if not t: raise NotFound(f'Image {img_id} has no thumbnail')
-        p = (lb.proj/t).resolve()
-        # the path comes from the database; a tampered row still can't reach past `thumbs/` (to labels.db, say)
-        if not p.is_relative_to(lb.thumbs) or not p.is_file(): raise NotFound(f'Thumbnail of image {img_id} is missing')
-        return FileResponse(p)
+    async def img(img_id:int): return Response(lb.thumb_file(img_id), media_type='image/png')
 
     @app.get('/static/label.js')
     def label_js(): return FileResponse(_static/'label.js', media_type='text/javascript')
 
     @app.get('/full/{img_id}')
-    def full(img_id:int): return JSONResponse(lb.full(img_id))
+    def full(img_id:int): return SafeJSON(lb.full(img_id))
 
     @app.get('/tile/{img_id}/{z}/{col}/{row}')
     def tile(img_id:int, z:int, col:int, row:int, wc:str=None, ww:str=None):
@@ -1142,7 +1211,7 @@ def make_app(path, # project folder
     @app.get('/gradcam/{img_id}')
     def gradcam(img_id:str):
         g = _cam(img_id)
-        return JSONResponse(dict(run=g['run'], labels=[dict(name=n, prob=round(p, 3), url=f'/gradcam/{img_id}/{i}', empty=e)
+        return SafeJSON(dict(run=g['run'], labels=[dict(name=n, prob=round(p, 3), url=f'/gradcam/{img_id}/{i}', empty=e)
                                                        for i,(n,p,e) in enumerate(zip(g['labels'], g['probs'], g['empty']))]))
 
     @app.get('/gradcam/{img_id}/{i}')
@@ -1152,7 +1221,7 @@ def make_app(path, # project folder
         return Response(g['pngs'][i], media_type='image/png')
 
     @app.get('/stats.json')
-    async def stats_json(): return JSONResponse(lb.db.label_stats())
+    async def stats_json(): return SafeJSON(lb.db.label_stats())
 
     @app.get('/stats')
     async def stats(): return _page(stats_page(lb.db.label_stats()))
@@ -1184,6 +1253,33 @@ def read_password(password:str=None, # given on the command line: warned about, 
         return password
     return os.environ.get('AL_PASSWORD') or None
 
+def timed_http(secs:float, # most seconds a client may take to send one request, headers and body
+              ):
+    "uvicorn's HTTP/1.1 protocol with a deadline on reading each request: a client that stalls mid-request is disconnected, with one line in the log"
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+    read = (h11.DONE, h11.MUST_CLOSE, h11.CLOSED, h11.ERROR)   # the client's side of the request is over
+    class TimedH11(H11Protocol):
+        _timer = None
+        def _arm(self):
+            self._disarm(); self._timer = self.loop.call_later(secs, self._stalled)
+        def _disarm(self):
+            if self._timer is not None: self._timer.cancel(); self._timer = None
+        def _stalled(self):
+            self._timer = None
+            if self.transport.is_closing(): return
+            print(f"al-label: closed the connection of {self.client[0] if self.client else 'a client'}, which sent no whole request in {secs:g} s", file=sys.stderr)
+            self.transport.close()
+        def connection_made(self, transport): super().connection_made(transport); self._arm()
+        def handle_events(self):
+            super().handle_events()
+            if self.conn.their_state in read: self._disarm()
+        def on_response_complete(self):
+            super().on_response_complete()
+            if not self.transport.is_closing() and self.conn.their_state not in read: self._arm()   # the next request on this connection
+        def connection_lost(self, exc): self._disarm(); super().connection_lost(exc)
+    return TimedH11
+
 def _names(host:str)->list:
     "Names browsers may use for a server bound to `host`; for a wildcard bind, this machine's names and addresses"
     if host not in ('0.0.0.0', '::', ''): return [host]
@@ -1205,6 +1301,8 @@ def al_label(project:str='.', # project folder
              prefetch:int=4, # images the page keeps decoded ahead
              queue_size:int=500, # rows a queue materialises at a time
              strategy:str=None, # query strategy of the learn queue, kept in the project: stratified (the default), random, typiclust@0.5, ...; 'default' resets it
+             behind_proxy:str=None, # address of a reverse proxy whose X-Forwarded-For names the client (default: none is trusted, the lockouts count the address that connects)
+             read_timeout:float=30, # seconds a client may take to send a request, headers and body, before it is disconnected
             ):
     "Serve the keyboard labeling app of a project"
     import uvicorn
@@ -1214,7 +1312,7 @@ def al_label(project:str='.', # project folder
     if bool(tls_cert)!=bool(tls_key): raise ProjectError("Give both --tls-cert and --tls-key, or neither")
     for o in (tls_cert, tls_key):
         if o and not Path(o).is_file(): raise ProjectError(f"No such file: {o}")
-    if not _ann_re.match(annotator): raise ProjectError(f"Bad --annotator {annotator!r}: use letters, digits and _.@-")
+    if not _ann_re.fullmatch(annotator): raise ProjectError(f"Bad --annotator {annotator!r}: use letters, digits and _.@-")
     from active_learn.queues import set_strategy, project_strategy
     if strategy: set_strategy(Project(project), None if strategy=='default' else strategy)
     hosts = _names(host) + [o.strip() for o in allow_hosts.split(',') if o.strip()]
@@ -1232,7 +1330,10 @@ def al_label(project:str='.', # project folder
     for m in mods: lb.pool.submit(__import__, m)
     lb.refresh('learn')   # and order the queue, if it needs it, before the first page asks
     print(f"Labeling {Path(project).expanduser()} as {annotator} at {'https' if tls_cert else 'http'}://{f'[{host}]' if ':' in host else host}:{port}/")
-    uvicorn.run(app, host=host, port=port, log_level='warning', ssl_certfile=tls_cert, ssl_keyfile=tls_key)
+    if not read_timeout>0: raise ProjectError(f"Bad --read-timeout {read_timeout}: give a number of seconds above 0")
+    # proxy headers only from a named proxy: from anyone else, X-Forwarded-For would let a client pick the address its wrong passwords count against
+    uvicorn.run(app, host=host, port=port, log_level='warning', ssl_certfile=tls_cert, ssl_keyfile=tls_key, http=timed_http(read_timeout),
+                proxy_headers=bool(behind_proxy), forwarded_allow_ips=behind_proxy or None)
 
 # %% ../nbs/12_app.ipynb #04f117ea
 @call_parse
@@ -1257,7 +1358,7 @@ def al_reader(*args:Annotated[str, "add NAME, remove NAME, owner NAME or list (N
     if not name: raise ProjectError(f"Give the reader's name: al-reader {action} NAME")
     if action=='remove': remove_reader(db, name); print(f"Removed reader {name}"); return
     if action=='owner':
-        if name not in readers(db) and not _ann_re.match(name): raise ProjectError(f"Bad reader name {name!r}: use letters, digits and _.@-")
+        if name not in readers(db) and not _ann_re.fullmatch(name): raise ProjectError(f"Bad reader name {name!r}: use letters, digits and _.@-")
         db.set_meta('owner', name); print(f"{name} owns the project: they may adjudicate images they labeled"); return
     pw = read_password(None, password_file)
     if not pw:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_imaging.ipynb #0cdfae5b
 from __future__ import annotations
-import hashlib, io, os, re, stat, struct, warnings, zlib
+import hashlib, io, itertools, os, re, stat, struct, warnings, zlib
 from pathlib import Path
 import numpy as np
 import pydicom
@@ -19,9 +19,10 @@ from PIL import Image, UnidentifiedImageError
 from fastcore.all import *
 
 # %% auto #0
-__all__ = ['HEADER_FIELDS', 'MAX_PIXELS', 'MAX_FRAMES', 'RESIZE_METHODS', 'ImageError', 'sniff', 'file_kind', 'walk_files',
-           'find_files', 'file_digest', 'fs_text', 'fs_bytes', 'folder_ids', 'header_dict', 'check_declared',
-           'check_size', 'dicom_meta', 'Frame', 'decode_bytes', 'read_regular', 'decode', 'thumbnail']
+__all__ = ['HEADER_FIELDS', 'MAX_PIXELS', 'MAX_FRAMES', 'MAX_BYTES', 'RESIZE_METHODS', 'ImageError', 'sniff', 'file_kind',
+           'walk_files', 'find_files', 'file_digest', 'fs_text', 'fs_bytes', 'folder_ids', 'header_dict',
+           'check_declared', 'check_size', 'dicom_meta', 'Frame', 'decode_bytes', 'guard_project', 'read_regular',
+           'decode', 'thumbnail']
 
 # %% ../nbs/02_imaging.ipynb #1dc542fb
 class ImageError(CliError): "A file that can't be turned into an image, with a reason meant for the user"
@@ -56,22 +57,45 @@ def file_kind(path)->str|None:
     except OSError: return None
 
 # %% ../nbs/02_imaging.ipynb #d6758d6d
+def _ident(st)->tuple: return st.st_dev, st.st_ino
+
+_hidden_why = "hidden, not read: give it by name to ingest it"
+_link_why = "folder link not followed: use --follow-links"
+
 def walk_files(srcs, # files or folders (one, or a list)
                skip=(), # folders not to enter, such as the project's own
-               errors:list=None, # collects (folder, reason) for folders that can't be listed; None: raise instead
+               errors:list=None, # collects (path, reason) for folders that can't be listed, and for hidden files and folders and folder links left out; None: raise on the first kind, leave the others out silently
+               follow_links:bool=False, # enter links to folders (each folder once, so a link loop ends)
               ):
     "Every non-hidden file under `srcs` (files or folders), recursively, in sorted order, not entering folders in `skip`"
     skip = {Path(o).absolute() for o in skip}
     def onerror(e): # a folder that can't be listed is reported, never skipped silently
         if errors is None: raise e
         errors.append((e.filename, f"can't read folder: {e.strerror or e}"))
+    def note(p, why):
+        if errors is not None: errors.append((str(p), why))
     for src in ([srcs] if isinstance(srcs,(str,os.PathLike)) else srcs):
         src = Path(src).expanduser()
         if src.is_dir():
-            for root,dirs,files in os.walk(src, onerror=onerror):
-                dirs[:] = sorted(d for d in dirs if not d.startswith('.') and (Path(root)/d).absolute() not in skip)
+            seen = {_ident(src.stat())}   # folders entered, by identity: with links followed, a loop comes back to one of them
+            for root,dirs,files in os.walk(src, onerror=onerror, followlinks=follow_links):
+                keep = []
+                for d in sorted(dirs):
+                    p = Path(root)/d
+                    if p.absolute() in skip: continue
+                    if d.startswith('.'): note(p, _hidden_why); continue
+                    if p.is_symlink():
+                        if not follow_links: note(p, _link_why); continue
+                        try: i = _ident(p.stat())
+                        except OSError as e: note(p, f"broken folder link: {e.strerror or e}"); continue
+                        if i in seen: note(p, "folder link not followed: it leads to a folder already walked (a loop?)"); continue
+                        seen.add(i)
+                    elif follow_links: seen.add(_ident(p.stat()))
+                    keep.append(d)
+                dirs[:] = keep
                 for f in sorted(files):
-                    if not f.startswith('.'): yield Path(root)/f
+                    if f.startswith('.'): note(Path(root)/f, _hidden_why)
+                    else: yield Path(root)/f
         elif os.path.lexists(src): yield src   # a file, or something that is not one: ingest says which
         else: raise FileNotFoundError(f"Source not found: {src}")
 
@@ -240,29 +264,36 @@ def _gray_display(a, ds, k:int=1):
     return img
 
 # %% ../nbs/02_imaging.ipynb #a1c0f5e2
-MAX_PIXELS, MAX_FRAMES = 100_000_000, 500
+MAX_PIXELS, MAX_FRAMES, MAX_BYTES = 100_000_000, 500, 2**29
 
 def check_declared(ds, # a DICOM dataset or anything with `Rows`, `Columns` and `NumberOfFrames` (missing: 0, 0, 1)
                    max_pixels:int=MAX_PIXELS, # most pixels in one frame
                    max_frames:int=MAX_FRAMES, # most frames in one file
+                   max_bytes:int=MAX_BYTES, # most bytes of stored values in the whole file, all frames
                   ):
-    "Raise `ImageError` when `ds` declares frames bigger than `max_pixels` or more than `max_frames` of them"
+    "Raise `ImageError` when `ds` declares frames bigger than `max_pixels`, more than `max_frames` of them, or more than `max_bytes` in all"
     def num(k, d):
         try: return int(ds.get(k) or d)
         except (TypeError, ValueError): return d
-    check_size(num('Columns',0), num('Rows',0), num('NumberOfFrames',1), max_pixels, max_frames)
+    bpp = max(1, num('SamplesPerPixel',1)) * max(1, -(-num('BitsAllocated',16)//8))
+    check_size(num('Columns',0), num('Rows',0), num('NumberOfFrames',1), max_pixels, max_frames, bpp, max_bytes)
 
 def check_size(w:int, # declared width
                h:int, # declared height
                n_frames:int=1, # declared number of frames
                max_pixels:int=MAX_PIXELS, # most pixels in one frame
                max_frames:int=MAX_FRAMES, # most frames in one file
+               bpp:int=2, # bytes a pixel's stored values take (samples × bytes per sample)
+               max_bytes:int=MAX_BYTES, # most bytes of stored values, all frames together
               ):
     "Raise `ImageError` when a `w`×`h` image of `n_frames` frames is over the limits"
     if w*h>max_pixels:
         raise ImageError(f"too large: {w}x{h} pixels declared ({w*h/1e6:.0f} megapixels, over the limit of {max_pixels/1e6:g}; "
                          f"raise it with --max-pixels)")
     if n_frames>max_frames: raise ImageError(f"too many frames: {n_frames} declared (the limit is {max_frames}; raise it with --max-frames)")
+    if (n:=w*h*max(n_frames,1)*bpp)>max_bytes:
+        raise ImageError(f"too large in all: {max(n_frames,1)} frame(s) of {w}x{h} pixels, {bpp} byte(s) each, declare {n/2**20:,.0f} MB of values "
+                         f"(the limit is {max_bytes/2**20:,.0f} MB; raise it with --max-mb)")
 
 # %% ../nbs/02_imaging.ipynb #e04f0608
 _ts_of_encoding = {(True,True):ImplicitVRLittleEndian, (False,True):ExplicitVRLittleEndian, (False,False):ExplicitVRBigEndian}
@@ -282,9 +313,9 @@ def _inflated_head(data:bytes, n:int=1<<20):
     except Exception as e: raise ImageError(f"corrupt deflated DICOM header ({type(e).__name__}: {e})") from None
 
 # %% ../nbs/02_imaging.ipynb #2ef20d4a
-def _read_dicom(data:bytes, path=None, max_pixels:int=MAX_PIXELS, max_frames:int=MAX_FRAMES):
+def _read_dicom(data:bytes, path=None, max_pixels:int=MAX_PIXELS, max_frames:int=MAX_FRAMES, max_bytes:int=MAX_BYTES):
     "Read a dataset with pixel data, or raise `ImageError` saying why not; the declared size is checked before any inflating or decoding"
-    if (head:=_inflated_head(data)) is not None: check_declared(head, max_pixels, max_frames)
+    if (head:=_inflated_head(data)) is not None: check_declared(head, max_pixels, max_frames, max_bytes)
     try: ds = pydicom.dcmread(io.BytesIO(data), force=True)
     except Exception as e: raise ImageError(f"unreadable DICOM header ({type(e).__name__}: {e})") from None
     if not any(o in ds for o in ('PixelData','FloatPixelData','DoubleFloatPixelData')):
@@ -309,7 +340,7 @@ def _read_dicom(data:bytes, path=None, max_pixels:int=MAX_PIXELS, max_frames:int
     except NotImplementedError: raise ImageError(f"unsupported transfer syntax: {ts.name or 'unknown'} ({ts}), no decoder exists for it") from None
     if not dec.is_available:
         raise ImageError(f"unsupported transfer syntax: {ts.name} ({ts}), needs a plugin that is not installed ({'; '.join(dec.missing_dependencies)})")
-    check_declared(ds, max_pixels, max_frames)
+    check_declared(ds, max_pixels, max_frames, max_bytes)
     return ds
 
 # %% ../nbs/02_imaging.ipynb #cff7ba31
@@ -353,17 +384,27 @@ def dicom_meta(ds, # a pydicom dataset
                 width=int(ds.get('Columns') or 0) or None, height=int(ds.get('Rows') or 0) or None)
 
 # %% ../nbs/02_imaging.ipynb #ccc86251
-def _stored_pixels(ds):
-    "Stored values of `ds`, as `ds.pixel_array` gives them"
+def _stored_pixels(ds, frame:int=None, # one frame, decoding no other, in memory of its own (None: all of them)
+                  ):
+    "Stored values of `ds`, as `ds.pixel_array` gives them, or of its frame `frame` alone"
+    nf = int(ds.get('NumberOfFrames') or 1)
+    if frame is not None and not 0<=frame<nf: raise ImageError(f"no frame {frame}: the file has {nf}")
     # RLE greyscale straight through the RLE codec: same values, half the time (pydicom copies and re-buffers each frame)
     if (_rle_frame is not None and ds.file_meta.TransferSyntaxUID==RLELossless and int(ds.get('SamplesPerPixel') or 1)==1
         and ds.get('BitsAllocated') in (8,16) and 'PixelData' in ds):
-        nf,r,c,ba = int(ds.get('NumberOfFrames') or 1), int(ds.Rows), int(ds.Columns), int(ds.BitsAllocated)
+        r,c,ba = int(ds.Rows), int(ds.Columns), int(ds.BitsAllocated)
         dt = np.dtype(f"<{'ui'[int(ds.get('PixelRepresentation') or 0)]}{ba//8}")
-        fs = [np.frombuffer(_rle_frame(f, r*c, ba, '<'), dt).reshape(r,c) for f in generate_frames(ds.PixelData, number_of_frames=nf)]
+        dec = lambda f: np.frombuffer(_rle_frame(f, r*c, ba, '<'), dt).reshape(r,c)
+        frames = generate_frames(ds.PixelData, number_of_frames=nf)
+        if frame is not None: return dec(next(itertools.islice(frames, frame, None)))
+        fs = [dec(f) for f in frames]
         if len(fs)!=nf: raise ValueError(f"{len(fs)} RLE frames found, {nf} expected")
         return fs[0] if nf==1 else np.stack(fs)
-    return ds.pixel_array
+    if frame is None: return ds.pixel_array
+    ds.pixel_array_options(index=frame if nf>1 else None)
+    # a copy: native pixel data decodes to a view on the whole file's bytes, which a cache of the frame would keep alive
+    try: return ds.pixel_array.copy()
+    finally: ds.pixel_array_options()
 
 # %% ../nbs/02_imaging.ipynb #2a9111dc
 def _dicom_frames(ds, max_side=None):
@@ -394,7 +435,9 @@ def _pil_gray(im, k:int=1):
         return _to_uint8(a, lo, hi)
     return _reduce(np.asarray(im.convert('L') if im.mode in ('1','L','P','RGB') else im.convert('RGB').convert('L')), k)
 
-def _pil_frames(data, path=None, root=None, max_side=None, max_pixels=MAX_PIXELS, max_frames=MAX_FRAMES, keep_header=False):
+_mode_bytes = {'I':4, 'F':4, 'I;16':2, 'I;16B':2, 'I;16L':2, 'I;16N':2}
+
+def _pil_frames(data, path=None, root=None, max_side=None, max_pixels=MAX_PIXELS, max_frames=MAX_FRAMES, keep_header=False, max_bytes=MAX_BYTES):
     "Frames of a PNG, JPEG, TIFF or PNM file"
     fmt = 'image'
     try:
@@ -404,7 +447,7 @@ def _pil_frames(data, path=None, root=None, max_side=None, max_pixels=MAX_PIXELS
         fmt,mode,(w,h) = im.format, im.mode, im.size
         check_size(w, h, 1, max_pixels, max_frames)
         n = getattr(im, 'n_frames', 1)
-        check_size(w, h, n, max_pixels, max_frames)
+        check_size(w, h, n, max_pixels, max_frames, _mode_bytes.get(mode, len(im.getbands())), max_bytes)
         k = _factor(h, w, max_side)
         if k>1 and fmt=='JPEG': im.draft('L', (w//k, h//k))   # the JPEG decoder can skip detail we'd average away
         imgs = []
@@ -439,19 +482,20 @@ def decode_bytes(data:bytes, # the file's content
                  max_side:int=None, # reduce early to about this long side (faster), or None for full size
                  max_pixels:int=MAX_PIXELS, # refuse frames declared bigger than this, before decoding
                  max_frames:int=MAX_FRAMES, # refuse files declaring more frames than this
+                 max_bytes:int=MAX_BYTES, # refuse files declaring more bytes of values than this, all frames together
                  keep_header:bool=False, # keep every header field, not just `HEADER_FIELDS`
                 )->list:
     "Frames of a DICOM or image file given as bytes"
     kind = sniff(data[:132])
     if kind is None: raise ImageError("not a DICOM or image file (content not recognised)")
     if kind!='dicom':
-        fs = _pil_frames(data, path, root, max_side, max_pixels, max_frames, keep_header)
+        fs = _pil_frames(data, path, root, max_side, max_pixels, max_frames, keep_header, max_bytes)
         for f in fs: f.meta['path'] = fs_text(Path(path).absolute()) if path else None
         return fs
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')  # pydicom warns about every odd value; the header keeps them as they are
-            ds = _read_dicom(data, path, max_pixels, max_frames)
+            ds = _read_dicom(data, path, max_pixels, max_frames, max_bytes)
             imgs = _dicom_frames(ds, max_side)
             meta = dicom_meta(ds, path, root)
             hdr = header_dict(ds, keep_header)
@@ -468,15 +512,51 @@ _kinds = [(stat.S_ISFIFO,'FIFO'), (stat.S_ISCHR,'character device'), (stat.S_ISB
 def _check_regular(mode):
     if not stat.S_ISREG(mode): raise ImageError(f"not a regular file: a {next((k for f,k in _kinds if f(mode)), 'special file')}")
 
+_guarded,_kept = {},[]   # project folder → its database files; descriptors of them that must stay open (see `read_regular`)
+
+def guard_project(path, # a project folder
+                  db_name:str='labels.db', # its database file
+                 ):
+    "From now on in this process, refuse to read the project's database, WAL or SHM, or any file of its folder outside `thumbs/`, as an image"
+    p = Path(path).resolve()
+    _guarded[p] = [p/f'{db_name}{o}' for o in ('', '-wal', '-shm', '-journal')]
+
+def _db_idents()->set:
+    "(device, inode) of every guarded database file that exists now (a WAL deleted and made again is a new inode)"
+    res = set()
+    for fs in _guarded.values():
+        for f in fs:
+            try: res.add(_ident(os.stat(f)))
+            except OSError: pass
+    return res
+
+def _check_guarded(path, st):
+    "`ImageError` when `path` (whose `os.stat` is `st`) is a guarded project's database file, or inside its folder but outside `thumbs/`"
+    if not _guarded: return
+    if _ident(st) in _db_idents(): raise ImageError("refused: the file is a project's own database (a link to it?), never an image")
+    rp = Path(path).resolve()
+    for root in _guarded:
+        if rp.is_relative_to(root) and not rp.is_relative_to(root/'thumbs'):
+            raise ImageError(f"refused: {rp} is inside the project folder {root} but not a thumbnail")
+
 def read_regular(path)->bytes:
-    "Content of the regular file at `path` (symlinks followed); a FIFO, device, socket or folder raises `ImageError` unread"
+    "Content of the regular file at `path` (symlinks followed); a FIFO, device, socket, folder or guarded database file raises `ImageError` unread"
     try:
-        _check_regular(os.stat(path).st_mode)
+        st = os.stat(path)
+        _check_regular(st.st_mode)
+        _check_guarded(path, st)
         # O_NONBLOCK: should a FIFO take the file's place after the check, opening it must not wait for a writer
         fd = os.open(path, os.O_RDONLY|os.O_NONBLOCK|os.O_NOCTTY)
     except OSError as e: raise ImageError(f"can't read file: {e.strerror or e}") from None
+    except ValueError as e: raise ImageError(f"bad path: {e}") from None   # an embedded NUL byte
+    st = os.fstat(fd)
+    if _guarded and _ident(st) in _db_idents():
+        # swapped in between the checks: closing this descriptor would drop every POSIX lock this process holds on the database
+        # (SQLite's among them), so it stays open for the life of the process
+        _kept.append(fd)
+        raise ImageError("refused: the file is a project's own database (a link to it?), never an image")
     with open(fd, 'rb') as f:
-        _check_regular(os.fstat(fd).st_mode)
+        _check_regular(st.st_mode)
         os.set_blocking(fd, True)
         try: return f.read()
         except OSError as e: raise ImageError(f"can't read file: {e.strerror or e}") from None

@@ -73,6 +73,7 @@ def die_with_parent(parent:int):
 def _init_worker(proj:str, thumb_size:int, pool:bool=False, parent:int=None, opts:dict=None, key:bytes=None, known:set=None):
     # Dask workers are given the SHA-1s already in the project (`known`) rather than read SQLite over shared storage
     _w.clear(); _w.update(proj=Path(proj), thumb_size=thumb_size, con=None, opts=opts or {}, key=key, known=known)
+    guard_project(proj)   # a source linked to the project's database is refused, not read
     if pool: # only in worker processes: their memory goes back when they exit, and they exit with the command
         keep_freed_memory()
         if parent: die_with_parent(parent)
@@ -193,6 +194,8 @@ def ingest(srcs, # DICOM/image files or folders (searched recursively)
            verbose:bool=True, # show a progress bar and print a summary
            max_pixels:int=MAX_PIXELS, # refuse images declaring more pixels per frame (checked before decoding)
            max_frames:int=MAX_FRAMES, # refuse files declaring more frames
+           max_bytes:int=MAX_BYTES, # refuse files declaring more bytes of stored values, all frames together
+           follow_links:bool=False, # enter links to folders (each folder once); without it they are listed in `bad_files`
            keep_header:bool=False, # store every DICOM header field, not only `HEADER_FIELDS`
            pseudonymise=None, # key file: store keyed hashes of patient and study ids, and no source paths
            dicomweb:str=None, # DICOMweb base URL of a PACS to ingest from too (QIDO-RS search, WADO-RS retrieve)
@@ -223,12 +226,13 @@ def ingest(srcs, # DICOM/image files or folders (searched recursively)
         db = create_project(path, labels or DEFAULT_LABELS, 10 if holdout_pct is None else holdout_pct,
                             20 if valid_pct is None else valid_pct, thumb_size or 512)
     _check_key(db, key)
+    with db.conn: db.set_meta('limits', dict(max_pixels=max_pixels, max_frames=max_frames, max_bytes=max_bytes))   # the label server's zoom applies them too
     thumb_size = db.meta('thumb_size')
     db.thumbs.mkdir(mode=0o700, exist_ok=True)
     skip = [path]  # never ingest the project's own thumbnails and database
-    n_files = sum(1 for o in srcs for _ in walk_files(o, skip, errors=[]))  # a cheap first walk, for the progress bar
-    unreadable = []  # folders that can't be listed, found by the second walk
-    items = ((f, o if o.is_dir() else o.parent) for o in srcs for f in walk_files(o, skip, errors=unreadable))
+    n_files = sum(1 for o in srcs for _ in walk_files(o, skip, errors=[], follow_links=follow_links))  # a cheap first walk, for the progress bar
+    unreadable = []  # folders that can't be listed, hidden files and folder links left out, found by the second walk
+    items = ((f, o if o.is_dir() else o.parent) for o in srcs for f in walk_files(o, skip, errors=unreadable, follow_links=follow_links))
     # PACS instances already in the project, by SOP Instance UID, are not even fetched
     have = {r['sop_uid'] for r in db['images'].rows_where('sop_uid is not null', select='distinct sop_uid')} if found else set()
     todo = [o for o in found if o['sop'] not in have]
@@ -240,7 +244,7 @@ def ingest(srcs, # DICOM/image files or folders (searched recursively)
     stats = dict(files=len(found)-len(todo), new_files=0, new_images=0, skipped=len(found)-len(todo), bad=0, reasons=Counter(), fetched=len(todo))
     known = {r['sha1'] for r in db['images'].rows_where(select='distinct sha1')} if client else None
     db.close()  # no open connection may cross the fork into the workers
-    opts = dict(max_pixels=max_pixels, max_frames=max_frames, keep_header=keep_header)
+    opts = dict(max_pixels=max_pixels, max_frames=max_frames, max_bytes=max_bytes, keep_header=keep_header)
     wargs = (str(path), thumb_size, workers>1, os.getpid(), opts, key)
     pool = ProcessPoolExecutor(workers, mp.get_context('fork'), initializer=_init_worker, initargs=wargs) if workers>1 and not client else None
     if pool is not None: pool.submit(int).result()  # the workers start (fork) now, before the database is opened again
@@ -285,6 +289,8 @@ def al_ingest(*src:Annotated[str, "DICOM/image files or folders to ingest (searc
               workers:int=None, # decoding processes (default: every core)
               max_pixels:float=MAX_PIXELS/1e6, # refuse images declaring more megapixels per frame
               max_frames:int=MAX_FRAMES, # refuse files declaring more frames
+              max_mb:float=MAX_BYTES/2**20, # refuse files declaring more MB of stored values, all frames together
+              follow_links:bool=False, # enter links to folders (each folder once, so a loop ends); without it they are listed as bad files
               keep_header:bool=False, # store every DICOM header field (default: only those the tool uses, no patient details)
               pseudonymise:str=None, # key file (created if missing; keep it outside the project): store keyed hashes of patient and study ids, and no source paths
               dicomweb:str=None, # DICOMweb base URL of a PACS to ingest from, e.g. https://pacs:8042/dicom-web
@@ -301,7 +307,7 @@ def al_ingest(*src:Annotated[str, "DICOM/image files or folders to ingest (searc
     if project is None: raise CliError("al-ingest: give the project folder with --project DIR")
     if not src and not dicomweb: raise CliError("al-ingest: give files or folders to ingest, or --dicomweb URL")
     s = ingest(list(src), project, labels, holdout_pct, valid_pct, thumb_size, workers, batch=batch, max_pixels=int(max_pixels*1e6),
-               max_frames=max_frames, keep_header=keep_header, pseudonymise=pseudonymise, dicomweb=dicomweb, auth=dicomweb_auth,
+               max_frames=max_frames, max_bytes=int(max_mb*2**20), follow_links=follow_links, keep_header=keep_header, pseudonymise=pseudonymise, dicomweb=dicomweb, auth=dicomweb_auth,
                modality=modality, study_date=study_date, patient_id=patient_id, limit=limit, keep_dicom=keep_dicom,
                scheduler=scheduler)
     return 2 if s['bad'] else 0
