@@ -1,0 +1,56 @@
+"""How much a hold-out drawn by the model's score tightens the figures, where the truth is known.
+
+A 2%-prevalence population of 2,000 images (500 patients of 4), scores from a binormal model with ROC AUC 0.88 turned into
+calibrated probabilities (the trained tail's pool AUC on the realistic sets is 0.80-0.89: `nbs/06_train.ipynb`); the decision
+threshold is the best-F1 one on a second, independent population, as `train` tunes it on validation. Each draw labels 300
+hold-out images uniformly (a simple random sample) and by score (`measure.proposal`, `measure.inclusion_probs`, Poisson
+sampling, 300 in expectation), and estimates recall at the threshold (Wilson interval at the effective number of positives)
+and ROC AUC (bootstrap over patients). Scores come from a simulated score model, not from a network: on 2 CPU cores a real
+frozen-backbone head on a generated 2,000-image set costs more than this machine's budget, and a score model keeps the truth exact.
+
+Seeds 100-104 (five populations, 50 draws each): `05a_measure` and the design choices were made on seeds 0-1 only.
+
+    python benchmarks/evaluation.py [--draws 50] [--seeds 100,101,102,103,104] [--boot 0]
+"""
+import argparse, time, sys
+from pathlib import Path
+import pandas as pd
+from active_learn.measure import simulate_holdout, holdout_summary
+
+ap = argparse.ArgumentParser()
+ap.add_argument('--draws', type=int, default=50)
+ap.add_argument('--seeds', default='100,101,102,103,104')
+ap.add_argument('--boot', type=int, default=0)   # > 0: also AUC intervals (a bootstrap per draw: minutes)
+ap.add_argument('--out', default=str(Path(__file__).parent/'results'/'evaluation'))
+a = ap.parse_args()
+
+def _auc(r): return f"; AUC width {r.auc_width:.3f}, coverage {r.auc_coverage:.2f}, bias {r.auc_bias:+.3f} ± {r.auc_bias_se:.3f}" if 'auc_width' in r else ''
+def _ratio(sm): return f", AUC {sm.loc['weighted','auc_width']/sm.loc['uniform','auc_width']:.2f}" if 'auc_width' in sm else ''
+
+t0 = time.time(); dfs = []
+for s in map(int, a.seeds.split(',')):
+    d = simulate_holdout(n_pop=2000, prev=0.02, auc=0.88, n=300, draws=a.draws, seed=s, n_boot=a.boot).assign(seed=s)
+    dfs.append(d)
+    sm = holdout_summary(d)
+    print(f"seed {s}: true recall {d.true_recall.iloc[0]:.3f}, threshold {d.threshold.iloc[0]:.3f}; width weighted/uniform "
+          f"{sm.loc['weighted','width']/sm.loc['uniform','width']:.2f}", flush=True)
+df = pd.concat(dfs, ignore_index=True)
+df.to_csv(a.out+'.csv', index=False)
+lines = [f"{a.draws} draws on each of {len(dfs)} populations (seeds {a.seeds}): 2,000 images, 2% positive, 300 hold-out labels; {time.time()-t0:.0f} s", ""]
+for s,g in df.groupby('seed'):
+    sm = holdout_summary(g)
+    lines.append(f"seed {s}: true recall {g.true_recall.iloc[0]:.3f}, true AUC {g.true_auc.iloc[0]:.3f}")
+    for m in ('uniform','weighted'):
+        r = sm.loc[m]
+        lines.append(f"  {m:8s}: positives seen {r.positives:5.1f}, no estimate {int(r.undefined):2d}/{a.draws}; recall interval width {r.width:.3f}, "
+                     f"coverage {r.coverage:.2f}, bias {r.bias:+.3f} ± {r.bias_se:.3f} (sd {r.sd:.3f})" + _auc(r))
+    lines.append(f"  width ratio weighted/uniform: recall {sm.loc['weighted','width']/sm.loc['uniform','width']:.2f}" + _ratio(sm))
+sm = holdout_summary(df)
+lines += ["", "All draws pooled (bias pooled over populations; each population's own truth):"]
+for m in ('uniform','weighted'):
+    r = sm.loc[m]
+    lines.append(f"  {m:8s}: positives seen {r.positives:5.1f}, no estimate {int(r.undefined)}; recall width {r.width:.3f}, coverage {r.coverage:.3f}, "
+                 f"bias {r.bias:+.4f} ± {r.bias_se:.4f}" + _auc(r))
+lines.append(f"  width ratio weighted/uniform: recall {sm.loc['weighted','width']/sm.loc['uniform','width']:.2f}" + _ratio(sm))
+txt = '\n'.join(lines)
+print(txt); Path(a.out+'.txt').write_text(txt+'\n')
