@@ -20,8 +20,8 @@ MF_GRAY_WORD_SC     = '1.2.840.10008.5.1.4.1.1.7.3'
 
 # %% auto #0
 __all__ = ['MG_FOR_PRESENTATION', 'MF_GRAY_WORD_SC', 'CLIPS', 'DIFFICULTY', 'MANUFACTURERS', 'TOOLS', 'tissue_sources',
-           'source_views', 'render_frame', 'demo_plan', 'make_demo', 'says_mag', 'read_truth', 'load_truth',
-           'label_from_truth', 'al_demo', 'al_demo_label']
+           'source_views', 'render_frame', 'demo_plan', 'thin_positives', 'make_demo', 'says_mag', 'read_truth',
+           'load_truth', 'label_from_truth', 'al_demo', 'al_demo_label']
 
 # %% ../nbs/02a_demo.ipynb #379f95bc
 _tissue = []
@@ -361,6 +361,44 @@ def demo_plan(n_patients:int=40, # number of patients (1-2 studies each)
         o['rel'] = f"{o['patient_id']}/{o['study_date']}_{o['study_no']}/{o['name']}"
     return files
 
+# %% ../nbs/02a_demo.ipynb #7231f804
+def _images(o)->list: return o['frames'] if 'frames' in o else [o]   # a demo file has frames; a realistic file is one image
+def _shows(im, label)->bool: return bool(im['tools']) if label=='biopsy_tool' else bool(im['mag'])
+
+def _take_out(o, label):
+    "Planned file `o` without its tools, or as a plain view instead of a magnification view"
+    for im in _images(o):
+        if label=='biopsy_tool': im['tools'] = []
+        else: im['mag'] = False if 'frames' in o else 0.
+    if label=='mag_view': o.update(mag=0., hdr_mag=None)
+    if label=='biopsy_tool' and 'tools' in o: o['tools'] = []
+
+def thin_positives(plan:list, # files, as `demo_plan` or `realistic_plan` plan them
+                   p_tool:float=None, # share of images that should show a biopsy tool (None: as planned)
+                   p_mag:float=None, # share of images that should be magnification views (None: as planned)
+                   seed:int=0, # which studies keep their positives
+                  )->list:
+    "`plan` with the tools, or the magnification, of whole studies taken out at random until about `p_tool` and `p_mag` of its images show them"
+    rng = np.random.default_rng([seed, 28])
+    n = sum(len(_images(o)) for o in plan)
+    studies = {}
+    for o in plan: studies.setdefault(o['study_uid'], []).append(o)
+    for label,p,flag in (('biopsy_tool', p_tool, '--p-tool'), ('mag_view', p_mag, '--p-mag')):
+        if p is None: continue
+        if not 0<=p<=1: raise ProjectError(f"{flag} {p} is not a share of images: give a number from 0 to 1, such as 0.02")
+        pos = {s:sum(_shows(im, label) for o in fs for im in _images(o)) for s,fs in studies.items()}
+        have = sum(pos.values())
+        if round(p*n)>have:
+            raise ProjectError(f"{flag} {p:g} asks for more {label} images than the plan holds ({have} of {n}, {have/n:.1%}): "
+                               "lower it, or leave it out to keep the planned share")
+        keep,k = set(),0
+        for s in rng.permutation(sorted(s for s,v in pos.items() if v)):   # whole studies, as in an archive: a study's clip shows in both its views
+            if k+pos[s]<=round(p*n): keep.add(s); k += pos[s]
+        for s,fs in studies.items():
+            if pos[s] and s not in keep:
+                for o in fs: _take_out(o, label)
+    return plan
+
 # %% ../nbs/02a_demo.ipynb #7c7e4e37
 def _code(v, m, s='SRT'): ds = Dataset(); ds.CodeValue, ds.CodingSchemeDesignator, ds.CodeMeaning = v, s, m; return ds
 
@@ -434,6 +472,8 @@ def make_demo(dest, # folder to write: images go in DEST/dicom, ground truth in 
               difficulty:str='normal', # 'easy', 'normal' or 'hard': tool contrast/size/occlusion, paddle visibility
               size:int=1600, # long side of the largest images, pixels (images vary from 0.625x to 1x of it)
               n_workers:int=None, # processes; None: one per core
+              p_tool:float=None, # share of images showing a biopsy tool (`thin_positives`; None: as planned, about 17%)
+              p_mag:float=None, # share of magnification views (None: as planned, about 15%)
              ):
     "Write a folder of mammogram-like DICOM studies and a ground-truth CSV beside it; returns (folder, csv)"
     if difficulty not in DIFFICULTY: raise ProjectError(f"Unknown difficulty {difficulty!r}: use one of {list(DIFFICULTY)}")
@@ -448,7 +488,7 @@ def make_demo(dest, # folder to write: images go in DEST/dicom, ground truth in 
         shutil.rmtree(folder)
     dest.mkdir(parents=True, exist_ok=True); busy.touch()
     csv.unlink(missing_ok=True)
-    plan = demo_plan(n_patients, seed, difficulty, size)
+    plan = thin_positives(demo_plan(n_patients, seed, difficulty, size), p_tool, p_mag, seed)
     tissue_sources()   # decoded before forking, so workers share it
     n_workers = min(defaults.cpus, len(plan)) if n_workers is None else n_workers
     rows = parallel(_make_file, plan, folder=folder, n_workers=n_workers if n_workers>1 else 0, method='fork' if os.name=='posix' else None, progress=False)
@@ -531,12 +571,14 @@ def al_demo(dest:str, # folder to write: DICOM studies go in DEST/dicom, ground 
             difficulty:str='normal', # 'easy', 'normal' or 'hard'
             size:int=1600, # long side of the largest images, pixels
             workers:int=None, # processes (default: one per core)
+            p_tool:float=None, # share of images showing a biopsy tool, e.g. 0.02 as in a screening archive (default: as planned, about 17%)
+            p_mag:float=None, # share of magnification views, e.g. 0.02 (default: as planned, about 15%)
            ):
     "Write demo mammogram-like DICOM studies with known ground truth for biopsy_tool and mag_view"
-    folder, csv = make_demo(dest, n_patients, seed, difficulty, size, workers)
+    folder, csv = make_demo(dest, n_patients, seed, difficulty, size, workers, p_tool, p_mag)
     t = pd.read_csv(csv)
     print(f"Wrote {t.path.nunique()} DICOM files ({len(t)} images) of {t.patient_id.nunique()} patients to {folder}\n"
-          f"Ground truth: {csv} (biopsy_tool {t.biopsy_tool.mean():.0%}, mag_view {t.mag_view.mean():.0%})")
+          f"Ground truth: {csv} (biopsy_tool {t.biopsy_tool.mean():.1%}, mag_view {t.mag_view.mean():.1%})")
 
 @call_parse
 def al_demo_label(project:str=None, # project folder

@@ -10,7 +10,7 @@ import numpy as np, pandas as pd
 from scipy import ndimage as ndi
 from fastcore.all import *
 from .core import *
-from .demo import tissue_sources, source_views, MANUFACTURERS, _dataset, _uid
+from .demo import tissue_sources, source_views, thin_positives, MANUFACTURERS, _dataset, _uid
 
 SCAN_MM = 0.05          # CBIS-DDSM films were digitised at 42-50 µm per pixel
 PIXEL_MM = 2*SCAN_MM    # the tissue sources are kept at half the scan's resolution: 0.1 mm per pixel
@@ -221,6 +221,8 @@ def make_realistic(dest, # folder to write: DICOM files in DEST/dicom, ground tr
                    n_patients:int=100, # patients (one study each, 3-4 images)
                    seed:int=0, # everything written is a function of this seed
                    n_workers:int=None, # processes; None: one per core
+                   p_tool:float=None, # share of images showing a biopsy tool (`demo.thin_positives`; None: as planned, about 16%)
+                   p_mag:float=None, # share of magnification views (None: as planned)
                   )->tuple:
     "Write mammograms of real CBIS-DDSM tissue with biopsy tools at physical size, and a ground-truth CSV beside them; (folder, csv)"
     if int(n_patients)<1: raise ProjectError(f"n_patients must be at least 1, got {n_patients}")
@@ -230,7 +232,7 @@ def make_realistic(dest, # folder to write: DICOM files in DEST/dicom, ground tr
         if not csv.exists(): raise ProjectError(f"{folder} already exists and holds no finished set (no {csv.name} beside it): choose another DEST")
         shutil.rmtree(folder)
     csv.unlink(missing_ok=True)
-    plan = realistic_plan(n_patients, seed)
+    plan = thin_positives(realistic_plan(n_patients, seed), p_tool, p_mag, seed)
     tissue_sources()   # decoded before forking, so the workers share it
     n_workers = min(defaults.cpus, len(plan)) if n_workers is None else n_workers
     rows = parallel(_write_realistic, plan, folder=folder, n_workers=n_workers if n_workers>1 else 0, method='fork' if os.name=='posix' else None, progress=False)
