@@ -53,7 +53,8 @@ def key_legend(labels:list)->list:
     else: res = [(str(i+1), _nice(l)) for i,l in enumerate(labels[:9])] + [('Enter','submit'), ('0','none')]
     return res + [('S','skip'), ('Y','confirm'), ('N','unsure'), ('M','comment'), ('U','undo'), ('Z','zoom 1:1, 2:1, fit'), ('←↑→↓','pan'), ('W','window preset'),
                   ('B/⇧B','brightness (level)'), ('C/⇧C','contrast (width)'), ('R','reset view'), ('P','model'),
-                  ('G','Grad-CAM'), ('H/⇧H','history back/forward'), ('I','guideline')]
+                  ('G','Grad-CAM'), ('H/⇧H','history back/forward'), ('I','guideline'),
+                  ('L','more like this')]
 
 # %% ../nbs/12_app.ipynb #8d421dde
 def _demo_thumb(path, i, sz=(256,200)):
@@ -114,8 +115,11 @@ def review_order(db, # open project
     return len(rows)
 
 def _refresher(db, name, n):
-    "Rematerialise queue `name` (`n` rows) with the select module; `review` keeps only flagged images, with why"
+    "Rematerialise queue `name` (`n` rows) with the select module; `review` keeps only flagged images, with why; `like`, the neighbours of the chosen images"
     if name=='review': return review_order(db, n)
+    if name=='like':
+        from active_learn.neighbours import refresh_like
+        return refresh_like(db, n)
     from active_learn.queues import refresh_queue
     refresh_queue(db, name, n=n)
 
@@ -1093,10 +1097,11 @@ def make_app(path, # project folder
              max_fails:int=10, # wrong passwords from one address within a minute before it gets 429
              accounts:bool=None, # named readers log in (`ReaderAuth`); None: when the project has readers and no `password` is given
              secure:bool=False, # session cookies only over https
+             queue:str='learn', # the queue the page opens on when its address names none
              **kwargs, # passed to `Labeler`
             )->FastHTML:
     "The labeling app of the project at `path`"
-    lb = Labeler(path, annotator, **kwargs)
+    lb,start = Labeler(path, annotator, **kwargs),queue
     mw = [Middleware(HostCheck, hosts=hosts, port=port), Middleware(BodyLimit, max_bytes=max_body)]
     if accounts is None: accounts = not password and bool(readers(lb.db))
     if password: mw.append(Middleware(BasicAuth, password=password, max_fails=max_fails))
@@ -1130,7 +1135,8 @@ def make_app(path, # project folder
         def logout(req): return auth.logout(req)
 
     @app.get('/')
-    def index(req, queue:str='learn', annotator:str=None, first:int=None):
+    def index(req, queue:str=None, annotator:str=None, first:int=None):
+        queue = queue or start
         if queue not in QUEUES: raise BadRequest(f"Unknown queue {queue!r}; choose one of {', '.join(QUEUES)}")
         ann = req.scope.get('al_reader') or annotator or lb.annotator
         if not _ann_re.fullmatch(ann): raise BadRequest(f"Bad annotator {ann!r}: use letters, digits and _.@-")
@@ -1185,6 +1191,14 @@ def make_app(path, # project folder
         q,ann,tab,want,have = _common(d, lb)
         return _reply(q, ann, tab, want, have, event=lb.comment(d.get('id'), ann, d.get('text')))
 
+    @app.post('/like')
+    @_api
+    def like(d):
+        q,ann,tab,want,have = _common(d, lb)
+        ids = d.get('ids', [d.get('id')])
+        if not isinstance(ids, list) or not 0<len(ids)<=20: raise BadRequest("`ids` must be a list of 1 to 20 image ids")
+        return _reply(q, ann, tab, want, have, like=lb.like(ids, ann))
+
     @app.post('/item')
     @_api
     def item_(d):
@@ -1226,6 +1240,23 @@ def make_app(path, # project folder
     @app.get('/stats')
     async def stats(): return _page(stats_page(lb.db.label_stats()))
     return app
+
+# %% ../nbs/12_app.ipynb #13cc443e
+@patch
+def like(self:Labeler, ids, # image ids the reader chose
+         annotator:str, # the reader
+        )->dict: # the query's ids, and whether the queue is still being ordered
+    "Make queue `like` the unlabeled images outside the hold-out most like images `ids`, ordered in the background"
+    from active_learn.neighbours import like_ids
+    q = [_id(o) for o in listify(ids)]
+    for o in q: self.db.image(o)   # an unknown image: 404, as everywhere
+    q = like_ids(self.db, q)       # a hold-out one: refused, and nothing changes
+    with self.db.conn: self.db.set_meta('like', dict(ids=q, by=annotator, at=now_iso())); self.db['queue'].delete_where("name='like'")
+    self.refreshed['like'],self.built['like'] = time.time(),self.latest_run()[0]
+    # the rebuild thread runs one job at a time: a rebuild of the last query still running is overtaken by this one
+    if self.background: self.jobs['like'] = self.pool.submit(self._rebuild, 'like')
+    else: self._done('like', self._rebuild('like', self.db))
+    return dict(ids=q, refreshing=self.refreshing('like'))
 
 # %% ../nbs/12_app.ipynb #29a2402b
 def check_bind(host:str, # address the server binds
@@ -1303,6 +1334,7 @@ def al_label(project:str='.', # project folder
              strategy:str=None, # query strategy of the learn queue, kept in the project: stratified (the default), random, typiclust@0.5, ...; 'default' resets it
              behind_proxy:str=None, # address of a reverse proxy whose X-Forwarded-For names the client (default: none is trusted, the lockouts count the address that connects)
              read_timeout:float=30, # seconds a client may take to send a request, headers and body, before it is disconnected
+             like:str=None, # image ids the reader already knows (e.g. 12,40): start on the unlabeled images most like them, the `like` queue
             ):
     "Serve the keyboard labeling app of a project"
     import uvicorn
@@ -1315,8 +1347,12 @@ def al_label(project:str='.', # project folder
     if not _ann_re.fullmatch(annotator): raise ProjectError(f"Bad --annotator {annotator!r}: use letters, digits and _.@-")
     from active_learn.queues import set_strategy, project_strategy
     if strategy: set_strategy(Project(project), None if strategy=='default' else strategy)
+    if like:   # before serving: an unknown or hold-out id stops here with what was wrong
+        from active_learn.neighbours import queue_like
+        print(f"{queue_like(Project(project), like, queue_size, by=annotator)} images like {like} in the like queue")
     hosts = _names(host) + [o.strip() for o in allow_hosts.split(',') if o.strip()]
-    app = make_app(project, annotator, pw, prefetch, hosts=hosts, port=port, queue_size=queue_size, accounts=acc, secure=bool(tls_cert))
+    app = make_app(project, annotator, pw, prefetch, hosts=hosts, port=port, queue_size=queue_size, accounts=acc, secure=bool(tls_cert),
+                   queue='like' if like else 'learn')
     if host not in _local and not tls_cert:
         print("al-label: warning: serving beyond this machine over plain http: the password and the images cross the network unencrypted; "
               "give --tls-cert and --tls-key", file=sys.stderr)
@@ -1329,7 +1365,7 @@ def al_label(project:str='.', # project folder
             ['active_learn.queues', *(['sklearn.cluster', 'sklearn.neighbors', 'sklearn.decomposition'] if s!='random' else [])])
     for m in mods: lb.pool.submit(__import__, m)
     lb.refresh('learn')   # and order the queue, if it needs it, before the first page asks
-    print(f"Labeling {Path(project).expanduser()} as {annotator} at {'https' if tls_cert else 'http'}://{f'[{host}]' if ':' in host else host}:{port}/")
+    print(f"Labeling {Path(project).expanduser()} as {annotator} at {'https' if tls_cert else 'http'}://{f'[{host}]' if ':' in host else host}:{port}/{'?queue=like' if like else ''}")
     if not read_timeout>0: raise ProjectError(f"Bad --read-timeout {read_timeout}: give a number of seconds above 0")
     # proxy headers only from a named proxy: from anyone else, X-Forwarded-For would let a client pick the address its wrong passwords count against
     uvicorn.run(app, host=host, port=port, log_level='warning', ssl_certfile=tls_cert, ssl_keyfile=tls_key, http=timed_http(read_timeout),

@@ -312,8 +312,8 @@ def set_strategy(db, spec:str|None, # a strategy, optionally with a random share
         else: db['meta'].delete_where("key='strategy'")
     return project_strategy(db)
 
-# `adjudicate` is not materialised: the labeling app reads it straight from the `open_conflicts` view
-QUEUES = tuple(str_enum('Queue', 'learn', 'holdout', 'review', 'confident', 'adjudicate'))
+# `adjudicate` is not materialised: the labeling app reads it straight from the `open_conflicts` view; `like` is `neighbours.queue_like`'s
+QUEUES = tuple(str_enum('Queue', 'learn', 'holdout', 'review', 'confident', 'adjudicate', 'like'))
 
 HOLDOUT_MODES = tuple(str_enum('HoldoutMode', 'uniform', 'weighted'))
 
@@ -394,6 +394,7 @@ def refresh_queue(db, name:str='learn', # one of `QUEUES`
     "Recompute the ordering of queue `name` and store it in the `queue` table"
     name = check_choice(name, QUEUES, 'queue')
     if name=='adjudicate': raise ProjectError("The adjudicate queue is read from the labels as readers disagree; it has no order to refresh")
+    if name=='like': raise ProjectError("The like queue holds the neighbours of images a reader chose: `neighbours.refresh_like` orders it")
     run = db.latest_run(scored=True) if run_id is None else db['runs'].get(run_id)
     rid = run['id'] if run else None
     skip = db.skipped_ids(annotator) if annotator else set()

@@ -197,6 +197,14 @@ function look() {
   const s = $('stage'); s.classList.toggle('zoom', view.zoom);
   if (view.zoom) { s.scrollLeft = (s.scrollWidth - s.clientWidth) / 2; s.scrollTop = (s.scrollHeight - s.clientHeight) / 2; }
 }
+function more() {  // L: the images most like the one on screen, in the like queue, which this tab then opens
+  if (!cur) return;
+  flash('Finding images like this one…');
+  send('/like', {id: cur.id, want: 0}).then(d => {
+    if (!d.like) return;
+    const u = new URL(location); u.searchParams.set('queue', 'like'); u.searchParams.delete('first'); location = u;
+  });
+}
 function note() {  // M: a comment on the image on screen
   if (!cur) return;
   const n = $('note'); n.hidden = false; n.value = ''; n.dataset.id = cur.id; n.focus();
@@ -237,6 +245,7 @@ addEventListener('keydown', e => {
     case 'p': case 'P': view.preds = !view.preds; break;
     case 'g': case 'G': return cam();
     case 'i': case 'I': $('guide').hidden = !$('guide').hidden; return;
+    case 'l': case 'L': return more();
     case 'h': return reopen(cur && cur.again ? cur.hi + 1 : 0);
     case 'H': case 'Escape':
       if (k === 'Escape' && !$('guide').hidden) { $('guide').hidden = true; return; }
