@@ -10,9 +10,10 @@ from fastcore.script import CliError
 
 # %% auto #0
 __all__ = ['DEFAULT_STRATEGY', 'DEFAULT_EXPLORE', 'DEFAULT_RARE_BOOST', 'STRATEGIES', 'MC_STRATEGIES', 'EMB_STRATEGIES',
-           'binary_entropy', 'least_confidence', 'margin', 'entropy', 'uncertainty', 'balanced_entropy', 'bald_labels',
-           'bald', 'balanced_bald', 'kcenter_greedy', 'typiclust', 'badge_embedding', 'badge', 'stratified',
-           'strategy_spec', 'rare_weights', 'select_batch', 'oof_probs', 'label_error_scores']
+           'MIN_POS', 'binary_entropy', 'least_confidence', 'margin', 'entropy', 'uncertainty', 'balanced_entropy',
+           'bald_labels', 'bald', 'balanced_bald', 'kcenter_greedy', 'typiclust', 'badge_embedding', 'badge',
+           'stratified', 'active_search', 'strategy_spec', 'rare_weights', 'select_batch', 'loop_strategy', 'oof_probs',
+           'label_error_scores']
 
 # %% ../nbs/05_strategies.ipynb #eced4aca
 def _check_probs(probs)->np.ndarray:
@@ -228,10 +229,30 @@ def stratified(emb, # [N, D] embeddings of the candidates
     step = N/n
     return rng.permutation(order[np.floor(rng.uniform(0, step) + step*np.arange(n)).astype(np.int64)])
 
+# %% ../nbs/05_strategies.ipynb #603972b0
+def active_search(probs, # [N, L] predicted probabilities of the candidates
+                  n:int, # how many to pick
+                  need=None, # [L] bools: the labels still looking for positives (default: all of them)
+                  seed=None, # random seed (breaks ties)
+                 )->np.ndarray:
+    "Positions of the `n` candidates most likely to be positives of the labels in `need`, taking turns: greedy (one-step) active search"
+    p = _check_probs(probs)
+    rng = np.random.default_rng(seed)
+    ls = np.flatnonzero(np.ones(p.shape[1], bool) if need is None else np.asarray(need, bool))
+    if not len(ls): ls = np.arange(p.shape[1])
+    n = min(int(n), len(p))
+    orders,at = [np.lexsort((rng.random(len(p)), -p[:,j])) for j in ls],[0]*len(ls)
+    picks,seen = [],set()
+    while len(picks)<n:
+        for j,o in enumerate(orders):
+            while at[j]<len(o) and o[at[j]] in seen: at[j] += 1
+            if at[j]<len(o) and len(picks)<n: picks.append(int(o[at[j]])); seen.add(picks[-1])
+    return np.array(picks, dtype=np.int64)
+
 # %% ../nbs/05_strategies.ipynb #0b270ac9
 DEFAULT_STRATEGY, DEFAULT_EXPLORE, DEFAULT_RARE_BOOST = 'stratified', 0.0, 1.0   # a strategy, or a spec with its random share: 'typiclust@0.5'
 
-STRATEGIES = tuple(str_enum('Strategy', 'random', 'least_confidence', 'margin', 'entropy', 'balanced', 'bald', 'balanced_bald', 'kcenter', 'hybrid', 'typiclust', 'typiclust_hybrid', 'badge', 'stratified'))
+STRATEGIES = tuple(str_enum('Strategy', 'random', 'least_confidence', 'margin', 'entropy', 'balanced', 'bald', 'balanced_bald', 'kcenter', 'hybrid', 'typiclust', 'typiclust_hybrid', 'badge', 'stratified', 'search'))
 MC_STRATEGIES = ('bald', 'balanced_bald')  # need MC-dropout passes
 EMB_STRATEGIES = ('kcenter', 'typiclust', 'typiclust_hybrid', 'badge', 'stratified')  # need embeddings
 _scorers = dict(least_confidence=least_confidence, margin=margin, entropy=entropy, balanced=balanced_entropy)
@@ -269,6 +290,7 @@ def select_batch(n:int, # batch size
                  explore:float=0.1, # share of the batch drawn uniformly at random
                  top:int=None, # candidates kept by `hybrid` before k-center (default 4*n)
                  seed=None, # random seed
+                 need=None, # [L] bools: the labels `search` looks for positives of (default: all)
                 )->np.ndarray: # positions into the pool, in the order to show them
     "Pick `n` pool positions with `strategy`, plus an `explore` share at random"
     if strategy not in STRATEGIES: raise ValueError(f"Unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
@@ -281,7 +303,7 @@ def select_batch(n:int, # batch size
     n_exp = int(round(explore*n)) if strategy!='random' else 0
     k = n - n_exp
     hyb = strategy in ('hybrid','typiclust_hybrid')
-    need_p = strategy in _scorers or strategy=='badge' or (hyb and probs_T is None) or (rare_boost and strategy not in ('random','kcenter','typiclust','stratified'))
+    need_p = strategy in (*_scorers, 'badge', 'search') or (hyb and probs_T is None) or (rare_boost and strategy not in ('random','kcenter','typiclust','stratified'))
     if need_p and probs is None: raise ValueError(f"Strategy {strategy!r} needs predicted probabilities")
     if strategy in MC_STRATEGIES and probs_T is None: raise ValueError(f"Strategy {strategy!r} needs MC-dropout probabilities `probs_T`")
     if strategy in EMB_STRATEGIES and emb is None: raise ValueError(f"Strategy {strategy!r} needs embeddings")
@@ -301,6 +323,7 @@ def select_batch(n:int, # batch size
     elif strategy=='typiclust': picks = typiclust(emb, k, lab_emb, seed=seed)
     elif strategy=='badge': picks = badge(probs, emb, k, seed=seed)
     elif strategy=='stratified': picks = stratified(emb, k, seed=seed)
+    elif strategy=='search': picks = active_search(probs, k, need, seed=seed)
     elif strategy=='hybrid' and emb is not None: picks = uncertain_diverse(np.arange(N), k, top or 4*n)
     elif strategy=='typiclust_hybrid':
         # half typical, half uncertain-and-diverse among the rest, taken in turns
@@ -317,6 +340,19 @@ def select_batch(n:int, # batch size
         for i,e in zip(at, ex): out.insert(int(i), e)
         picks = np.array(out, dtype=np.int64)
     return np.asarray(picks, dtype=np.int64)
+
+# %% ../nbs/05_strategies.ipynb #6f6be8e1
+MIN_POS = 10   # positives of a label before the loop stops searching for more and aims at the model
+
+def loop_strategy(n_pos, # [L] labeled positives of each label (train and validation)
+                  has_model:bool, # a model has scored the pool
+                  min_pos:int=MIN_POS, # positives a label needs before the loop aims at the model
+                  default:str=None, # the model-improving strategy (default `DEFAULT_STRATEGY`)
+                 )->tuple:
+    "(strategy, need) of the loop's next batch: 'cold' (the priors) before any model, 'search' for the labels still short of `min_pos` positives, else `default`"
+    need = np.asarray(n_pos)<min_pos
+    if not need.any(): return default or DEFAULT_STRATEGY, need
+    return ('search' if has_model else 'cold'), need
 
 # %% ../nbs/05_strategies.ipynb #a5558f3c
 def oof_probs(emb, # [N, D] embeddings of labeled images
