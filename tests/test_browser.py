@@ -421,3 +421,23 @@ def test_zoom_at_point_and_gone_source(tmp_path):
         assert 'thumbnail' in page.inner_text('#zinfo') and page.evaluate('$("stage").classList.contains("zoom")')
         _press(page, '3')   # the next image: the zoom and its message go
         assert page.inner_text('#zinfo') == '' and not page.evaluate('$("stage").classList.contains("zoom")')
+
+def test_more_like_this(server):
+    "L on the image on screen: the page switches to the like queue, which starts with that image's nearest unlabeled neighbour"
+    from active_learn.neighbours import like
+    url, db, tmp = server
+    ids = np.array([o for o, in db.execute('select id from images order by id')])
+    fe, fi = db.emb_paths()   # embeddings written here: the frozen backbone is not what this test is about
+    fe.parent.mkdir(parents=True, exist_ok=True)
+    np.save(fe, np.random.default_rng(0).normal(size=(len(ids), 16)).astype(np.float16)); np.save(fi, ids)
+    with _browser() as page:
+        page.goto(url + '/?queue=learn')
+        _wait(page, 'cur && !document.getElementById("img").hidden', 15)
+        a = _cur(page)
+        page.keyboard.press('l')
+        page.wait_for_url('**/?queue=like', timeout=15000)
+        _wait(page, 'cur && !document.getElementById("img").hidden', 15)
+        assert page.evaluate('C.queue') == 'like' and page.input_value('#queue') == 'like'
+        got = _cur(page)
+    assert db.meta('like')['ids'] == [a]
+    assert got == like(db, [a], n=1)[0][0] and got != a
