@@ -135,11 +135,19 @@ def labels_to_reach(curve:pd.Series, # mean AUC indexed by labels used
     if i==0: return n[0]
     return n[i-1] + (target-a[i-1])/(a[i]-a[i-1])*(n[i]-n[i-1])
 
+def _mean_ci(v, conf=0.95)->tuple:
+    "t interval of the mean of `v` over repeats (nan, nan with fewer than two)"
+    from scipy.stats import t
+    v = np.asarray(v, float); v = v[np.isfinite(v)]
+    if len(v)<2: return (np.nan, np.nan)
+    h = t.ppf(0.5+conf/2, len(v)-1)*v.std(ddof=1)/np.sqrt(len(v))
+    return (v.mean()-h, v.mean()+h)
+
 def summarize(df:pd.DataFrame, # `simulate_arrays` or `simulate` output
               col:str='auc_mean', # the AUC column to summarise
               frac:float=0.95, # share of the full pool's AUC to reach
              )->pd.DataFrame:
-    "Per strategy: final AUC, labels to 95% of full-pool AUC, labels to random's final AUC and their share of random's"
+    "Per strategy: final AUC with its 95% interval over repeats, labels to 95% of full-pool AUC, labels to random's final AUC and their share of random's"
     full = df[df.strategy=='full'][col].mean()
     rows = []
     strats = [s for s in df.strategy.unique() if s!='full']
@@ -147,7 +155,8 @@ def summarize(df:pd.DataFrame, # `simulate_arrays` or `simulate` output
     for s in strats:
         c = _curve(df, s, col)
         last = df[(df.strategy==s) & (df.n_labels==c.index.max())][col]
-        r = dict(strategy=s, final_auc=c.iloc[-1], final_sd=last.std(ddof=0), labels=int(c.index.max()),
+        lo,hi = _mean_ci(last)
+        r = dict(strategy=s, final_auc=c.iloc[-1], final_sd=last.std(ddof=0), final_lo=lo, final_hi=hi, labels=int(c.index.max()),
                  labels_to_95pct_full=labels_to_reach(c, frac*full))
         if rnd is not None:
             r['labels_to_random_final'] = labels_to_reach(c, rnd.iloc[-1])
@@ -206,7 +215,7 @@ def plot_curves(df:pd.DataFrame, # `simulate_arrays` or `simulate` output
                 fname=None, # PNG file to write
                 title:str='', # figure title
                ):
-    "Learning curves (mean and min-max band over repeats) of every AUC column, per strategy; saved to `fname` if given"
+    "Learning curves (mean and 95% interval of the mean over repeats) of every AUC column, per strategy; saved to `fname` if given"
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     cols = [c for c in df.columns if c.startswith('auc_') and c!='auc_mean'] + ['auc_mean']
@@ -216,7 +225,9 @@ def plot_curves(df:pd.DataFrame, # `simulate_arrays` or `simulate` output
             g = df[df.strategy==s].groupby('n_labels')[c]
             m = g.mean()
             ax.plot(m.index, m.values, marker='.', label=s)
-            ax.fill_between(m.index, g.min().values, g.max().values, alpha=0.15)
+            # the 95% interval of the mean over repeats (t); a single repeat has none, so its band is empty
+            ci = np.array([_mean_ci(v) for _,v in g])
+            ax.fill_between(m.index, ci[:,0], ci[:,1], alpha=0.15)
         full = df[df.strategy=='full'][c].mean()
         if not np.isnan(full): ax.axhline(full, ls='--', c='gray', lw=1, label='full pool')
         ax.set_title('mean AUC' if c=='auc_mean' else c[4:]); ax.set_xlabel('labels used'); ax.set_ylabel('hold-out AUC')
