@@ -93,14 +93,16 @@ def measure(y, s, # truth (0/1) and score per image (or study)
             w=None, # weights 1/π of a hold-out drawn by score (default: a uniform draw, all 1)
             groups=None, # patient per row, for the bootstrap and the variances
             prev:float=None, # the label's rate, for the labels still needed (default: this sample's)
-            min_pos:int=MIN_POS, n_boot:int=500, seed:int=0)->dict:
+            min_pos:int=MIN_POS, n_boot:int=500, seed:int=0,
+            per_row:float=1, # hold-out labels one row costs: 1 for an image, a study's images for a study
+           )->dict:
     "Counts, ROC AUC and AP with bootstrap intervals, and sensitivity/specificity/precision at `thresholds` with Wilson intervals"
     y,s = np.asarray(y, int),np.asarray(s, float)
     n_pos,n_neg = int(y.sum()),int((1-y).sum())
     r = dict(n_pos=n_pos, n_neg=n_neg, weighted=w is not None, measurable=min(n_pos, n_neg)>=min_pos, min_pos=min_pos)
     if not r['measurable']:
         prev = ifnone(prev, (n_pos+1)/(len(y)+2))
-        r['labels_needed'] = max(labels_needed(n_pos, prev, min_pos), labels_needed(n_neg, 1-prev, min_pos))
+        r['labels_needed'] = math.ceil(per_row*max(labels_needed(n_pos, prev, min_pos), labels_needed(n_neg, 1-prev, min_pos)))
         return r
     for k,f in [('roc_auc', roc_auc_score), ('ap', average_precision_score)]:
         lo,hi = boot_ci(f, y, s, w, groups, n_boot, seed=seed)
