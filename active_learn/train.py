@@ -933,12 +933,13 @@ def evaluate_holdout(db, run_id:int=None, # run to evaluate (default: the latest
                weighted=w is not None, min_pos=min_pos, n_studies=int(full.sum()), n_partial=int((~full).sum()), labels={})
     st = st[full]
     sw = None if w is None else st.w.to_numpy()
+    per_study = st.n_images.mean() if len(st) else 1   # labels a further study costs, for the labels still needed
     for j,o in enumerate(labels):
         t,pj = df[o].values.astype(int),probs[:,j]
         cut = {'default': 0.5} | ({'tuned on validation': float(ths[o])} if o in ths else {})
         r = dict(n_pos=int(t.sum()), n_neg=int((t==0).sum()), roc_auc=_num(_auc(t, pj)),
                  image=measure(t, pj, cut, w, df.patient_id, prev[o], min_pos, n_boot=n_boot),
-                 study=measure(st[o].astype(int), st[f'p_{o}'], cut, sw, st.patient_id, prev[o], min_pos, n_boot=n_boot))
+                 study=measure(st[o].astype(int), st[f'p_{o}'], cut, sw, st.patient_id, None, min_pos, n_boot=n_boot, per_row=per_study))
         # a run that held no validation images back has no tuned threshold: only the default is reported
         for k,th in [('at_0.5',0.5)] + ([('at_tuned',float(ths[o]))] if o in ths else []):
             pred = (pj>=th).astype(int)
@@ -980,6 +981,7 @@ def al_predict(project:str='.', # project folder
 @call_parse
 def al_evaluate(project:str='.', # project folder
                 run:int=None, # run id (default: the latest finished run)
+                min_pos:int=MIN_POS, # fewer positives (or negatives) of a label than this: "not measurable yet" instead of a figure
                ):
-    "Evaluate a trained model on the labeled hold-out images, once in a while"
-    evaluate_holdout(Project(project), run)
+    "Evaluate a trained model on the labeled hold-out images, once in a while: per image and per study, with 95% intervals"
+    evaluate_holdout(Project(project), run, min_pos=min_pos)
