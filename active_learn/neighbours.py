@@ -5,6 +5,7 @@
 # %% ../nbs/06f_neighbours.ipynb #794239e0
 from __future__ import annotations
 import json, itertools
+from pathlib import Path
 import numpy as np
 from fastcore.all import *
 from .core import *
@@ -21,12 +22,22 @@ def _unit(x)->np.ndarray:
     x = np.asarray(x, dtype=np.float32)
     return x/np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
+def _moments(emb, rows, chunk)->tuple:
+    "Mean and standard deviation (1 where it is 0) of each feature over rows `rows` of `emb`, read in chunks"
+    s = ss = 0
+    for i in range(0, len(rows), chunk):
+        x = np.asarray(emb[rows[i:i+chunk]], dtype=np.float64); s = s+x.sum(0); ss = ss+(x*x).sum(0)
+    mu = s/max(len(rows), 1)
+    sd = np.sqrt(np.maximum(ss/max(len(rows), 1)-mu*mu, 0))
+    return mu.astype(np.float32), np.where(sd>0, sd, 1).astype(np.float32)
+
 class NeighbourIndex:
     "Nearest neighbours by cosine similarity among the embeddings `emb` of images `ids`: exact (numpy), or a faiss IVF index"
     def __init__(self, ids, # image ids, one per row of `emb` (or of `emb[rows]`)
                  emb, # [N, D] embeddings, float16 or float32; a memmap is read in chunks
                  rows=None, # row numbers of `emb` to index, sorted (default: all)
                  kind:str='auto', # 'exact', 'faiss', or 'auto': faiss from `FAISS_MIN` rows on
+                 std:bool=True, # standardise each feature over the indexed rows before the cosine
                  nlist:int=None, # faiss: inverted lists (default about √N, at most 4096 and N/39)
                  nprobe:int=None, # faiss: lists searched per query (default an eighth of them, at least 16)
                  chunk:int=32768, # rows read and normalised at a time
@@ -37,7 +48,8 @@ class NeighbourIndex:
         rows = np.arange(len(emb)) if rows is None else np.asarray(rows, dtype=np.int64)
         n,d = len(self.ids),emb.shape[1]
         if len(rows)!=n: raise ProjectError(f"{len(rows)} embeddings for {n} image ids")
-        get = lambda r: _unit(emb[r[0]:r[-1]+1] if len(r) and r[-1]-r[0]==len(r)-1 else emb[r])   # a slice where the rows run on
+        self.mu,self.sd = _moments(emb, rows, chunk) if std else (None, None)
+        get = lambda r: self._prep(emb[r[0]:r[-1]+1] if len(r) and r[-1]-r[0]==len(r)-1 else emb[r])   # a slice where the rows run on
         self.kind = ('faiss' if n>=FAISS_MIN else 'exact') if kind=='auto' else kind
         if self.kind=='exact':   # unit rows in float32: converting float16 at each query would cost more than the product
             self.x = np.concatenate([get(rows[i:i+chunk]) for i in range(0, n, chunk)] or [np.zeros((0,d), np.float32)])
@@ -52,12 +64,17 @@ class NeighbourIndex:
 
     def __len__(self): return len(self.ids) if self.kind=='exact' else self.index.ntotal
 
+    def _prep(self, x)->np.ndarray:
+        "Rows `x` as the index compares them: standardised (when `std`), then unit vectors"
+        x = np.asarray(x, dtype=np.float32)
+        return _unit(x if self.mu is None else (x-self.mu)/self.sd)
+
     def search(self, q, # [M, D] query embeddings (one vector: [D])
                k:int, # neighbours wanted per query
                chunk:int=32768, # exact: rows multiplied at a time
               )->tuple: # (sims [M, k], ids [M, k]), nearest first; faiss pads with id -1 when its lists hold fewer
         "The `k` nearest images to each query by cosine similarity"
-        q,k = _unit(np.atleast_2d(q)),int(min(k, len(self)))
+        q,k = self._prep(np.atleast_2d(q)),int(min(k, len(self)))
         if self.kind=='faiss': return self.index.search(q, k)
         if not k: return np.zeros((len(q),0), np.float32), np.zeros((len(q),0), np.int64)
         s = np.concatenate([self.x[i:i+chunk]@q.T for i in range(0, len(self), chunk)]).T
@@ -66,9 +83,11 @@ class NeighbourIndex:
         return np.take_along_axis(s, top, 1), self.ids[top]
 
     def save(self, fn):
-        "Write a faiss index to `fn`; an exact one keeps nothing on disk (it is the embeddings)"
+        "Write a faiss index to `fn`, its features' means and deviations beside it (`.npz`); an exact one keeps nothing on disk"
         import faiss
-        if self.kind=='faiss': faiss.write_index(self.index, str(fn))
+        if self.kind!='faiss': return
+        faiss.write_index(self.index, str(fn))
+        np.savez(Path(fn).with_suffix('.npz'), **({} if self.mu is None else dict(mu=self.mu, sd=self.sd)))
 
     @classmethod
     def load(cls, fn, # a file `save` wrote
@@ -77,6 +96,8 @@ class NeighbourIndex:
         import faiss
         self = cls.__new__(cls)
         self.kind,self.index = 'faiss',faiss.read_index(str(fn))
+        m = np.load(Path(fn).with_suffix('.npz'))
+        self.mu,self.sd = (m['mu'],m['sd']) if 'mu' in m else (None,None)
         return self
 
 # %% ../nbs/06f_neighbours.ipynb #38b3983d
