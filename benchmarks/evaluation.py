@@ -13,17 +13,19 @@ Seeds 100-104 (five populations, 50 draws each): `05a_measure` and the design ch
     python benchmarks/evaluation.py [--draws 50] [--seeds 100,101,102,103,104] [--boot 0] [--auc 0.88] [--mix 0.8] [--out PREFIX]
 
 The default run writes benchmarks/results/evaluation.{txt,csv}; the variations (--auc 0.95, --mix 0.95, --boot 200) write
-evaluation-auc95, evaluation-mix95 and evaluation-boot.
+evaluation-auc95, evaluation-mix95 and evaluation-boot; `--n 600 --draws 40 --seeds 100,101 --boot 200` writes
+evaluation-n600, the check of the AUC interval's coverage by the number of positives seen.
 """
 import argparse, time, sys
 from pathlib import Path
 import pandas as pd
-from active_learn.measure import simulate_holdout, holdout_summary
+from active_learn.measure import simulate_holdout, holdout_summary, MIN_POS
 
 ap = argparse.ArgumentParser()
 ap.add_argument('--draws', type=int, default=50)
 ap.add_argument('--seeds', default='100,101,102,103,104')
 ap.add_argument('--boot', type=int, default=0)   # > 0: also AUC intervals (a bootstrap per draw: minutes)
+ap.add_argument('--n', type=int, default=300)   # hold-out labels per draw
 ap.add_argument('--auc', type=float, default=0.88)   # the score model's ROC AUC
 ap.add_argument('--mix', type=float, default=0.8)   # the proposal's score share (`measure.proposal`)
 ap.add_argument('--out', default=str(Path(__file__).parent/'results'/'evaluation'))
@@ -34,14 +36,14 @@ def _ratio(sm): return f", AUC {sm.loc['weighted','auc_width']/sm.loc['uniform',
 
 t0 = time.time(); dfs = []
 for s in map(int, a.seeds.split(',')):
-    d = simulate_holdout(n_pop=2000, prev=0.02, auc=a.auc, n=300, draws=a.draws, mix=a.mix, seed=s, n_boot=a.boot).assign(seed=s)
+    d = simulate_holdout(n_pop=2000, prev=0.02, auc=a.auc, n=a.n, draws=a.draws, mix=a.mix, seed=s, n_boot=a.boot).assign(seed=s)
     dfs.append(d)
     sm = holdout_summary(d)
     print(f"seed {s}: true recall {d.true_recall.iloc[0]:.3f}, threshold {d.threshold.iloc[0]:.3f}; width weighted/uniform "
           f"{sm.loc['weighted','width']/sm.loc['uniform','width']:.2f}", flush=True)
 df = pd.concat(dfs, ignore_index=True)
 df.to_csv(a.out+'.csv', index=False)
-lines = [f"{a.draws} draws on each of {len(dfs)} populations (seeds {a.seeds}): 2,000 images, 2% positive, 300 hold-out labels, "
+lines = [f"{a.draws} draws on each of {len(dfs)} populations (seeds {a.seeds}): 2,000 images, 2% positive, {a.n} hold-out labels, "
          f"score model ROC AUC {a.auc}, proposal score share {a.mix}; {time.time()-t0:.0f} s", ""]
 for s,g in df.groupby('seed'):
     sm = holdout_summary(g)
@@ -58,5 +60,10 @@ for m in ('uniform','weighted'):
     lines.append(f"  {m:8s}: positives seen {r.positives:5.1f}, no estimate {int(r.undefined)}; recall width {r.width:.3f}, coverage {r.coverage:.3f}, "
                  f"bias {r.bias:+.4f} ± {r.bias_se:.4f}" + _auc(r))
 lines.append(f"  width ratio weighted/uniform: recall {sm.loc['weighted','width']/sm.loc['uniform','width']:.2f}" + _ratio(sm))
+if a.boot:   # how the AUC interval's coverage depends on the positives seen: the reason for MIN_POS
+    lines += ["", f"AUC interval coverage by positives seen (fewer than {MIN_POS} / at least {MIN_POS}):"]
+    for m,g in df.groupby('mode'):
+        cov = lambda h: f"{((h.auc_lo<=h.true_auc)&(h.true_auc<=h.auc_hi)).mean():.3f} over {len(h)} draws" if len(h) else 'no draw'
+        lines.append(f"  {m:8s}: {cov(g[g.n_pos<MIN_POS])} / {cov(g[g.n_pos>=MIN_POS])}")
 txt = '\n'.join(lines)
 print(txt); Path(a.out+'.txt').write_text(txt+'\n')
