@@ -26,16 +26,16 @@ from starlette.concurrency import run_in_threadpool
 from pydicom.pixels import apply_modality_lut, apply_voi_lut
 from .core import *
 from .queues import QUEUES
+from .priors import mag_hint   # the header's magnification hint, which the cold start ranks by too
 from .imaging import (ImageError, read_regular, sniff, guard_project, check_size, MAX_PIXELS, MAX_FRAMES, MAX_BYTES, _read_dicom,
                                    _stored_pixels, _has_voi_lut, _robust_range, _to_uint8, _luma, _reduce, _mode_bytes)
 
 # %% auto #0
 __all__ = ['TILE', 'key_map', 'key_legend', 'tiny_project', 'StaleLabel', 'NotFound', 'BadRequest', 'DatabaseGone',
-           'review_order', 'cam_png', 'SourceGone', 'full_res', 'window', 'FullCache', 'Labeler', 'mag_hint',
-           'project_owner', 'label_page', 'stats_page', 'set_guideline', 'guideline_html', 'HTTPError', 'BasicAuth',
-           'SafeJSON', 'HostCheck', 'BodyLimit', 'SecurityHeaders', 'add_reader', 'remove_reader', 'readers',
-           'check_reader', 'ReaderAuth', 'login_page', 'make_app', 'check_bind', 'read_password', 'timed_http',
-           'al_label', 'al_reader']
+           'review_order', 'cam_png', 'SourceGone', 'full_res', 'window', 'FullCache', 'Labeler', 'project_owner',
+           'label_page', 'stats_page', 'set_guideline', 'guideline_html', 'HTTPError', 'BasicAuth', 'SafeJSON',
+           'HostCheck', 'BodyLimit', 'SecurityHeaders', 'add_reader', 'remove_reader', 'readers', 'check_reader',
+           'ReaderAuth', 'login_page', 'make_app', 'check_bind', 'read_password', 'timed_http', 'al_label', 'al_reader']
 
 # %% ../nbs/12_app.ipynb #193d5231
 def key_map(labels:list)->dict:
@@ -389,22 +389,6 @@ class Labeler:
         return self.cams[k]
 
 # %% ../nbs/12_app.ipynb #acc08bd8
-def mag_hint(mods:str=None, # `images.view_modifiers`
-             header:dict|str=None, # `images.header` (dict or its JSON)
-            )->str|None:
-    "What the DICOM header says about magnification, if anything: a view modifier, a magnification factor, a series description"
-    if isinstance(header, str):
-        try: header = json.loads(header)
-        except ValueError: header = None
-    h = header if isinstance(header, dict) else {}
-    if mods and re.search(r'magnif|\bmag\b|spot', mods, re.I): return mods
-    try: f = float(h.get('EstimatedRadiographicMagnificationFactor') or 0)
-    except (TypeError, ValueError): f = 0
-    if f>=1.4: return f'magnification factor {f:g}'
-    sd = h.get('SeriesDescription')
-    if isinstance(sd, str) and re.search(r'\bmag|magnif|spot', sd, re.I): return f'series "{sd[:40]}"'
-    return None
-
 @patch
 def item(self:Labeler, img_id:int)->dict:
     "What the page needs to show `img_id`: url, revision, current label, the latest run's confidences and its study's context"
