@@ -10,7 +10,7 @@ from scipy import ndimage as ndi
 from PIL import Image
 from fastcore.all import *
 from .core import *
-from .imaging import read_regular
+from .imaging import read_regular, ImageError
 
 # %% auto #0
 __all__ = ['PRIORS', 'mag_hint', 'metal_score', 'prior_scores', 'cold_start']
@@ -52,8 +52,10 @@ def _prior_table(db):
     db['priors'].create(dict(image_id=int, name=str, score=float), pk=('image_id','name'), if_not_exists=True)
     return db['priors']
 
-def _thumb_array(db, thumb)->np.ndarray:
-    return np.asarray(Image.open(io.BytesIO(read_regular(db.path/thumb))).convert('L'))
+def _metal(db, thumb)->float|None:
+    "`metal_score` of a thumbnail, or None when it can't be read (it is computed again next time)"
+    try: return metal_score(np.asarray(Image.open(io.BytesIO(read_regular(db.path/thumb))).convert('L')))
+    except (ImageError, OSError, ValueError): return None
 
 def prior_scores(db:Project, ids=None, # image ids (default: every image)
                 )->pd.DataFrame:
@@ -63,15 +65,17 @@ def prior_scores(db:Project, ids=None, # image ids (default: every image)
     t = _prior_table(db)
     have = pd.DataFrame(t.rows_where(select='image_id, name, score'), columns=['image_id','name','score'])
     have = have.pivot(index='image_id', columns='name', values='score') if len(have) else pd.DataFrame()
-    todo = df[~df.id.isin(have.index)] if {'metal','mag_header'} <= set(have.columns) else df
+    done = have.dropna().index if {'metal','mag_header'} <= set(have.columns) else []
+    todo = df[~df.id.isin(done)]
     rows = []
     for r in todo.itertuples():
-        rows += [dict(image_id=r.id, name='mag_header', score=float(mag_hint(r.view_modifiers, r.header) is not None)),
-                 dict(image_id=r.id, name='metal', score=metal_score(_thumb_array(db, r.thumb)) if r.thumb else 0.)]
+        m = _metal(db, r.thumb) if isinstance(r.thumb, str) else None
+        rows += [dict(image_id=r.id, name='mag_header', score=float(mag_hint(r.view_modifiers, r.header) is not None))]
+        if m is not None: rows.append(dict(image_id=r.id, name='metal', score=m))
     if rows:
         with db.conn: t.insert_all(rows, replace=True)
         have = pd.DataFrame(t.rows_where(select='image_id, name, score'), columns=['image_id','name','score']).pivot(index='image_id', columns='name', values='score')
-    return have.reindex(df.id.values)[['mag_header','metal']].rename_axis('image_id')
+    return have.reindex(df.id.values, columns=['mag_header','metal']).fillna(0.).rename_axis('image_id')   # an unreadable thumbnail: no metal seen
 
 # %% ../nbs/05b_priors.ipynb #25712e3a
 def cold_start(db:Project, n:int, # how many ids

@@ -10,6 +10,7 @@ import numpy as np, pandas as pd
 from fastcore.all import *
 from .core import *
 from .strategies import *
+from .priors import cold_start, prior_scores, PRIORS
 from .measure import proposal, inclusion_probs, study_key
 from .runtime import onnx_export, ort_session
 
@@ -176,6 +177,20 @@ def run_mc_probs(db:Project, run_id:int, # run whose model to use
 
 # %% ../nbs/06b_queues.ipynb #6f252c3f
 _TYPICAL = ('typiclust','typiclust_hybrid')   # strategies that cluster the pool's embeddings
+
+def _search(db, n, rid, pool, need, seed, exclude)->list:
+    "Active search for the labels of `need`, on run `rid`'s probabilities; a label it left untrained (NaN) or never scored ranks by its prior"
+    rng = np.random.default_rng(seed)
+    ids, probs = db.run_probs(rid, pool)
+    if not len(ids): return cold_start(db, n, SEARCH_EXPLORE, seed, exclude)   # a run that scored none of today's pool
+    probs = np.array(probs, dtype=np.float64)
+    if np.isnan(probs).any():
+        ps = prior_scores(db, ids)
+        for j,o in enumerate(db.labels):
+            if np.isnan(probs[:,j]).any(): probs[:,j] = ps[PRIORS[o]].rank(pct=True).values if o in PRIORS else 0.5
+    k = n - int(round(SEARCH_EXPLORE*n))
+    picks = ids[select_batch(k, 'search', probs=probs, need=need, explore=0, seed=seed)].tolist()
+    return _mix_random(db, picks, pool, n, SEARCH_EXPLORE, rng, exclude)
 _RANDOM_START = ('random','badge')   # strategies that take random images before the first model
 
 def next_batch(db, n:int=50, # how many ids
@@ -190,8 +205,16 @@ def next_batch(db, n:int=50, # how many ids
                bald_pool:int=1000, # BALD scores a random subsample of at most this many pool images
                top:int=None, # candidates kept by `hybrid` before k-center (default 4*n)
               )->list:
-    "Ordered ids of the next `n` unlabeled non-test images to label"
-    strategy, explore = strategy_spec(strategy or DEFAULT_STRATEGY, explore)
+    "Ordered ids of the next `n` unlabeled non-test images to label; with no `strategy`, by the loop's rule (`loop_strategy`)"
+    if strategy is None:   # the loop: the cold start, then active search for labels short of positives, then the default
+        pool, run = db.pool_ids(exclude), db.latest_run(scored=True) if run_id is None else db['runs'].get(run_id)
+        if not len(pool) or n<=0: return []
+        n_pos = db.execute(f"select {', '.join(f'coalesce(sum({o}),0)' for o in db.labels)} from labeled where split!='test'").fetchone()
+        s, need = loop_strategy(n_pos, run is not None)
+        if s=='cold': return cold_start(db, n, SEARCH_EXPLORE, seed, exclude)
+        if s=='search': return _search(db, n, run['id'], pool, need, seed, exclude)
+        strategy = s
+    strategy, explore = strategy_spec(strategy, explore)
     k = n - int(round(explore*n)) if strategy!='random' else n   # picked by the strategy; the rest at random
     rng = np.random.default_rng(seed)
     pool = db.pool_ids(exclude)
@@ -399,7 +422,8 @@ def refresh_queue(db, name:str='learn', # one of `QUEUES`
     rid = run['id'] if run else None
     skip = db.skipped_ids(annotator) if annotator else set()
     if name=='learn':
-        s, ex = strategy_spec(strategy or project_strategy(db), DEFAULT_EXPLORE)
+        spec = strategy or db.meta('strategy')   # none chosen: the loop's rule, rare labels' search included
+        s, ex = strategy_spec(spec, DEFAULT_EXPLORE) if spec else (None, DEFAULT_EXPLORE)
         ids = next_batch(db, n, s, run_id=rid, seed=seed, exclude=skip, **{'explore':ex, **kwargs})
         pid, p = db.run_probs(rid, ids) if rid else ([], np.zeros((0,1)))
         sc = dict(zip(np.asarray(pid).tolist(), uncertainty(p).tolist()))

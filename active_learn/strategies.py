@@ -10,10 +10,10 @@ from fastcore.script import CliError
 
 # %% auto #0
 __all__ = ['DEFAULT_STRATEGY', 'DEFAULT_EXPLORE', 'DEFAULT_RARE_BOOST', 'STRATEGIES', 'MC_STRATEGIES', 'EMB_STRATEGIES',
-           'MIN_POS', 'binary_entropy', 'least_confidence', 'margin', 'entropy', 'uncertainty', 'balanced_entropy',
-           'bald_labels', 'bald', 'balanced_bald', 'kcenter_greedy', 'typiclust', 'badge_embedding', 'badge',
-           'stratified', 'active_search', 'strategy_spec', 'rare_weights', 'select_batch', 'loop_strategy', 'oof_probs',
-           'label_error_scores']
+           'MIN_POS', 'SEARCH_EXPLORE', 'binary_entropy', 'least_confidence', 'margin', 'entropy', 'uncertainty',
+           'balanced_entropy', 'bald_labels', 'bald', 'balanced_bald', 'kcenter_greedy', 'typiclust', 'badge_embedding',
+           'badge', 'stratified', 'active_search', 'strategy_spec', 'rare_weights', 'select_batch', 'loop_strategy',
+           'oof_probs', 'label_error_scores']
 
 # %% ../nbs/05_strategies.ipynb #eced4aca
 def _check_probs(probs)->np.ndarray:
@@ -342,7 +342,7 @@ def select_batch(n:int, # batch size
     return np.asarray(picks, dtype=np.int64)
 
 # %% ../nbs/05_strategies.ipynb #6f6be8e1
-MIN_POS = 10   # positives of a label before the loop stops searching for more and aims at the model
+MIN_POS, SEARCH_EXPLORE = 40, 0.25   # positives of a label before the loop stops searching for more; the random share of a search batch (`benchmarks/rare_start.py`)
 
 def loop_strategy(n_pos, # [L] labeled positives of each label (train and validation)
                   has_model:bool, # a model has scored the pool
