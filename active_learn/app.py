@@ -384,6 +384,8 @@ class Labeler:
         k = int(img_id)
         if k not in self.cams:   # the few last images: G, then a label at a time, asks for the same maps
             labels,probs,heats = self.cam_maps(self.cam_cache[1], thumb)
+            nyt = self.db.untrained_labels(run)   # the model outputs something for it, but that is no probability
+            probs = [None if o in nyt else p for o,p in zip(labels, probs)]
             self.cams = {**dict(list(self.cams.items())[-7:]), k:dict(run=run, labels=labels, probs=probs, pngs=[cam_png(o) for o in heats],
                                                                     empty=[not o.max()>0 for o in heats])}
         return self.cams[k]
@@ -397,13 +399,14 @@ def item(self:Labeler, img_id:int)->dict:
     lab = rows('labels', 'image_id=?', [i])
     run = self.latest_run()[0]
     p = run and rows('preds', 'run_id=? and image_id=?', [run, i])
+    nyt = self._cached(('untrained', run), lambda: self.db.untrained_labels(run), 60) if run else []
     # the study's other images, through the `study_id` index; a few, in a reading order (laterality, then view)
     study = [dict(id=o['id'], url=f"/img/{o['id']}", lat=o['laterality'], view=o['view_position']) for o in rows('images', 'study_id=? and id!=?',
              [r['study_id'], i], select='id, laterality, view_position', order_by='laterality, view_position, id', limit=8)] if r['study_id'] else []
     w = rows('review_why', 'image_id=?', [i], select='label, given, prob') if self.db['review_why'].exists() else None   # none before a review is ordered
     return dict(id=i, url=f'/img/{i}', split=r['split'], rev=self.db.label_rev(i), why=w[0] if w else None,
                 label={o:lab[0][o] for o in self.labels} if lab else None, by=lab[0]['annotator'] if lab else None,
-                preds={o:round(p[0][o],3) for o in self.labels} if p else None,
+                preds={o:None if p[0][o] is None else round(p[0][o],3) for o in self.labels} if p else None, untrained=nyt,
                 ctx=dict(lat=r['laterality'], view=r['view_position'], mods=r['view_modifiers'], mag=mag_hint(r['view_modifiers'], r['header'])), study=study)
 
 @patch
@@ -1209,7 +1212,7 @@ def make_app(path, # project folder
     @app.get('/gradcam/{img_id}')
     def gradcam(img_id:str):
         g = _cam(img_id)
-        return SafeJSON(dict(run=g['run'], labels=[dict(name=n, prob=round(p, 3), url=f'/gradcam/{img_id}/{i}', empty=e)
+        return SafeJSON(dict(run=g['run'], labels=[dict(name=n, prob=None if p is None else round(p, 3), url=f'/gradcam/{img_id}/{i}', empty=e)
                                                        for i,(n,p,e) in enumerate(zip(g['labels'], g['probs'], g['empty']))]))
 
     @app.get('/gradcam/{img_id}/{i}')

@@ -37,7 +37,7 @@ def results_db(out, # results database file
     db = open_db(out)
     have = {r['key']:r['value'] for r in db['meta'].rows} if db['meta'].exists() else {}
     if bundle is None: return db
-    want = dict(labels=bundle.labels, thresholds=bundle.thresholds, preprocessing=bundle.pre, model_sha256=bundle.meta['sha256']['onnx'])
+    want = dict(labels=bundle.labels, thresholds=bundle.thresholds, untrained=bundle.untrained, preprocessing=bundle.pre, model_sha256=bundle.meta['sha256']['onnx'])
     if have:
         old = {k:json.loads(v) for k,v in have.items()}
         if old.get('model_sha256')!=want['model_sha256'] or old.get('labels')!=want['labels']:
@@ -133,10 +133,10 @@ def scorer(bundle:Bundle, # loaded bundle
     return lambda x: np.concatenate([run(x[i:i+sub]) for i in range(0, len(x), sub)])
 
 # %% ../nbs/10_classify.ipynb #3994762f
-def _write(db, rows, labels, probs, files_done):
-    "Commit one scored batch together with the files it completes"
+def _write(db, rows, labels, probs, files_done, untrained=()):
+    "Commit one scored batch together with the files it completes; NULL for `untrained` labels, whose output is no probability"
     at = now_iso()
-    res = [dict(r, **{o:float(p) for o,p in zip(labels, ps)}, at=at) for r,ps in zip(rows, probs)]
+    res = [dict(r, **{o:None if o in untrained else float(p) for o,p in zip(labels, ps)}, at=at) for r,ps in zip(rows, probs)]
     with db.conn:
         db['results'].insert_all(res, ignore=True)
         if files_done: db['files'].upsert_all([dict(f, status='done', reason=None, at=at) for f in files_done], pk='path')
@@ -218,7 +218,7 @@ def classify(srcs, # DICOM/image files or folders (searched recursively)
         for r in rows:
             w = waiting[r['path']]; w[1] -= 1
             if w[1]==0: fin.append(w[0]); del waiting[r['path']]
-        _write(db, rows, b.labels, probs, fin)
+        _write(db, rows, b.labels, probs, fin, b.untrained)
         stats['images'] += len(rows); stats['done'] += len(fin); stats['batches'] += 1
         finished(len(fin))
         if on_batch: on_batch(stats['batches'])
@@ -281,10 +281,10 @@ def classify(srcs, # DICOM/image files or folders (searched recursively)
 def study_report(db_or_out, # results database (or its file)
                  csv=None, # also write the report here
                 )->pd.DataFrame:
-    "One row per study: patient, image count, and per label max probability, flag at the threshold and flagged image ids"
+    "One row per study: patient, image count, and per label max probability, flag at the threshold and flagged image ids ('not yet trained', no figure, for an untrained label)"
     db = db_or_out if isinstance(db_or_out, Database) else results_db(db_or_out)
     meta = results_meta(db)
-    labels,ths = meta['labels'],meta['thresholds']
+    labels,ths,nyt = meta['labels'],meta['thresholds'],meta.get('untrained', [])
     df = pd.DataFrame(db['results'].rows_where(select=f"id, coalesce(study_id, 'file:'||path) as study_id, patient_id, {', '.join(labels)}", order_by='id'),
                       columns=['id','study_id','patient_id',*labels])
     # the study's score is its images' highest, flagged at the threshold: `measure.study_max`, the rule `al-evaluate` measures
@@ -294,6 +294,7 @@ def study_report(db_or_out, # results database (or its file)
         pats = sorted(set(g.patient_id.dropna()))
         r = dict(study_id=sid, patient_id=';'.join(pats), n_images=len(g))
         for o in labels:
+            if o in nyt: r |= {f'{o}_max':None, f'{o}_flag':None, f'{o}_images':'not yet trained'}; continue
             m = float(mx.loc[sid, o])
             r |= {f'{o}_max':round(m,4), f'{o}_flag':int(m>=ths[o]), f'{o}_images':' '.join(map(str, g.id[g[o]>=ths[o]]))}
         res.append(r)
@@ -317,6 +318,7 @@ def flagged_by_study(db)->dict:
     "Flagged images of a results database, by study: {study UID: [dict(study, series, sop, path, label, prob, threshold)]}"
     meta = results_meta(db)
     labels,ths = meta['labels'],meta['thresholds']
+    labels = [o for o in labels if o not in meta.get('untrained', [])]   # never flagged
     q = (f"select study_id, series_uid, sop_uid, min(path), {', '.join(f'max({o})' for o in labels)} from results "
          "group by study_id, series_uid, sop_uid order by min(id)")
     out = {}
@@ -403,6 +405,9 @@ def al_classify(*src:Annotated[str, "DICOM/image files or folders to classify (s
     print(f"{s['files']} files ({s['skipped']} done before): {s['images']} images scored, {s['dup']} duplicates, {s['bad']} bad; "
           f"{s['seconds']:.1f} s ({s['images_per_s']:.1f} images/s). Results: {s['out']}; studies: {csv}")
     bad = bad_files(out)
+    nyt = results_meta(results_db(out)).get('untrained', [])
+    if nyt: print(f"{', '.join(nyt)}: not yet trained (too few examples when the model was trained), so no probability or flag is written for "
+                  f"{'it' if len(nyt)==1 else 'them'}; label more, train and export again")
     if bad: print(f"{len(bad)} files could not be read (table `files`, status 'bad'):\n" + '\n'.join(f'  {p}: {r}' for p,r in bad[:20]))
     if send_kos or kos_dir:
         k = write_back(out, send_kos, dicomweb_auth, kos_dir)

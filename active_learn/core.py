@@ -411,13 +411,21 @@ def pool_ids(self:Project, exclude=())->np.ndarray:
 def run_probs(self:Project, run_id:int, # the run
               ids=None, # image ids to keep (default: every image it scored)
              )->tuple:
-    "(ids, probs [N, L]) of run `run_id`'s predictions, restricted to `ids` when given"
+    "(ids, probs [N, L]) of run `run_id`'s predictions, restricted to `ids` when given; NaN in the column of a label the run left untrained"
+    # `preds` holds NULL for an untrained label (see `untrained_labels`): NaN here, which no strategy accepts, so callers must fill it
     rows = self.execute(f"select image_id, {', '.join(self.labels)} from preds where run_id=? order by image_id", [int(run_id)]).fetchall()
     a = np.array(rows, dtype=np.float64).reshape(-1, len(self.labels)+1)
     pid, p = a[:,0].astype(np.int64), a[:,1:]
     if ids is not None:
         keep = np.isin(pid, ids); pid, p = pid[keep], p[keep]
     return pid, p
+
+@patch
+def untrained_labels(self:Project, run_id:int, # the run
+                    )->list:
+    "Labels run `run_id` left untrained (one class only among the images it fit on): NULL in `preds`, NaN from `run_probs`, never a probability"
+    r = next(self['runs'].rows_where('id=?', [int(run_id)], select='settings'), None)
+    return json.loads((r or {}).get('settings') or '{}').get('untrained', [])
 
 @patch
 def label_prior(self:Project)->np.ndarray:

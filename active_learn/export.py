@@ -19,7 +19,7 @@ __all__ = ['BUNDLE_FORMAT', 'BUNDLE_VERSION', 'BundleError', 'fit_size', 'prep_i
            'bundle_from_learner', 'Bundle', 'load_bundle', 'export_bundle', 'al_export']
 
 # %% ../nbs/09_export.ipynb #191b5e08
-BUNDLE_FORMAT,BUNDLE_VERSION = 'active_learn-bundle',1
+BUNDLE_FORMAT,BUNDLE_VERSION = 'active_learn-bundle',2   # 2: labels left untrained (`untrained`, threshold null)
 
 class BundleError(ProjectError): "A bundle is missing, damaged, or does not fit what the caller expects"
 
@@ -170,6 +170,7 @@ def bundle_from_learner(learn, # trained fastai `Learner` (multi-label, sigmoid 
                         tol:float=1e-3, # largest allowed difference between ONNX and PyTorch probabilities (float32 rounding
                                       # reaches 2e-4 with the large weights of a logistic head folded into raw features)
                         learner_pkl:bool=True, # also write fastai's `learn.export()` pickle
+                        untrained:list|None=None, # labels the run left untrained: no threshold, and readers show no probability for them
                        )->Path:
     "Write a bundle for `learn` to `dest`, after checking ONNX against PyTorch on `check_items`"
     import torch
@@ -179,7 +180,8 @@ def bundle_from_learner(learn, # trained fastai `Learner` (multi-label, sigmoid 
     if not len(check_items): raise BundleError("No images to check the ONNX model on: give at least one real thumbnail")
     labels = list(map(str, learn.dls.vocab))
     pre = learner_pre(learn, thumb_size)
-    thresholds = {o:float((thresholds or {}).get(o, 0.5)) for o in labels}
+    untrained = [o for o in labels if o in (untrained or [])]
+    thresholds = {o:None if o in untrained else float((thresholds or {}).get(o, 0.5)) for o in labels}
     m = _prob_model(learn)
     # the reference is fastai's own pipeline, so the check covers the preprocessing as well as the conversion
     ref = fastai_probs(learn, check_items)
@@ -196,7 +198,8 @@ def bundle_from_learner(learn, # trained fastai `Learner` (multi-label, sigmoid 
         if learner_pkl:
             with warnings.catch_warnings(): warnings.simplefilter('ignore'); learn.export(tmp/'learner.pkl')
         files = dict(onnx='model.onnx', **({'torch':'model.pt2'} if ep is not None else {}), **({'learner':'learner.pkl'} if learner_pkl else {}))
-        meta = dict(format=BUNDLE_FORMAT, version=BUNDLE_VERSION, created=now_iso(), labels=labels, thresholds=thresholds,
+        # version 1 readers can't skip an untrained label, so only such a bundle needs version 2
+        meta = dict(format=BUNDLE_FORMAT, version=BUNDLE_VERSION if untrained else 1, created=now_iso(), labels=labels, thresholds=thresholds, untrained=untrained,
                     preprocessing=pre, output='probabilities (sigmoid), one column per label', input_name='image', output_name='probs',
                     files=files, sha256={k:file_digest(tmp/v, 'sha256') for k,v in files.items()},
                     check=dict(n_images=len(x), max_abs_diff=diff, tol=tol, exporter=exporter),
@@ -219,6 +222,7 @@ class Bundle:
                 ):
         store_attr('path,meta,threads')
         self.labels,self.thresholds,self.pre = meta['labels'],meta['thresholds'],meta['preprocessing']
+        self.untrained = meta.get('untrained', [])
         self._sess = None
     @property
     def sess(self):
@@ -226,8 +230,10 @@ class Bundle:
         return self._sess
     def prep(self, img)->np.ndarray: "Preprocess one decoded image for this model"; return prep_image(img, self.pre)
     def predict(self, x:np.ndarray)->np.ndarray:
-        "Probabilities [N,L] for a uint8 batch [N,H,W] from `prep`"
-        return self.sess.run(None, {self.meta['input_name']: to_input(x, self.pre)})[0]
+        "Probabilities [N,L] for a uint8 batch [N,H,W] from `prep`; NaN in the columns of `untrained` labels"
+        p = self.sess.run(None, {self.meta['input_name']: to_input(x, self.pre)})[0]
+        p[:, [self.labels.index(o) for o in self.untrained]] = np.nan
+        return p
     def __repr__(self): return f"Bundle({str(self.path)!r}, labels={self.labels}, size={self.pre['size']})"
 
 # %% ../nbs/09_export.ipynb #339b4a92
@@ -287,11 +293,12 @@ def export_bundle(project, # project folder
     run = get_run(db, run_id)
     learn = load_run_learner(db, run['id'], num_workers=0)
     ths = json.loads(run['best'] or '{}').get('thresholds') or {}
+    nyt = db.untrained_labels(run['id'])
     items = _check_thumbs(db, n_check)
     if not items: raise ProjectError(f"No thumbnails in {db.path} to check the exported model on")
     dest = Path(dest) if dest else db.models/f"bundle-run{run['id']}"
     meta = dict(run, project=str(db.path.absolute()), thresholds_source='validation (training run)' if ths else 'default 0.5')
-    return bundle_from_learner(learn, dest, items, thumb_size=db.meta('thumb_size'), thresholds=ths, run=meta, tol=tol)
+    return bundle_from_learner(learn, dest, items, thumb_size=db.meta('thumb_size'), thresholds=ths, run=meta, tol=tol, untrained=nyt)
 
 # %% ../nbs/09_export.ipynb #2cb9ae2d
 @call_parse

@@ -43,7 +43,7 @@ def al_train(project:str='.', # project folder
         # order the labeling queue now, so the label server's first request after training doesn't wait for it
         if not no_predict: refresh_queue(db, 'learn')
         return print(train_message(db, rid))
-    check_trainable(db)   # one clear message here rather than one from each process
+    check_trainable(db, fit_valid=recipe=='tail')   # one clear message here rather than one from each process (the tail recipe trains on valid too)
     opts = dict(project=Path(project).absolute(), arch=arch, epochs=epochs, bs=bs, size=size, lr=lr, weights=weights, seed=seed,
                 resize=resize, recipe=recipe, ladder_labels=ladder_labels)
     args = [o for k,v in opts.items() if v is not None for o in (f"--{k.replace('_','-')}", v)] + (['--no-predict'] if no_predict else [])

@@ -29,13 +29,13 @@ from .strategies import uncertainty
 from .cluster import scheduler_address, connect, accelerate_launch
 
 # %% auto #0
-__all__ = ['MIN_LABELED', 'AUGMENTATION', 'TRUNK_CUT', 'LADDER_LABELS', 'UNDERFIT_MARGIN', 'RECIPES', 'HoldoutLeak',
-           'assert_no_holdout', 'check_trainable', 'split_col', 'Gray3', 'batch_augs', 'project_dls', 'FocalLoss',
-           'per_label', 'label_metrics', 'body_splitter', 'PlainTensors', 'project_learner', 'split_trunk',
-           'trunk_acts', 'ActsDataset', 'FreezeBNStats', 'ChannelsLast', 'tail_learner', 'fit_frozen_head', 'keep_tail',
-           'ProbsEmb', 'export_onnx', 'pool_scorer', 'InputCache', 'score_pool', 'PredictCallback', 'tune_thresholds',
-           'phase_epochs', 'TrainConfig', 'train', 'get_run', 'load_run_learner', 'predict_pool', 'holdout_weights',
-           'evaluate_holdout', 'train_message', 'al_predict', 'al_evaluate']
+__all__ = ['MIN_LABELED', 'MIN_TRAIN_POS', 'AUGMENTATION', 'TRUNK_CUT', 'LADDER_LABELS', 'UNDERFIT_MARGIN', 'RECIPES',
+           'HoldoutLeak', 'assert_no_holdout', 'label_status', 'check_trainable', 'split_col', 'Gray3', 'batch_augs',
+           'project_dls', 'FocalLoss', 'per_label', 'label_metrics', 'body_splitter', 'PlainTensors', 'project_learner',
+           'split_trunk', 'trunk_acts', 'ActsDataset', 'FreezeBNStats', 'ChannelsLast', 'tail_learner',
+           'fit_frozen_head', 'keep_tail', 'ProbsEmb', 'export_onnx', 'pool_scorer', 'InputCache', 'score_pool',
+           'PredictCallback', 'tune_thresholds', 'phase_epochs', 'TrainConfig', 'train', 'get_run', 'load_run_learner',
+           'predict_pool', 'holdout_weights', 'evaluate_holdout', 'train_message', 'al_predict', 'al_evaluate']
 
 # %% ../nbs/06_train.ipynb #e6a9d732
 class HoldoutLeak(AssertionError): "Hold-out images were about to reach a training or validation DataLoader"
@@ -49,12 +49,26 @@ def assert_no_holdout(db:Project, ids, # image ids about to reach a DataLoader
 
 # %% ../nbs/06_train.ipynb #372398c8
 MIN_LABELED = 10
+MIN_TRAIN_POS = 5   # fewer positives (or negatives) than this: trained, with a warning (see *Learning from few* at the end)
 
 def _counts(df, labels)->dict: return {o: dict(pos=int(df[o].sum()), neg=int((df[o]==0).sum())) for o in labels}
 
+def label_status(df, # labeled train/valid rows
+                 labels:list, # the project's labels
+                 fit_valid:bool=True, # the run trains on the validation rows too (the 'tail' recipe)
+                 min_pos:int=MIN_TRAIN_POS, # fewer positives or negatives than this: `weak`
+                )->dict:
+    "Which labels a run can learn from the rows it fits on: `untrained` (one class only), `weak` (fewer than `min_pos` of a class), their `counts`"
+    fit = df if fit_valid else df[df.split=='train']
+    c = _counts(fit, labels)
+    untrained = [o for o in labels if not c[o]['pos'] or not c[o]['neg']]
+    weak = {o:c[o] for o in labels if o not in untrained and min(c[o]['pos'], c[o]['neg'])<min_pos}
+    return dict(untrained=untrained, weak=weak, counts=c, n=len(fit), fit_valid=fit_valid)
+
 def check_trainable(db:Project, df=None, # labeled rows to check (default: `db.labeled_df()`)
+                    fit_valid:bool=True, # the run trains on the validation rows too, so they count (the 'tail' recipe)
                    )->pd.DataFrame:
-    "The labeled train/valid rows, after checking that a model can be trained on them"
+    "The labeled train/valid rows, after checking that a model can be trained on them: at least one label must be learnable"
     labels, p = db.labels, db.path
     df = db.labeled_df() if df is None else df
     label_cmd = f"label more with `al-label --project {p}`"
@@ -62,11 +76,11 @@ def check_trainable(db:Project, df=None, # labeled rows to check (default: `db.l
     trn, val = df[df.split=='train'], df[df.split=='valid']
     if not len(trn): raise ProjectError(f"No labeled training images (all {len(df)} labels are on validation patients): {label_cmd}")
     if not len(val): raise ProjectError(f"No labeled validation images, so training could not be judged: {label_cmd}")
-    for o,c in _counts(trn, labels).items():
-        if not c['pos'] or not c['neg']:
-            kind = 'positive' if not c['pos'] else 'negative'
-            raise ProjectError(f"Label {o!r} has no {kind} example among the {len(trn)} labeled training images "
-                               f"({c['pos']} positive, {c['neg']} negative), so there is nothing to learn: {label_cmd}")
+    st = label_status(df, labels, fit_valid)
+    if len(st['untrained'])==len(labels):
+        c = ', '.join(f"{o} {v['pos']} positive/{v['neg']} negative" for o,v in st['counts'].items())
+        raise ProjectError(f"No label has both a positive and a negative example among the {st['n']} labeled images a model "
+                           f"trains on ({c}), so there is nothing to learn: {label_cmd}")
     missing = [t for t in df.thumb if not os.path.exists(t)]
     if missing:
         raise ProjectError(f"{len(missing)} thumbnail(s) are missing; re-run `al-ingest` on their sources:\n  " + '\n  '.join(missing[:20])
@@ -130,11 +144,17 @@ class FocalLoss(Module):
     def __init__(self, alpha:float=1., # constant weight of every term
                  gamma:float=2., # focusing strength; 0 gives plain BCE
                  reduction:str='mean', # 'mean', 'sum' or 'none'
-                 thresh:float=0.5): # probability above which `decodes` says 1
+                 thresh:float=0.5, # probability above which `decodes` says 1
+                 weight=None, # per-label weights [L]; 0 leaves a label out of the loss (an untrained label)
+                 pos_weight=None): # per-label weight of the positive terms [L], as in `binary_cross_entropy_with_logits`
         store_attr()
     def forward(self, inp, targ):
         bce = F.binary_cross_entropy_with_logits(inp.float(), targ.float(), reduction='none')
         loss = self.alpha * (1-torch.exp(-bce))**self.gamma * bce
+        w = lambda o: torch.as_tensor(o, dtype=torch.float32, device=inp.device)
+        # a positive term weighs `pos_weight` (BCE's `pos_weight` for 0/1 targets); how easy it is stays the unweighted pt
+        if self.pos_weight is not None: loss = loss*(1 + (w(self.pos_weight)-1)*targ.float())
+        if self.weight is not None: loss = loss*w(self.weight)
         if self.reduction=='mean': return loss.mean()
         if self.reduction=='sum':  return loss.sum()
         if self.reduction=='none': return loss
@@ -305,6 +325,8 @@ def fit_frozen_head(tail:nn.Module, # from `split_trunk`, head = concat pool, fl
     sc = StandardScaler().fit(X)
     W,b = np.zeros(tuple(lin.weight.shape), np.float32),np.zeros(len(lin.bias), np.float32)
     for j in range(y.shape[1]):
+        # one class only (an untrained label): nothing to fit, so its weights stay 0 and `score_pool` never shows its output
+        if len(np.unique(y[:,j]))<2: continue
         clf = LogisticRegression(C=C, max_iter=3000).fit(sc.transform(X), y[:,j])
         # folded into the raw max-pooled half of the head's input (concat pooling puts max first); the average half gets 0
         W[j,:X.shape[1]] = clf.coef_[0]/sc.scale_
@@ -555,8 +577,10 @@ def score_pool(db, learn, run_id:int, bs:int=64, # batch size
                client=None, # a `distributed.Client`: its workers decode and score (ONNX Runtime), this process writes
                cache:bool=True, # keep each model input in an `InputCache`, so that later scorings decode only new or changed thumbnails
               )->int: # images scored
-    "Write `learn`'s probabilities for every non-hold-out image to `preds` and its embeddings to `models/`"
+    "Write `learn`'s probabilities for every non-hold-out image to `preds` (NULL for a label the run left untrained) and its embeddings to `models/`"
     labels, root = db.labels, db.path
+    # an untrained label's output is not a probability of anything: NULL, and left out of the uncertainty
+    skip = set(db.untrained_labels(run_id)); kept = np.array([o not in skip for o in labels])
     if list(learn.dls.vocab)!=labels:
         raise ProjectError(f"The model predicts {list(learn.dls.vocab)} but the project's labels are {labels}")
     if client is not None and engine not in ('auto','onnx'):
@@ -586,8 +610,8 @@ def score_pool(db, learn, run_id:int, bs:int=64, # batch size
             if emb is None: emb = open_memmap(tmp_e, 'w+', np.float16, (n, E.shape[1]))
             emb[k:k+len(P)],ids[k:k+len(P)] = E,I
             at = now_iso()
-            recs += [dict(run_id=run_id, image_id=int(i), **{o:float(v) for o,v in zip(labels,p)}, uncert=float(s), at=at)
-                     for i,p,s in zip(I, P, uncertainty(P))]
+            recs += [dict(run_id=run_id, image_id=int(i), **{o:None if o in skip else float(v) for o,v in zip(labels,p)}, uncert=float(s), at=at)
+                     for i,p,s in zip(I, P, uncertainty(P[:,kept]))]
             k += len(P)
             if len(recs)>=chunk: write()
         if recs: write()
@@ -689,7 +713,7 @@ class TrainConfig:
     def learner_kw(self)->dict:
         "What `project_learner` takes from the configuration"
         return dict(ps=self.ps, n_groups=self.n_groups, wd=self.wd, lin_ftrs=[] if self.tail else None, first_bn=not self.tail, taps=self.taps)
-    def loss(self): return FocalLoss(self.alpha, self.gamma)
+    def loss(self, weight=None): return FocalLoss(self.alpha, self.gamma, weight=weight)
     def dls(self, db, df, num_workers=None)->DataLoaders:
         "The run's `DataLoaders` over labeled rows `df` (augmented for 'full'; 'tail' mirrors in its cached activations instead)"
         return project_dls(db, self.shape, self.bs, df=df, resize=self.resize, stats=self.stats, num_workers=num_workers,
@@ -736,15 +760,19 @@ def train(db, arch:str=None, # timm architecture (default: the offline Efficient
           **kw)->int: # the run id
     "Train on the project's current labels, record the run, and (when `predict`) score the pool"
     p,labels = db,db.labels
-    df = check_trainable(db)
     # a wrong --arch, --weights, --resize or --recipe fails here, before a run is recorded
     cfg = TrainConfig(recipe, arch, weights, size, resize, bs, epochs, lr, seed, fit_valid, freeze_epochs, lr_mult, taps=taps)
     arch,tail,fit_valid,(e1,e2),lrs = cfg.arch,cfg.tail,cfg.fit_valid,cfg.phases,cfg.lrs
+    df = check_trainable(db, fit_valid=fit_valid)
+    ls = label_status(df, labels, fit_valid)
+    # an untrained label is left out of the loss: its only class would teach the shared layers "never", and its output is never shown
+    lw = [0. if o in ls['untrained'] else 1. for o in labels]
     trn,val = df[df.split=='train'],df[df.split=='valid']
     vcounts = _counts(val, labels)
     monitor = 'auc' if any(c['pos'] and c['neg'] for c in vcounts.values()) else 'valid_loss'
     settings = dict(cfg.record(), monitor=monitor, keep='last epoch' if tail else 'best epoch', device=str(default_device()),
-                    mixed_precision=default_device().type=='cuda', torch=torch.__version__)
+                    mixed_precision=default_device().type=='cuda', torch=torch.__version__,
+                    untrained=ls['untrained'], weak=ls['weak'], label_counts=ls['counts'], min_train_pos=MIN_TRAIN_POS)
     p.models.mkdir(parents=True, exist_ok=True)
     run_id = db['runs'].insert(dict(started=now_iso(), status='running', owner=process_tag(), arch=arch, size=size, bs=bs, epochs=epochs, lr=lr, seed=seed,
                                     labels=labels, n_train=_counts(trn, labels), n_valid=vcounts, settings=settings)).last_pk
@@ -753,7 +781,7 @@ def train(db, arch:str=None, # timm architecture (default: the offline Efficient
         if (p.models/f'{fname}.pth').exists(): raise ProjectError(f"{p.models/fname}.pth already exists; models are never overwritten")
         set_seed(seed)
         dls = cfg.dls(db, df, num_workers)
-        learn = project_learner(dls, arch, weights, path=p.path, loss_func=cfg.loss(), **cfg.learner_kw, **kw)
+        learn = project_learner(dls, arch, weights, path=p.path, loss_func=cfg.loss(lw), **cfg.learner_kw, **kw)
         if tail:
             trunk,tl = split_trunk(learn.model)
             d = df.reset_index(drop=True)
@@ -770,7 +798,7 @@ def train(db, arch:str=None, # timm architecture (default: the offline Efficient
             else:
                 frozen = deepcopy(tl)   # the pretrained tail, for the underfitting check below
                 tlearn = tail_learner(tl, acts, torch.tensor(d[labels].values, dtype=torch.float32), d.split=='valid', labels,
-                                      bs=bs, wd=cfg.wd, loss_func=cfg.loss(), path=p.path, fit_valid=fit_valid)
+                                      bs=bs, wd=cfg.wd, loss_func=cfg.loss(lw), path=p.path, fit_valid=fit_valid)
                 hist,probs,targs = _fit_phases(tlearn, [(e1, lr, True, []), (e2, slice(*lrs['phase2']), False, [])], show)
                 fit = torch.from_numpy(d.index.isin(fit_rows.index))
                 kept = keep_tail(tl, fit_frozen_head(frozen, acts[fit, 0], fit_rows[labels].values), acts[fit, 0], fit_rows[labels].values, labels,
@@ -796,7 +824,7 @@ def train(db, arch:str=None, # timm architecture (default: the offline Efficient
         if fit_valid or probs is None:   # nothing was held back (or nothing was validated): no honest figure, no tuned threshold
             why = 'trained on the validation images too' if fit_valid else 'a frozen head, fit without a validation pass'
             best = dict(monitor=None, value=None, thresholds=None, note=f'{why}; decision thresholds default to 0.5')
-        else: best = dict(monitor=monitor, value=_num(best_value), thresholds=tune_thresholds(probs, targs, labels),
+        else: best = dict(monitor=monitor, value=_num(best_value), thresholds={k:v for k,v in tune_thresholds(probs, targs, labels).items() if k not in ls['untrained']},
                           **{m.name:_num(m.func(targs, probs)) for m in label_metrics(labels)})
         db['runs'].update(run_id, dict(status='done', finished=now_iso(), metrics=hist, best=best, model_file=f'models/{fname}.pth', settings=settings))
     except BaseException as e:
@@ -891,10 +919,11 @@ def _holdout_text(res)->str:
     if res['weighted']: out.append("Weighted: read the sensitivity, specificity and precision intervals (they covered the truth in 99% of simulated draws); "
                                    "the AUC and AP intervals come from a bootstrap that covered it in only 55-61%, so they are too narrow.")
     out.append(f"\nImages (95% intervals; a label needs {res['min_pos']} positives and {res['min_pos']} negatives for a figure):")
-    out += [measure_text(o, r['image']) for o,r in res['labels'].items()]
+    nyt = lambda o: f"{o}: not yet trained (run {res['run_id']} had too few examples to learn it), so no figure"
+    out += [nyt(o) if r.get('untrained') else measure_text(o, r['image']) for o,r in res['labels'].items()]
     out.append(f"\nStudies, as al-classify reports them (a study is positive when any of its images is, flagged when any image reaches the threshold): "
                f"{res['n_studies']} with every hold-out image labeled" + (f", {res['n_partial']} with some still unlabeled left out" if res['n_partial'] else '') + ':')
-    out += [measure_text(o, r['study']) for o,r in res['labels'].items()]
+    out += [nyt(o) if r.get('untrained') else measure_text(o, r['study']) for o,r in res['labels'].items()]
     return '\n'.join(out)
 
 def evaluate_holdout(db, run_id:int=None, # run to evaluate (default: the latest finished)
@@ -937,8 +966,10 @@ def evaluate_holdout(db, run_id:int=None, # run to evaluate (default: the latest
     st = st[full]
     sw = None if w is None else st.w.to_numpy()
     per_study = st.n_images.mean() if len(st) else 1   # labels a further study costs, for the labels still needed
+    skip = db.untrained_labels(run['id'])
     for j,o in enumerate(labels):
         t,pj = df[o].values.astype(int),probs[:,j]
+        if o in skip: res['labels'][o] = dict(n_pos=int(t.sum()), n_neg=int((t==0).sum()), untrained=True); continue
         cut = {'default': 0.5} | ({'tuned on validation': float(ths[o])} if o in ths else {})
         r = dict(n_pos=int(t.sum()), n_neg=int((t==0).sum()), roc_auc=_num(_auc(t, pj)),
                  image=measure(t, pj, cut, w, df.patient_id, prev[o], min_pos, n_boot=n_boot),
@@ -961,10 +992,17 @@ def train_message(db:Project, run_id:int, # a finished run
                  )->str:
     "What `al-train` says about a finished run"
     r = db['runs'].get(run_id); best = json.loads(r['best'])
+    s = json.loads(r['settings'] or '{}')
+    nyt,weak,c = s.get('untrained', []),s.get('weak', {}),s.get('label_counts', {})
     f = lambda v: 'n/a' if v is None else f'{v:.3f}'
     msg = (f"trained on the training and validation images, no validation figure ({best['note']})" if best['monitor'] is None else
-           f"{best['monitor']} {f(best['value'])}; validation AUC " + ', '.join(f"{o} {f(best.get(f'auc_{o}'))}" for o in db.labels))
-    s = json.loads(r['settings'] or '{}')
+           f"{best['monitor']} {f(best['value'])}; validation AUC " + ', '.join(f"{o} {'not yet trained' if o in nyt else f(best.get(f'auc_{o}'))}" for o in db.labels))
+    n = sum(next(iter(c.values())).values()) if c else '?'
+    if nyt: msg += ('\n' + '; '.join(f"{o} not yet trained: {c[o]['pos']} positives and {c[o]['neg']} negatives" for o in nyt)
+                    + f" among the {n} labeled images it trains on, so the app and al-classify show no probability for "
+                    + f"{'it' if len(nyt)==1 else 'them'}; label more with `al-label --project {db.path}`")
+    if weak: msg += (f"\nWarning: {', '.join(weak)} trained on few examples (" + '; '.join(f"{o} {v['pos']} positives and {v['neg']} negatives" for o,v in weak.items())
+                     + f", fewer than {s.get('min_train_pos', MIN_TRAIN_POS)} of a class): {'its' if len(weak)==1 else 'their'} probabilities are rough until more are labeled")
     rung = {'frozen': '\nModel: a logistic head on the frozen network' + (f", because {s['underfit']}" if s.get('underfit') else f" (fewer than {s.get('ladder_labels')} labels)"),
             'tail': '\nModel: the trained tail (last stages and head)'}.get(s.get('rung'), '')
     return f"Run {run_id} done, model in {r['model_file']}: {msg}{rung}"

@@ -11,6 +11,8 @@ function preload(items) {  // decode upcoming images now, so showing one later c
   for (const it of items) if (!loaded[it.id]) { const im = new Image(); im.src = it.url; loaded[it.id] = im.decode().catch(() => {}); }
 }
 const fmt = (vs, d) => C.labels.map(l => `${l.replace(/_/g, ' ')} ${vs[l] == null ? '–' : d ? vs[l].toFixed(d) : vs[l]}`).join(' · ');
+// a label the run left untrained has no probability (null): it says so rather than show a number
+const fmtp = ps => C.labels.map(l => `${l.replace(/_/g, ' ')} ${ps[l] == null ? 'not yet trained' : ps[l].toFixed(2)}`).join(' · ');
 function flash(m) { $('flash').textContent = m; clearTimeout(timer); timer = setTimeout(() => $('flash').textContent = '', 5000); }
 function legend() { for (const s of document.querySelectorAll('#legend [data-label]')) s.classList.toggle('on', sel.has(s.dataset.label)); }
 function stat() {  // progress, always on screen
@@ -59,7 +61,7 @@ function show(t0) {
   const w = cur && cur.why, ans = cur && cur.answers;   // review: why this label is suspect; adjudication: what each reader said
   $('why').textContent = ans ? `readers disagree: ${Object.entries(ans).map(([a, v]) => `${a}: ${said(v)}`).join(' · ')} · your label key decides`
     : w ? `flagged: ${nice(w.label)} is ${w.given}, out-of-fold probability ${w.prob.toFixed(2)} · Y confirms, a label key changes it` : '';
-  $('preds').textContent = cur ? (cur.preds ? `model: ${fmt(cur.preds, 2)}` : 'model: no predictions') : '';
+  $('preds').textContent = cur ? (cur.preds ? `model: ${fmtp(cur.preds)}` : 'model: no predictions') : '';
   if (!cur) return side();
   im.src = cur.url;
   im.decode().catch(() => {}).then(() => requestAnimationFrame(() => setTimeout(() => {  // after the next paint
@@ -113,7 +115,7 @@ function drawCam() {  // the overlay over the fitted image or over the zoom's ti
   $('cam').hidden = !l || !!Z.s; $('zcam').hidden = !l || !Z.s; $('camkey').hidden = !l;
   if (!l) return;
   for (const k of ['cam', 'zcam']) if ($(k).getAttribute('src') !== l.url) $(k).src = l.url;
-  $('camlab').textContent = `${nice(l.name)} · model ${l.prob.toFixed(2)}${l.empty ? '\nan empty map: no region raises this score' : ''}\nG: ${camv.i + 1 < camv.d.labels.length ? 'next label' : 'off'}`;
+  $('camlab').textContent = `${nice(l.name)} · model ${l.prob == null ? 'not yet trained' : l.prob.toFixed(2)}${l.empty ? '\nan empty map: no region raises this score' : ''}\nG: ${camv.i + 1 < camv.d.labels.length ? 'next label' : 'off'}`;
 }
 // full resolution: the source image's own pixels in tiles (level 1), shown 1:1 or 2:1, through a real window
 const Z = {s: 0, id: null, info: null, cx: 0, cy: 0, wc: 0, ww: 1, p: 0, tiles: new Map()}, infos = new Map(), tileLat = window.alTile = [];
