@@ -13,7 +13,7 @@ from .core import *
 from .imaging import read_regular, ImageError
 
 # %% auto #0
-__all__ = ['PRIORS', 'mag_hint', 'metal_score', 'prior_scores', 'cold_start']
+__all__ = ['PRIORS', 'mag_hint', 'metal_score', 'prior_scores', 'prior_picks', 'label_priors', 'cold_start']
 
 # %% ../nbs/05b_priors.ipynb #3f644092
 def mag_hint(mods:str=None, # `images.view_modifiers`
@@ -78,6 +78,30 @@ def prior_scores(db:Project, ids=None, # image ids (default: every image)
     return have.reindex(df.id.values, columns=['mag_header','metal']).fillna(0.).rename_axis('image_id')   # an unreadable thumbnail: no metal seen
 
 # %% ../nbs/05b_priors.ipynb #25712e3a
+def prior_picks(scores, # [N, L] prior scores of the candidates, one column per label (NaN: the label has no prior)
+                k:int, # how many to pick
+                seed=None, # random seed (breaks ties)
+               )->np.ndarray:
+    "Positions of up to `k` candidates, the labels' priors taking turns, each its best-scored first; a prior only offers the candidates it scores above 0"
+    s = np.asarray(scores, dtype=np.float64).reshape(len(scores), -1)
+    rng = np.random.default_rng(seed)
+    cols = [j for j in range(s.shape[1]) if not np.isnan(s[:,j]).all()]
+    orders = [[i for i in np.lexsort((rng.random(len(s)), -s[:,j])) if s[i,j]>1e-6] for j in cols]
+    picks,seen,at = [],set(),[0]*len(cols)
+    while len(picks)<k and any(a<len(o) for a,o in zip(at, orders)):
+        for j,o in enumerate(orders):
+            while at[j]<len(o) and o[at[j]] in seen: at[j] += 1
+            if at[j]<len(o) and len(picks)<k: picks.append(int(o[at[j]])); seen.add(picks[-1])
+    return np.array(picks, dtype=np.int64)
+
+def label_priors(db:Project, ids, # image ids
+                 labels=None, # labels (default: the project's)
+                )->np.ndarray:
+    "[N, L] prior scores of images `ids` for each label, NaN for a label with no prior in `PRIORS`"
+    labels = db.labels if labels is None else labels
+    ps = prior_scores(db, ids)
+    return np.stack([ps[PRIORS[o]].to_numpy(float) if o in PRIORS else np.full(len(ps), np.nan) for o in labels], 1)
+
 def cold_start(db:Project, n:int, # how many ids
                explore:float=0.5, # share of the batch drawn at random
                seed=None, # random seed
@@ -89,14 +113,7 @@ def cold_start(db:Project, n:int, # how many ids
     pool = db.pool_ids(exclude)
     if not len(pool) or n<=0: return []
     labels = [o for o in (db.labels if labels is None else labels) if o in PRIORS]
-    ps = prior_scores(db, pool).reindex(pool)
     k = n - int(round(explore*n)) if labels else 0
-    jitter = rng.random(len(pool))*1e-9   # ties in random order
-    ranked = {o: [i for i,s in sorted(zip(pool.tolist(), ps[PRIORS[o]].values+jitter), key=lambda t: -t[1]) if s>1e-6] for o in labels}
-    picks,seen = [],set()
-    while len(picks)<k and any(ranked.values()):
-        for o in labels:
-            while ranked[o] and ranked[o][0] in seen: ranked[o].pop(0)
-            if ranked[o] and len(picks)<k: picks.append(ranked[o].pop(0)); seen.add(picks[-1])
-    rest = [int(i) for i in rng.permutation(pool) if int(i) not in seen]
+    picks = pool[prior_picks(label_priors(db, pool, labels), k, seed)].tolist() if labels else []
+    rest = [int(i) for i in rng.permutation(pool) if int(i) not in set(picks)]
     return picks + rest[:n-len(picks)]

@@ -12,10 +12,11 @@ from fastcore.script import call_parse
 from .core import *
 from .strategies import *
 from .queues import *
+from .priors import prior_picks, label_priors
 
 # %% auto #0
 __all__ = ['MIN_REPLAY_LABELS', 'LightHead', 'simulate_arrays', 'labels_to_reach', 'summarize', 'aulc', 'vs_random', 'verdict',
-           'plot_curves', 'simulate', 'format_summary', 'simulate_labeled', 'al_simulate']
+           'plot_curves', 'simulate', 'found', 'found_text', 'format_summary', 'simulate_labeled', 'al_simulate']
 
 # %% ../nbs/08_simulate.ipynb #ed465a64
 class _one_thread:
@@ -60,6 +61,17 @@ def _aucs(y, p)->list:
     from sklearn.metrics import roc_auc_score
     return [roc_auc_score(y[:,l], p[:,l]) if 0<y[:,l].sum()<len(y) else np.nan for l in range(y.shape[1])]
 
+def _aps(y, p)->list:
+    from sklearn.metrics import average_precision_score
+    return [average_precision_score(y[:,l], p[:,l]) if 0<y[:,l].sum()<len(y) else np.nan for l in range(y.shape[1])]
+
+def _spec(s:str, explore:float)->tuple:
+    "(name, exploration share) of a strategy spec, `loop` (the queue's own rule, `strategies.loop_strategy`) included"
+    name,_,ex = s.partition('@')
+    return ('loop', float(ex) if ex else SEARCH_EXPLORE) if name=='loop' else strategy_spec(s, explore)
+
+def _rank(a)->np.ndarray: return pd.Series(a).rank(pct=True).to_numpy()
+
 def simulate_arrays(x_pool, y_pool, # pool embeddings [N, D] and true labels [N, L]
                     x_eval, y_eval, # evaluation embeddings and labels (never selected from)
                     labels=None, # label names (default l0, l1, ...)
@@ -75,11 +87,13 @@ def simulate_arrays(x_pool, y_pool, # pool embeddings [N, D] and true labels [N,
                     seed:int=0, # base random seed
                     head=LightHead, # callable(seed=) -> object with fit/predict/mc_predict
                     verbose:bool=False, # print each round
+                    prior=None, # [N, L] prior scores of the pool (`priors.label_priors`; NaN: no prior), for `loop`
                    )->pd.DataFrame: # one row per strategy, repeat and round, plus 'full' rows
-    "Fast-mode simulation: for each repeat and strategy, label `seed_size` then `rounds` batches of `batch`, scoring AUC each round"
+    "Fast-mode simulation: for each repeat and strategy, label `seed_size` then `rounds` batches of `batch`, scoring AUC and AP each round"
     y_pool, y_eval = np.asarray(y_pool).reshape(len(x_pool), -1), np.asarray(y_eval).reshape(len(x_eval), -1)
     labels = list(labels or [f'l{i}' for i in range(y_pool.shape[1])])
-    specs = {s: strategy_spec(s, explore) for s in strategies}
+    specs = {s: _spec(s, explore) for s in strategies}
+    pri = np.full(y_pool.shape, np.nan) if prior is None else np.asarray(prior, np.float64).reshape(y_pool.shape)
     need = seed_size + rounds*batch
     if need>len(x_pool): raise ProjectError(f"seed_size + rounds*batch = {need} labels, but the pool has only {len(x_pool)} images: use fewer rounds or smaller batches")
     if len(x_eval)<2: raise ProjectError("The evaluation set needs at least 2 images")
@@ -87,9 +101,10 @@ def simulate_arrays(x_pool, y_pool, # pool embeddings [N, D] and true labels [N,
     xp, xe = ((np.asarray(x_pool, np.float32)-mu)/sd), ((np.asarray(x_eval, np.float32)-mu)/sd)
     rows = []
     def rec(strategy, rep, rnd, lab, p):
-        a = _aucs(y_eval, p)
+        a,ap = _aucs(y_eval, p),_aps(y_eval, p)
         rows.append(dict(strategy=strategy, repeat=rep, round=rnd, n_labels=len(lab), **{f'auc_{l}':v for l,v in zip(labels,a)},
                          auc_mean=np.nanmean(a) if not np.isnan(a).all() else np.nan,
+                         **{f'ap_{l}':v for l,v in zip(labels,ap)}, ap_mean=np.nanmean(ap) if not np.isnan(ap).all() else np.nan,
                          **{f'pos_{l}':int(v) for l,v in zip(labels, y_pool[lab].sum(0))}))   # positives found so far
     for rep in range(first_repeat, repeats):
         rng = np.random.default_rng(seed+rep)
@@ -97,12 +112,25 @@ def simulate_arrays(x_pool, y_pool, # pool embeddings [N, D] and true labels [N,
         seed_set = rng.choice(len(xp), seed_size, replace=False)
         for s in strategies:
             lab = list(seed_set); t0 = time.time()
+            if specs[s][0]=='loop':   # the queue's cold start: the priors in turns, then a random share
+                k = seed_size - int(round(specs[s][1]*seed_size))
+                lab = prior_picks(pri, k, seed=seed+rep).tolist()
+                lab += [int(i) for i in np.random.default_rng(seed+rep+1).permutation(len(xp)) if int(i) not in set(lab)][:seed_size-len(lab)]
             for r in range(rounds+1):
                 h = head(seed=seed+rep).fit(xp[lab], y_pool[lab])
                 rec(s, rep, r, lab, h.predict(xe))
                 if r==rounds: break
                 un = np.setdiff1d(np.arange(len(xp)), lab)
                 name, ex = specs[s]
+                if name=='loop':   # the queue's rule: search for the labels short of positives, a label with none ranked by its prior
+                    npos = y_pool[lab].sum(0)
+                    name, need = loop_strategy(npos, True)
+                    if name=='search':
+                        pr = h.predict(xp[un])
+                        for j in np.flatnonzero(npos==0): pr[:,j] = 0.5 if np.isnan(pri[un,j]).all() else _rank(pri[un,j])
+                        pos = select_batch(batch, 'search', probs=pr, need=need, explore=ex, seed=seed*1000+rep*100+r)
+                        lab += un[pos].tolist(); continue
+                    ex = DEFAULT_EXPLORE
                 pr = h.predict(xp[un]) if name!='random' else None
                 pT = h.mc_predict(xp[un], T) if name in MC_STRATEGIES else None
                 prior = (y_pool[lab].sum(0)+1)/(len(lab)+2)
@@ -270,7 +298,7 @@ def simulate(project, # project folder
             )->tuple: # (per-round DataFrame, summary DataFrame)
     "Replay active learning on `project` with an oracle reading `truth`; write the CSVs and the learning-curve plot"
     if mode not in ('fast','full'): raise ProjectError(f"Unknown mode {mode!r}: use 'fast' or 'full'")
-    for o in strategies: strategy_spec(o, explore)   # a typo fails before any embedding or training
+    for o in strategies: _spec(o, explore)   # a typo fails before any embedding or training
     db = Project(project)
     labels = db.labels
     eval_splits = eval_splits or (('test','valid') if mode=='fast' else ('test',))
@@ -292,7 +320,8 @@ def simulate(project, # project folder
         emb = np.asarray(emb, np.float32)
         df = simulate_arrays(emb[[e[i] for i in tp.image_id]], tp[labels].to_numpy(int), emb[[e[i] for i in te.image_id]],
                              te[labels].to_numpy(int), labels=labels, strategies=strategies, seed_size=seed_size, batch=batch,
-                             rounds=rounds, repeats=repeats, explore=explore, rare_boost=rare_boost, T=T, seed=seed, verbose=verbose)
+                             rounds=rounds, repeats=repeats, explore=explore, rare_boost=rare_boost, T=T, seed=seed, verbose=verbose,
+                             prior=label_priors(db, tp.image_id.to_numpy()) if any(_spec(o, explore)[0]=='loop' for o in strategies) else None)
     else: df = _simulate_full(db, tp, te, labels, strategies, seed_size, batch, rounds, repeats, explore, seed, train_kwargs or {}, verbose)
     df.to_csv(out/'simulation.csv', index=False)
     s = summarize(df)
@@ -304,7 +333,32 @@ def simulate(project, # project folder
         print(format_summary(s))
         if v is not None: print('\nagainst random, paired by repeat:\n' + v.to_string(index=False, float_format=lambda x: f'{x:.3f}', na_rep='-')
                                 + '\n' + verdict(v, on='these repeats'))
+        print('\n' + found_text(df))
     return df, s
+
+def found(df:pd.DataFrame, # `simulate_arrays` or `simulate` output
+          at=None, # label counts to report (default: the first round after 100 labels, and the last)
+         )->pd.DataFrame:
+    "Per strategy and label count: positives found (mean over repeats, with its standard error) and the hold-out AP (mean, 95% interval over repeats)"
+    d = df[df.strategy!='full']
+    ns = sorted(d.n_labels.unique())
+    at = at or sorted({next((n for n in ns if n>=100), ns[-1]), ns[-1]})
+    rows = []
+    for (s,n),g in d[d.n_labels.isin(at)].groupby(['strategy','n_labels'], sort=False):
+        r = dict(strategy=s, n_labels=n)
+        for c in [c for c in g.columns if c.startswith('pos_')]: r[c] = g[c].mean(); r[c+'_se'] = g[c].std(ddof=1)/np.sqrt(len(g)) if len(g)>1 else np.nan
+        for c in [c for c in g.columns if c.startswith('ap_') and c!='ap_mean']: r[c] = g[c].mean(); r[c+'_lo'],r[c+'_hi'] = _mean_ci(g[c])
+        rows.append(r)
+    return pd.DataFrame(rows)
+
+def found_text(df:pd.DataFrame)->str:
+    "What a reader feels at a low prevalence: positives found and hold-out AP, per strategy, as text"
+    f = found(df); out = ['positives found and hold-out AP (mean over repeats; ± standard error, AP with its 95% interval):']
+    for r in f.itertuples(index=False):
+        r = r._asdict(); labs = [c[4:] for c in r if c.startswith('pos_') and not c.endswith('_se')]
+        out.append(f"  {r['strategy']:>16} at {r['n_labels']:4d} labels: " + '; '.join(
+            f"{o} {r['pos_'+o]:.1f} ± {r['pos_'+o+'_se']:.1f} found, AP {r['ap_'+o]:.3f} ({r['ap_'+o+'_lo']:.3f}-{r['ap_'+o+'_hi']:.3f})" for o in labs))
+    return '\n'.join(out)
 
 def format_summary(s:pd.DataFrame)->str:
     "The summary table as text, with the full-pool AUC it is measured against"
@@ -397,7 +451,7 @@ def al_simulate(project:str=None, # project folder
                 truth:str=None, # ground-truth CSV (from `al-demo`)
                 from_labels:bool=False, # no ground truth: replay inside the project's own labels, cross-validated by patient
                 folds:int=5, # --from-labels: patient-grouped folds
-                strategies:str='random,stratified,typiclust@0.5', # comma-separated, from random,least_confidence,margin,entropy,balanced,bald,balanced_bald,kcenter,hybrid,typiclust,typiclust_hybrid,badge,stratified; name@share sets its exploration share
+                strategies:str='random,stratified,typiclust@0.5', # comma-separated, from loop (the learn queue's own rule: priors, active search for rare labels, then stratified), random,least_confidence,margin,entropy,balanced,bald,balanced_bald,kcenter,hybrid,typiclust,typiclust_hybrid,badge,stratified; name@share sets its exploration share
                 seed_size:int=20, # labels before the first round
                 batch:int=20, # labels added per round
                 rounds:int=8, # rounds after the seed set
