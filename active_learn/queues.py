@@ -17,7 +17,7 @@ from .runtime import onnx_export, ort_session
 # %% auto #0
 __all__ = ['QUEUES', 'HOLDOUT_MODES', 'load_embeddings', 'spread_random', 'pretrained_embeddings', 'mc_dropout_probs',
            'run_mc_probs', 'next_batch', 'label_errors', 'project_strategy', 'set_strategy', 'holdout_mode',
-           'set_holdout_mode', 'holdout_scores', 'draw_holdout', 'refresh_queue', 'queue_ids']
+           'set_holdout_mode', 'holdout_scores', 'draw_holdout', 'refresh_queue', 'queue_ids', 'queue_rule', 'al_queue']
 
 # %% ../nbs/06b_queues.ipynb #61f9b1be
 def load_embeddings(db:Project, run_id:int=None, # run whose embeddings to read; None for the pretrained backbone's
@@ -449,3 +449,26 @@ def queue_ids(db:Project, name:str='learn', # one of `QUEUES`
              )->list:
     "Image ids of queue `name` in order"
     return [r['image_id'] for r in db['queue'].rows_where('name=?', [name], select='image_id', order_by='pos')]
+
+# %% ../nbs/06b_queues.ipynb #f77cfa1c
+def queue_rule(db:Project)->str:
+    "What orders the `learn` queue now, in words: the project's chosen strategy, or the loop's rule at this point"
+    if (s := db.meta('strategy')): return f"the project's strategy, {s}"
+    n_pos = db.execute(f"select {', '.join(f'coalesce(sum({o}),0)' for o in db.labels)} from labeled where split!='test'").fetchone()
+    s, need = loop_strategy(n_pos, db.latest_run(scored=True) is not None)
+    short = ', '.join(f'{o} ({int(v)} positives)' for o,v,k in zip(db.labels, n_pos, need) if k)
+    return {'cold': f"the cold start from the priors: no model yet, and {short} short of {MIN_POS} positives",
+            'search': f"active search for {short}, short of {MIN_POS} positives"}.get(s, f"{s}: every label has {MIN_POS} positives or more")
+
+@call_parse
+def al_queue(project:str='.', # project folder
+             name:str='learn', # the queue: learn, holdout, review or confident
+             n:int=500, # images to order
+             show:int=10, # how many of the first ids to print
+             seed:int=None, # random seed
+            ):
+    "Order a queue now, as `al-label` and `al-train` do, and print what ordered it and its first image ids"
+    db = Project(project)
+    k = refresh_queue(db, name, n=n, seed=seed)
+    why = f" by {queue_rule(db)}" if name=='learn' else ''
+    print(f"Ordered {k} images in the {name} queue{why}. First: {' '.join(map(str, queue_ids(db, name)[:show]))}")
