@@ -13,8 +13,8 @@ from .core import ProjectError
 
 # %% auto #0
 __all__ = ['CONF', 'MIN_POS', 'wilson', 'ratio', 'rate', 'boot_ci', 'labels_needed', 'measure', 'measure_text', 'study_key',
-           'study_max', 'proposal', 'inclusion_probs', 'union_probs', 'rare_population', 'f1_threshold',
-           'simulate_holdout', 'holdout_summary']
+           'study_max', 'proposal', 'inclusion_probs', 'union_probs', 'assisted_rate', 'rare_population',
+           'f1_threshold', 'simulate_holdout', 'holdout_summary']
 
 # %% ../nbs/05a_measure.ipynb #a5cd6d34
 CONF = 0.95   # every interval of this package is a 95% interval
@@ -95,6 +95,7 @@ def measure(y, s, # truth (0/1) and score per image (or study)
             prev:float=None, # the label's rate, for the labels still needed (default: this sample's)
             min_pos:int=MIN_POS, n_boot:int=500, seed:int=0,
             per_row:float=1, # hold-out labels one row costs: 1 for an image, a study's images for a study
+            design:dict=None, # a weighted draw, for `assisted_rate`: arrays over *every* hold-out row, `f` (a score known for all), `pi`, `units`, and `rows` (the hold-out position of each row of `y`)
            )->dict:
     "Counts, ROC AUC and AP with bootstrap intervals, and sensitivity/specificity/precision at `thresholds` with Wilson intervals"
     y,s = np.asarray(y, int),np.asarray(s, float)
@@ -110,9 +111,20 @@ def measure(y, s, # truth (0/1) and score per image (or study)
     r['at'] = {}
     for name,th in thresholds.items():
         d = (s>=th).astype(int)
-        r['at'][name] = dict(threshold=float(th), sensitivity=rate(y*d, y, w, groups), specificity=rate((1-y)*(1-d), 1-y, w, groups),
-                             precision=rate(y*d, d, w, groups))
+        if design is None: se,sp,pr = rate(y*d, y, w, groups),rate((1-y)*(1-d), 1-y, w, groups),rate(y*d, d, w, groups)
+        else:
+            f = np.asarray(design['f'], float); fd = (f>=th).astype(float)
+            se,sp,pr = (_assisted(a, b, fa, fb, design) for a,b,fa,fb in
+                        [(y*d, y, f*fd, f), ((1-y)*(1-d), 1-y, (1-f)*(1-fd), 1-f), (y*d, d, f*fd, fd)])
+        r['at'][name] = dict(threshold=float(th), sensitivity=se, specificity=sp, precision=pr)
     return r
+
+def _assisted(a, b, fa, fb, design):
+    "`assisted_rate` with `a`, `b` given for the labeled rows only, placed at `design['rows']`"
+    N,i = len(design['pi']),np.asarray(design['rows'])
+    A,B,drawn = np.zeros(N),np.zeros(N),np.zeros(N, bool)
+    A[i],B[i],drawn[i] = a,b,True
+    return assisted_rate(A, B, fa, fb, design['pi'], drawn, design.get('units'))
 
 def _f(value, lo, hi, d=3): v = value; return 'n/a' if v is None else f"{v:.{d}f} ({lo:.{d}f}–{hi:.{d}f})" if np.isfinite(lo) else f"{v:.{d}f} (no interval)"
 
@@ -178,6 +190,33 @@ def union_probs(probs)->np.ndarray:
     "Inclusion probability of an image in any of several independent draws: 1 − Π(1 − π_k)"
     return 1-np.prod(1-np.asarray(probs, float), axis=0)
 
+# %% ../nbs/05a_measure.ipynb #a29w0002
+def assisted_rate(a, b, # numerator and denominator indicators per hold-out row (recall: y·d and y); only the drawn rows' values are read
+                  fa, fb, # what the model expects a and b to be, for every hold-out row (recall: f·[f≥t] and f)
+                  pi, # inclusion probability of every row (over several draws: `union_probs`)
+                  drawn, # per row: labeled in the draw
+                  units=None, # sampling unit per row (its study): units are drawn whole, so the variance sums over them
+                  conf:float=CONF)->dict:
+    "Difference estimate of Σa/Σb over the whole hold-out from a Poisson draw, bias-corrected, with a Wilson interval at the effective n"
+    a,b,fa,fb,pi = [np.asarray(o, float) for o in (a,b,fa,fb,pi)]
+    s = np.asarray(drawn, bool)
+    w,ra,rb = 1/pi[s],a[s]-fa[s],b[s]-fb[s]
+    A,B = fa.sum()+(w*ra).sum(),fb.sum()+(w*rb).sum()
+    k,n = int((a[s]*b[s]).sum()),int(b[s].sum())
+    if n==0 or B<=0: return dict(value=None, lo=None, hi=None, k=k, n=n)
+    R,v = min(max(A/B, 0), 1),1/pi-1
+    Rc = min(max(R - (R*(v*fb*(1-fb)).sum() - (v*fa*(1-fb)).sum())/(B*max(fb.sum(), 1e-12)), 0), 1)
+    u = np.arange(s.sum()) if units is None else pd.factorize(np.asarray(units)[s])[0]
+    z = np.bincount(u, w*(ra-R*rb))
+    pu = np.bincount(u, pi[s])/np.bincount(u)   # a unit's images share its π
+    var = ((1-pu)*z*z).sum()/B**2
+    wb = w*b[s]
+    # every row drawn for sure: the hold-out's own figure, no sampling error; var 0 otherwise: every drawn case agrees, Kish's n
+    ne = np.inf if (pi>=1).all() else Rc*(1-Rc)/var if var>0 and 0<Rc<1 else wb.sum()**2/(wb**2).sum()
+    lo,hi = wilson(Rc, ne, conf)
+    return dict(value=float(Rc), lo=lo, hi=hi, k=k, n=n, raw=float(R), se=math.sqrt(var))
+
+
 # %% ../nbs/05a_measure.ipynb #5becb612
 def rare_population(n:int=2000, prev:float=0.02, auc:float=0.88, per_patient:int=4, seed:int=0)->pd.DataFrame:
     "A known-truth hold-out: patient, truth y and a calibrated score p from a binormal model with ROC AUC `auc`"
@@ -196,7 +235,9 @@ def f1_threshold(y, p)->float:
     return float(th[np.argmax(f1[:-1])])
 
 def simulate_holdout(n_pop:int=2000, prev:float=0.02, auc:float=0.88, n:int=300, draws:int=50, mix:float=0.8,
-                     seed:int=0, n_boot:int=0)->pd.DataFrame:
+                     seed:int=0, n_boot:int=0,
+                     estimator:str='assisted', # weighted draws: 'assisted' (`assisted_rate`) or 'hajek' (`rate`)
+                    )->pd.DataFrame:
     "One row per draw and mode: recall at the F1 threshold (estimate, 95% interval, truth), ROC AUC and positives seen"
     pop = rare_population(n_pop, prev, auc, seed=seed)
     th = f1_threshold(*rare_population(n_pop, prev, auc, seed=seed+10_000)[['y','p']].to_numpy().T)
@@ -210,7 +251,8 @@ def simulate_holdout(n_pop:int=2000, prev:float=0.02, auc:float=0.88, n:int=300,
         for mode in ('uniform','weighted'):
             s = np.sort(rng.choice(n_pop, n, replace=False)) if mode=='uniform' else np.nonzero(rng.random(n_pop)<pi)[0]
             w = None if mode=='uniform' else 1/pi[s]
-            r = rate(y[s]*d[s], y[s], w, g[s])
+            if mode=='weighted' and estimator=='assisted': r = assisted_rate(y*d, y, p*d, p, pi, np.isin(np.arange(n_pop), s))
+            else: r = rate(y[s]*d[s], y[s], w, g[s])
             ok = 0<y[s].sum()<len(s)
             a = roc_auc_score(y[s], p[s], sample_weight=w) if ok else np.nan
             alo,ahi = boot_ci(roc_auc_score, y[s], p[s], w, g[s], n_boot, seed=k) if ok and n_boot else (np.nan, np.nan)

@@ -4,15 +4,20 @@ A 2%-prevalence population of 2,000 images (500 patients of 4), scores from a bi
 calibrated probabilities (the trained tail's pool AUC on the realistic sets is 0.80-0.89: `nbs/06_train.ipynb`); the decision
 threshold is the best-F1 one on a second, independent population, as `train` tunes it on validation. Each draw labels 300
 hold-out images uniformly (a simple random sample) and by score (`measure.proposal`, `measure.inclusion_probs`, Poisson
-sampling, 300 in expectation), and estimates recall at the threshold (Wilson interval at the effective number of positives)
+sampling, 300 in expectation), and estimates recall at the threshold (weighted draws: `measure.assisted_rate`, the difference
+estimator with the score as control variate, bias-corrected, Wilson interval at the effective n from Poisson sampling's
+variance; `--estimator hajek`: `measure.rate`, the Hájek ratio with the Wilson interval at its with-replacement effective n)
 and ROC AUC (bootstrap over patients). Scores come from a simulated score model, not from a network: on 2 CPU cores a real
 frozen-backbone head on a generated 2,000-image set costs more than this machine's budget, and a score model keeps the truth exact.
 
-Seeds 100-104 (five populations, 50 draws each): `05a_measure` and the design choices were made on seeds 0-1 only.
+Seeds 100-104 (five populations, 50 draws each): `05a_measure` and the design choices were made on seeds 0-1 (the Hájek
+design) and 0-9 (the assisted estimator, its bias correction and interval: `--seeds 0,...,9 --out .../evaluation-tuning`).
 
-    python benchmarks/evaluation.py [--draws 50] [--seeds 100,101,102,103,104] [--boot 0] [--auc 0.88] [--mix 0.8] [--out PREFIX]
+    python benchmarks/evaluation.py [--draws 50] [--seeds 100,101,102,103,104] [--boot 0] [--auc 0.88] [--mix 0.8]
+                                    [--estimator assisted|hajek] [--out PREFIX]
 
-The default run writes benchmarks/results/evaluation.{txt,csv}; the variations (--auc 0.95, --mix 0.95, --boot 200) write
+The default run writes benchmarks/results/evaluation.{txt,csv}; `--estimator hajek` the figures before the assisted
+estimator (evaluation-hajek); the variations (of the Hájek estimator) (--auc 0.95, --mix 0.95, --boot 200) write
 evaluation-auc95, evaluation-mix95 and evaluation-boot; `--n 600 --draws 40 --seeds 100,101 --boot 200` writes
 evaluation-n600, the check of the AUC interval's coverage by the number of positives seen.
 """
@@ -28,6 +33,7 @@ ap.add_argument('--boot', type=int, default=0)   # > 0: also AUC intervals (a bo
 ap.add_argument('--n', type=int, default=300)   # hold-out labels per draw
 ap.add_argument('--auc', type=float, default=0.88)   # the score model's ROC AUC
 ap.add_argument('--mix', type=float, default=0.8)   # the proposal's score share (`measure.proposal`)
+ap.add_argument('--estimator', default='assisted', choices=['assisted','hajek'])   # for the weighted draws
 ap.add_argument('--out', default=str(Path(__file__).parent/'results'/'evaluation'))
 a = ap.parse_args()
 
@@ -36,7 +42,7 @@ def _ratio(sm): return f", AUC {sm.loc['weighted','auc_width']/sm.loc['uniform',
 
 t0 = time.time(); dfs = []
 for s in map(int, a.seeds.split(',')):
-    d = simulate_holdout(n_pop=2000, prev=0.02, auc=a.auc, n=a.n, draws=a.draws, mix=a.mix, seed=s, n_boot=a.boot).assign(seed=s)
+    d = simulate_holdout(n_pop=2000, prev=0.02, auc=a.auc, n=a.n, draws=a.draws, mix=a.mix, seed=s, n_boot=a.boot, estimator=a.estimator).assign(seed=s)
     dfs.append(d)
     sm = holdout_summary(d)
     print(f"seed {s}: true recall {d.true_recall.iloc[0]:.3f}, threshold {d.threshold.iloc[0]:.3f}; width weighted/uniform "
@@ -44,7 +50,8 @@ for s in map(int, a.seeds.split(',')):
 df = pd.concat(dfs, ignore_index=True)
 df.to_csv(a.out+'.csv', index=False)
 lines = [f"{a.draws} draws on each of {len(dfs)} populations (seeds {a.seeds}): 2,000 images, 2% positive, {a.n} hold-out labels, "
-         f"score model ROC AUC {a.auc}, proposal score share {a.mix}; {time.time()-t0:.0f} s", ""]
+         f"score model ROC AUC {a.auc}, proposal score share {a.mix}; weighted estimator: {a.estimator}; {time.time()-t0:.0f} s",
+         "Choices were made on tuning seeds 0-9 only; seeds 100-104 played no part in any choice.", ""]
 for s,g in df.groupby('seed'):
     sm = holdout_summary(g)
     lines.append(f"seed {s}: true recall {g.true_recall.iloc[0]:.3f}, true AUC {g.true_auc.iloc[0]:.3f}")
