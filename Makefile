@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 DEMO   ?= demo
 WORKERS ?= 2
 
-.PHONY: demo test install export readme clean-demo
+.PHONY: demo demo-rare test install export readme clean-demo
 
 # The stamp holds pyproject.toml's checksum: nbdev-export rewrites that file (same content, new time) on every export,
 # so its time alone would reinstall the package after each one.
@@ -29,6 +29,23 @@ demo: $(STAMP)
 	$(BIN)/al-evaluate --project $(DEMO)/project
 	$(BIN)/al-simulate --project $(DEMO)/project --truth $(DEMO)/demo_truth.csv --strategies random,stratified,typiclust@0.5 --rounds 5 --repeats 3 --out $(DEMO)/simulation
 	@echo "Label more with: $(BIN)/al-label --project $(DEMO)/project"
+
+# The rare case, end to end: an archive where 2.5% of the images show a biopsy tool and 2.5% are magnification views.
+# The learn queue's cold start (the header's magnification hint and the metal score, with a random share) gives the first
+# 100 labels, labeled from the ground truth as a reader in the queue would; al-train trains on them (a label with too few
+# positives is left untrained, never refused); al-evaluate looks at the hold-out once; and al-simulate compares the
+# queue's own rule with random sampling on positives found and average precision.
+RARE ?= demo-rare
+demo-rare: $(STAMP)
+	$(BIN)/al-demo $(RARE) --n-patients 320 --seed 7 --p-tool 0.025 --p-mag 0.025 --size 1024
+	$(BIN)/al-ingest $(RARE)/dicom --project $(RARE)/project
+	$(BIN)/al-demo-label --project $(RARE)/project --truth $(RARE)/demo_truth.csv --splits test
+	$(BIN)/al-queue --project $(RARE)/project
+	$(BIN)/al-demo-label --project $(RARE)/project --truth $(RARE)/demo_truth.csv --queue learn --n 100
+	$(BIN)/al-train --project $(RARE)/project
+	$(BIN)/al-evaluate --project $(RARE)/project
+	$(BIN)/al-simulate --project $(RARE)/project --truth $(RARE)/demo_truth.csv --strategies random,loop --rounds 9 --repeats 3 --out $(RARE)/simulation
+	@echo "Label more with: $(BIN)/al-label --project $(RARE)/project"
 
 # Every notebook test, slow cells included, the browser test, then a check that the library matches the notebooks.
 # The tests' temporary folders (projects, DICOMs, models: a few hundred MB a run) go under TEST_TMP, emptied
@@ -62,4 +79,4 @@ endef
 export README_PY
 
 clean-demo:
-	rm -rf $(DEMO)
+	rm -rf $(DEMO) $(RARE)

@@ -587,9 +587,15 @@ def al_demo_label(project:str=None, # project folder
                   annotator:str='oracle', # name recorded on the label events
                   seed:int=0, # random order of the draw
                   splits:str='train,valid', # comma-separated splits to draw from; `test` labels the hold-out, as a reader in the holdout queue would
+                  queue:str=None, # label the first `n` unlabeled images of this queue, in its stored order (`al-queue` orders it), as a reader in it would
                  ):
     "Label images of a project from the demo's ground truth, as a reader would"
     if not (project and truth): raise ProjectError("Give both --project DIR and --truth CSV")
     db = Project(project)
-    ids = label_from_truth(db, truth, n=n, annotator=annotator, seed=seed, splits=[o.strip() for o in splits.split(',')])
-    print(f"Labeled {len(ids)} images as {annotator!r}; {db['labels'].count} labeled in all")
+    sel = None
+    if queue:
+        sel = [r['image_id'] for r in db['queue'].rows_where("name=? and image_id not in (select image_id from labels)", [queue], select='image_id', order_by='pos')][:n] if db['queue'].exists() else []
+        if not sel: raise ProjectError(f"The {queue} queue holds no unlabeled image: order it first with `al-queue --project {project} --name {queue}`")
+    ids = label_from_truth(db, truth, n=n, annotator=annotator, seed=seed, splits=[o.strip() for o in splits.split(',')], ids=sel)
+    pos = db.execute(f"select {', '.join(f'coalesce(sum({o}),0)' for o in db.labels)} from labels where image_id in (select value from json_each(?))", [json.dumps(ids)]).fetchone()
+    print(f"Labeled {len(ids)} images as {annotator!r} ({', '.join(f'{o} {int(v)}' for o,v in zip(db.labels, pos))} positive); {db['labels'].count} labeled in all")

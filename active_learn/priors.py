@@ -115,5 +115,9 @@ def cold_start(db:Project, n:int, # how many ids
     labels = [o for o in (db.labels if labels is None else labels) if o in PRIORS]
     k = n - int(round(explore*n)) if labels else 0
     picks = pool[prior_picks(label_priors(db, pool, labels), k, seed)].tolist() if labels else []
-    rest = [int(i) for i in rng.permutation(pool) if int(i) not in set(picks)]
-    return picks + rest[:n-len(picks)]
+    rest = [int(i) for i in rng.permutation(pool) if int(i) not in set(picks)][:n-len(picks)]
+    # the random share spread evenly through the order, so the first images a reader sees are mixed too
+    at = np.linspace(0, n-1, len(rest)+2)[1:-1].round().astype(int) if rest else []
+    out = list(picks)
+    for i,r in zip(at, rest): out.insert(int(i), r)
+    return out
