@@ -1002,10 +1002,11 @@ def train_message(db:Project, run_id:int, # a finished run
     msg = (f"trained on the training and validation images, no validation figure ({best['note']})" if best['monitor'] is None else
            f"{best['monitor']} {f(best['value'])}; validation AUC " + ', '.join(f"{o} {'not yet trained' if o in nyt else f(best.get(f'auc_{o}'))}" for o in db.labels))
     n = sum(next(iter(c.values())).values()) if c else '?'
-    if nyt: msg += ('\n' + '; '.join(f"{o} not yet trained: {c[o]['pos']} positives and {c[o]['neg']} negatives" for o in nyt)
+    k = lambda v: f"{v['pos']} positive{'s'*(v['pos']!=1)} and {v['neg']} negative{'s'*(v['neg']!=1)}"
+    if nyt: msg += ('\n' + '; '.join(f"{o} not yet trained: {k(c[o])}" for o in nyt)
                     + f" among the {n} labeled images it trains on, so the app and al-classify show no probability for "
                     + f"{'it' if len(nyt)==1 else 'them'}; label more with `al-label --project {db.path}`")
-    if weak: msg += (f"\nWarning: {', '.join(weak)} trained on few examples (" + '; '.join(f"{o} {v['pos']} positives and {v['neg']} negatives" for o,v in weak.items())
+    if weak: msg += (f"\nWarning: {', '.join(weak)} trained on few examples (" + '; '.join(f"{o} {k(v)}" for o,v in weak.items())
                      + f", fewer than {s.get('min_train_pos', MIN_TRAIN_POS)} of a class): {'its' if len(weak)==1 else 'their'} probabilities are rough until more are labeled")
     rung = {'frozen': '\nModel: a logistic head on the frozen network' + (f", because {s['underfit']}" if s.get('underfit') else f" (fewer than {s.get('ladder_labels')} labels)"),
             'tail': '\nModel: the trained tail (last stages and head)'}.get(s.get('rung'), '')
