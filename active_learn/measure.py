@@ -102,7 +102,9 @@ def measure(y, s, # truth (0/1) and score per image (or study)
     n_pos,n_neg = int(y.sum()),int((1-y).sum())
     r = dict(n_pos=n_pos, n_neg=n_neg, weighted=w is not None, measurable=min(n_pos, n_neg)>=min_pos, min_pos=min_pos)
     if not r['measurable']:
-        prev = ifnone(prev, (n_pos+1)/(len(y)+2))
+        # this sample's own rate; with no positive yet, the 95% upper bound of the rate, so the count is a floor, not a guess
+        r['at_least'] = prev is None and n_pos==0
+        prev = ifnone(prev, wilson(0, len(y))[1] if r['at_least'] else (n_pos+1)/(len(y)+2))
         r['labels_needed'] = math.ceil(per_row*max(labels_needed(n_pos, prev, min_pos), labels_needed(n_neg, 1-prev, min_pos)))
         return r
     for k,f in [('roc_auc', roc_auc_score), ('ap', average_precision_score)]:
@@ -135,7 +137,7 @@ def measure_text(name:str, # label (and level)
     if not r['measurable']:
         few = f"{r['n_pos']} positives" if r['n_pos']<r['min_pos'] else f"{r['n_neg']} negatives"
         return (f"{head}\n   not measurable yet: {few} (at least {r['min_pos']} of each are needed for a figure); "
-                f"label about {r['labels_needed']} more hold-out images to get there")
+                f"label {'at least' if r.get('at_least') else 'about'} {r['labels_needed']} more hold-out images to get there")
     out = [head, f"   ROC AUC {_f(**r['roc_auc'])}, average precision {_f(**r['ap'])}   (95% intervals, bootstrap over patients)"]
     for k,a in r['at'].items():
         se,sp,pr = a['sensitivity'],a['specificity'],a['precision']

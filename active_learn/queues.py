@@ -313,7 +313,7 @@ def label_errors(db, run_id:int=None, # run whose embeddings/predictions to use 
     elif run is not None:
         pid, pr = db.run_probs(run['id'], ids)
         df = df.set_index('image_id').loc[pid].reset_index()
-        y, p = df[labels].to_numpy(int), pr
+        y = df[labels].to_numpy(int); p = np.where(np.isnan(pr), y, pr)   # a label the run left untrained: no suspicion, as out of folds
     else: return pd.DataFrame(columns=cols)
     r = label_error_scores(y, p)
     li = r.label.to_numpy()
