@@ -6,7 +6,7 @@ import httpx, numpy as np, pydicom, pytest
 from PIL import Image
 from starlette.testclient import TestClient
 from test_server_hardening import _free_port, _proc
-from test_hostile import png_declaring, good_dicom, run
+from test_hostile import png_declaring, good_dicom, run, ingest_peak
 
 BIN = Path(sys.executable).parent
 LABEL = dict(biopsy_tool=1, mag_view=0)
@@ -141,11 +141,7 @@ def test_f5_whole_file_limit(tmp_path):
     (tmp_path/'src').mkdir()
     stack = deflated_frames(tmp_path/'src'/'stack.dcm', 12, 5000, 5000)
     assert stack.stat().st_size < 1_000_000
-    code = (f"import re; from pathlib import Path; from active_learn.ingest import ingest\n"
-            f"s = ingest([{str(stack)!r}], {str(tmp_path/'p')!r}, workers=1, verbose=False)\n"
-            f"print(s['bad'], re.search(r'VmHWM:\\s+(\\d+) kB', Path('/proc/self/status').read_text())[1])")
-    r = run(sys.executable, '-c', code)
-    n_bad, peak_kb = map(int, r.stdout.split())
+    n_bad, peak_kb = ingest_peak(stack, tmp_path/'p')
     reason, = sqlite3.connect(tmp_path/'p'/'labels.db').execute('select reason from bad_files').fetchone()
     assert n_bad==1 and reason.startswith('too large in all: 12 frame(s) of 5000x5000'), reason
     assert peak_kb < 400*1024, peak_kb

@@ -107,16 +107,19 @@ def test_non_utf8_name(hostile, ingested):
     r2 = run(BIN/'al-ingest', src/'ok', '--project', proj)
     assert r2.returncode==0 and '0 new images' in r2.stdout and '4 already in the project' in r2.stdout, r2.stdout+r2.stderr
 
+def ingest_peak(src, proj)->tuple:
+    "(bad files, peak memory in kB) of ingesting `src` into `proj` in a process of its own, one worker"
+    # VmHWM is this process's own peak: ru_maxrss would carry over the parent's size from before exec
+    code = (f"import re; from pathlib import Path; from active_learn.ingest import ingest\n"
+            f"s = ingest([{str(src)!r}], {str(proj)!r}, workers=1, verbose=False)\n"
+            f"print(s['bad'], re.search(r'VmHWM:\\s+(\\d+) kB', Path('/proc/self/status').read_text())[1])")
+    return tuple(map(int, run(sys.executable, '-c', code).stdout.split()))
+
 def test_bomb_memory(tmp_path):
     "Failure 3: the 389 KB deflated DICOM declaring 20000x20000 peaks under 300 MB and says why"
     bomb = deflated_dicom(tmp_path/'bomb.dcm', 20000, 20000)
     assert bomb.stat().st_size < 500_000
-    # VmHWM is this process's own peak: ru_maxrss would carry over the parent's size from before exec
-    code = (f"import re; from pathlib import Path; from active_learn.ingest import ingest\n"
-            f"s = ingest([{str(bomb)!r}], {str(tmp_path/'p')!r}, workers=1, verbose=False)\n"
-            f"print(s['bad'], re.search(r'VmHWM:\\s+(\\d+) kB', Path('/proc/self/status').read_text())[1])")
-    r = run(sys.executable, '-c', code)
-    n_bad, peak_kb = map(int, r.stdout.split())
+    n_bad, peak_kb = ingest_peak(bomb, tmp_path/'p')
     assert n_bad==1 and peak_kb < 300*1024, (n_bad, peak_kb)
     reason, = sqlite3.connect(tmp_path/'p'/'labels.db').execute('select reason from bad_files').fetchone()
     assert reason.startswith('too large: 20000x20000 pixels declared'), reason
