@@ -17,6 +17,7 @@ def bad_args(tmp):
         'al-demo-label': (['--project', nothing], '--truth'),
         'al-train':      (['--project', nothing], 'No project at'),
         'al-predict':    (['--project', nothing], 'No project at'),
+        'al-queue':      (['--project', nothing], 'No project at'),
         'al-evaluate':   (['--project', nothing], 'No project at'),
         'al-label':      (['--project', nothing], 'No project at'),
         'al-reader':     (['list', '--project', nothing], 'No project at'),
