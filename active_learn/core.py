@@ -47,7 +47,7 @@ def bars_on_terminals_only():
 if Path(sys.argv[0]).name.startswith('al-'): bars_on_terminals_only()
 
 # %% ../nbs/00_core.ipynb #924303d9
-_name_re = re.compile(r'^[a-z][a-z0-9_]{0,39}$')
+_name_re = re.compile(r'[a-z][a-z0-9_]{0,39}')   # `fullmatch`: with `match`, `$` lets a trailing newline through
 _reserved = {'image_id','annotator','n_annotators','conflict','updated','run_id','uncert','at','id'}
 
 def check_label_names(labels)->list:
@@ -55,7 +55,7 @@ def check_label_names(labels)->list:
     labels = [o.strip() for o in (labels.split(',') if isinstance(labels,str) else labels) if o.strip()]
     if not labels: raise ProjectError("The label schema is empty: give at least one label name, e.g. --labels biopsy_tool,mag_view")
     for o in labels:
-        if not _name_re.match(o) or o in _reserved:
+        if not _name_re.fullmatch(o) or o in _reserved:
             raise ProjectError(f"Bad label name {o!r}: use lowercase letters, digits and '_', starting with a letter (and not one of {sorted(_reserved)})")
     if len(set(labels))!=len(labels): raise ProjectError(f"Duplicate label names in {labels}")
     return labels
