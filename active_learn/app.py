@@ -4,38 +4,27 @@
 
 # %% ../nbs/12_app.ipynb #5ede17ad
 from __future__ import annotations
-import json, re, io, time, sqlite3, hmac, base64, hashlib, itertools, warnings, sys, os, socket, secrets, getpass, threading
-from http.cookies import SimpleCookie
+import json, re, io, time, sqlite3, itertools, warnings, sys, os, socket, threading
 from concurrent.futures import ThreadPoolExecutor
-from collections import deque, OrderedDict
-from datetime import datetime, timezone
+from collections import OrderedDict
 from pathlib import Path
-from typing import Annotated
-from urllib.parse import urlsplit
 import numpy as np
 from PIL import Image
 from fastcore.all import *
-from sqlite_utils import Database
 from fasthtml.common import (FT, NotStr, Code, Beforeware, FastHTML, Html, Button, Head, Body, Title, Meta, Style, Script, Div, Img, Span, Select, Option, A,
                              Table, Thead, Tbody, Tr, Th, Td, H1, H2, H3, P, Nav, Kbd, Aside, Input, to_xml)
-from starlette.responses import JSONResponse, FileResponse, Response, HTMLResponse, RedirectResponse
-from starlette.requests import Request, ClientDisconnect
-from starlette.datastructures import Headers
+from starlette.responses import FileResponse, Response
 from starlette.middleware import Middleware
-from starlette.concurrency import run_in_threadpool
-from pydicom.pixels import apply_modality_lut, apply_voi_lut
 from .core import *
 from .queues import QUEUES
 from .priors import mag_hint   # the header's magnification hint, which the cold start ranks by too
-from .imaging import (ImageError, read_regular, sniff, guard_project, check_size, MAX_PIXELS, MAX_FRAMES, MAX_BYTES, _read_dicom,
-                                   _stored_pixels, _has_voi_lut, _robust_range, _to_uint8, _luma, _reduce, _mode_bytes)
+from .imaging import ImageError, read_regular, guard_project
+from .viewer import TILE, SourceGone, BadTile, FullCache, full_res, check_window, tile_png
+from .guard import *
+from .readers import *
 
 # %% auto #0
-__all__ = ['TILE', 'key_map', 'key_legend', 'tiny_project', 'StaleLabel', 'NotFound', 'BadRequest', 'DatabaseGone',
-           'review_order', 'cam_png', 'SourceGone', 'full_res', 'window', 'FullCache', 'Labeler', 'project_owner',
-           'label_page', 'stats_page', 'set_guideline', 'guideline_html', 'HTTPError', 'BasicAuth', 'SafeJSON',
-           'HostCheck', 'BodyLimit', 'SecurityHeaders', 'add_reader', 'remove_reader', 'readers', 'check_reader',
-           'ReaderAuth', 'login_page', 'make_app', 'check_bind', 'read_password', 'timed_http', 'al_label', 'al_reader']
+__all__ = ['key_map', 'key_legend', 'review_order', 'Labeler', 'label_page', 'stats_page', 'make_app', 'al_label']
 
 # %% ../nbs/12_app.ipynb #193d5231
 def key_map(labels:list)->dict:
@@ -56,45 +45,8 @@ def key_legend(labels:list)->list:
                   ('G','Grad-CAM'), ('H/⇧H','history back/forward'), ('I','guideline'),
                   ('L','more like this')]
 
-# %% ../nbs/12_app.ipynb #8d421dde
-def _demo_thumb(path, i, sz=(256,200)):
-    "Write a small breast-like grey test thumbnail: a half ellipse with texture, and a bright mark placed by `i`"
-    rng = np.random.default_rng(i)
-    r,c = np.mgrid[:sz[0], :sz[1]]
-    d = ((r-sz[0]/2)/(sz[0]*0.48))**2 + (c/(sz[1]*0.8))**2
-    a = np.where(d<1, 150-70*d+rng.normal(0, 12, sz), 8)
-    y,x = 40+(i*37)%(sz[0]-80), 20+(i*53)%(sz[1]//2)
-    a[y:y+12, x:x+40] = 250
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(a.clip(0,255).astype(np.uint8)).save(path)
-
-def tiny_project(path, # folder of the new project
-                 n:int=12, # images, each with a generated thumbnail
-                 labels=DEFAULT_LABELS, # the label schema
-                )->Database:
-    "A project with `n` images and generated thumbnails, for examples and tests"
-    db = create_project(path, labels=labels, holdout_pct=20, valid_pct=20)
-    rows = []
-    for i in range(n):
-        th = f'thumbs/t{i:04d}.png'
-        _demo_thumb(Path(path)/th, i)
-        rows.append(dict(sha1=f'{i:040x}', patient_id=f'p{i}', thumb=th, width=200, height=256))
-    db.add_images(rows)
-    return db
-
 # %% ../nbs/12_app.ipynb #44a6fcd3
-class StaleLabel(Exception): "The image was labeled by someone else since the page showed it (409)"
-
-class NotFound(KeyError):
-    "An unknown image, or one whose file is missing (404)"
-    def __str__(self): return self.args[0] if self.args else 'Not found'
-
-class BadRequest(ValueError): "A request value that can't be used, with what to give instead (400)"
-
-class DatabaseGone(Exception): "The database file or its WAL on disk is no longer the one the server writes to: no write may be acknowledged (503)"
-
 _tab_re = re.compile(r'[A-Za-z0-9_-]{1,40}')   # `fullmatch`: with `match`, `$` lets a trailing newline through
-_ann_re = re.compile(r'[A-Za-z0-9_.@-]{1,60}')
 
 def review_order(db, # open project
                  n:int=500, # most images the queue holds
@@ -123,138 +75,6 @@ def _refresher(db, name, n):
     from active_learn.queues import refresh_queue
     refresh_queue(db, name, n=n)
 
-def _cam_learner(db, run_id):
-    "The Learner of `run_id`, for Grad-CAM (imported late: the labeling path never loads torch models)"
-    from active_learn.train import load_run_learner
-    return load_run_learner(db, run_id, num_workers=0)
-
-def _region(w, h, size, method)->tuple:
-    "The part of a `w`×`h` image the model sees, (left, top, width, height), as `export.fit_size` squishes, crops or pads it"
-    H,W = (size,size) if isinstance(size, int) else size
-    if method=='squish': return 0, 0, w, h
-    m = w/W if (w/W < h/H if method=='crop' else w/W > h/H) else h/H
-    sw,sh = int(m*W),int(m*H)
-    return int(0.5*(w-sw)), int(0.5*(h-sh)), sw, sh
-
-def _cam_maps(learn, thumb)->tuple:
-    "(labels, probabilities, Grad-CAM maps [L,h,w] in [0,1]) of the thumbnail at `thumb`, each map laid where the model saw it on the thumbnail"
-    import torch
-    from active_learn.gradcam import gradcam
-    from active_learn.export import learner_pre, prep_image, to_input
-    from active_learn.imaging import thumbnail
-    pre,labels = learner_pre(learn),list(map(str, learn.dls.vocab))
-    a = np.asarray(Image.open(thumb).convert('L'))
-    x = torch.tensor(to_input(prep_image(a, pre)[None], pre))
-    heats = gradcam(learn.model, x)
-    p = next(learn.model.parameters())
-    with torch.no_grad(): probs = torch.sigmoid(learn.model.eval()(x.to(p.device, p.dtype)))[0].float().cpu().numpy()
-    t = thumbnail(a, pre['thumb_size']) if pre.get('thumb_size') else Image.fromarray(a)   # the picture `prep_image` resized
-    l,tp,sw,sh = _region(*t.size, pre['size'], pre['resize'])
-    res = np.zeros((len(heats), a.shape[0], a.shape[1]), np.float32)
-    k = a.shape[1]/t.size[0]   # back to the thumbnail's own pixels
-    for i,hm in enumerate(heats):
-        cv = Image.new('F', (a.shape[1], a.shape[0]))
-        cv.paste(Image.fromarray(hm.astype(np.float32)).resize((max(1,round(sw*k)), max(1,round(sh*k))), Image.BILINEAR), (round(l*k), round(tp*k)))
-        res[i] = np.asarray(cv)
-    return labels, [float(o) for o in probs], res.clip(0, 1)
-
-def cam_png(heat:np.ndarray, # Grad-CAM map in [0,1]
-            alpha:float=0.6, # opacity of the hottest regions
-           )->bytes:
-    "RGBA PNG of a Grad-CAM map in matplotlib's `jet` colours, transparent where the map is cold: to lay over the image"
-    import matplotlib
-    rgba = (matplotlib.colormaps['jet'](heat)*255).astype(np.uint8)
-    rgba[...,3] = (255*alpha*heat.clip(0, 1)).astype(np.uint8)
-    b = io.BytesIO(); Image.fromarray(rgba, 'RGBA').save(b, format='PNG', compress_level=1); return b.getvalue()
-
-# %% ../nbs/12_app.ipynb #7ba0cfb0
-TILE = 512   # tile side, in pixels of its level
-
-class SourceGone(Exception): "The image's source file can't be read any more: the page says so and zooms the thumbnail"
-
-def _presets(ds, a)->list:
-    "Windows for values `a`: the DICOM's own VOI (each WindowCenter/Width pair, named by its explanation), then `auto` and `full`"
-    res = []
-    if ds is not None and not _has_voi_lut(ds) and 'WindowCenter' in ds and 'WindowWidth' in ds:
-        cs,ws,ex = (L(ds.get(k)) if ds.get(k) is not None else L() for k in ('WindowCenter','WindowWidth','WindowCenterWidthExplanation'))
-        for i,(c,w) in enumerate(zip(cs, ws)):
-            try: c,w = float(c),float(w)
-            except (TypeError, ValueError): continue
-            if w>0 and np.isfinite(c): res.append(dict(name=str(ex[i]) if i<len(ex) and ex[i] else f'DICOM {i+1}', wc=c, ww=w))
-    lo,hi = _robust_range(a)
-    mn,mx = float(a.min()), float(a.max())
-    res.append(dict(name='auto', wc=(lo+hi)/2, ww=max(hi-lo, 1e-3)))
-    res.append(dict(name='full', wc=(mn+mx)/2, ww=max(mx-mn, 1e-3)))
-    return [{k:(round(v, 3) if isinstance(v, float) else v) for k,v in o.items()} for o in res]
-
-def full_res(path, # the source file (DICOM or image)
-             frame:int=0, # frame of a multi-frame file
-             limits:dict=None, # `max_pixels`, `max_frames`, `max_bytes`: the ones the project was ingested with (default: ingest's defaults)
-            )->dict:
-    "Full-size values of one frame of a source image (DICOM: stored values through its modality LUT, and VOI LUT table if any), with window presets"
-    lim = dict(max_pixels=MAX_PIXELS, max_frames=MAX_FRAMES, max_bytes=MAX_BYTES) | (limits or {})
-    try: data = read_regular(path)
-    except ImageError as e: raise SourceGone(f"The source file {path} is gone or refused ({e})") from None
-    inv,ds = False,None
-    try:
-        if sniff(data[:132])=='dicom':
-            with warnings.catch_warnings():
-                warnings.simplefilter('ignore')
-                ds = _read_dicom(data, path, **lim)
-                a = _stored_pixels(ds, frame if int(ds.get('NumberOfFrames') or 1)>1 else None)   # that frame alone, in memory of its own
-                if int(ds.get('SamplesPerPixel') or 1)!=1: a = _luma(a)
-                else:
-                    a = apply_modality_lut(a, ds)
-                    if _has_voi_lut(ds): a = apply_voi_lut(np.rint(a).astype(np.int64) if a.dtype.kind=='f' else a, ds, index=0)
-            inv = str(ds.get('PhotometricInterpretation','')).strip()=='MONOCHROME1'
-        else:
-            with warnings.catch_warnings():
-                warnings.simplefilter('ignore', Image.DecompressionBombWarning)   # ingest's limits decide, as they did at ingest
-                im = Image.open(io.BytesIO(data))
-            check_size(*im.size, getattr(im, 'n_frames', 1), lim['max_pixels'], lim['max_frames'], _mode_bytes.get(im.mode, len(im.getbands())), lim['max_bytes'])
-            im.seek(frame)
-            a = np.asarray(im if im.mode in ('I','I;16','I;16B','I;16L','F') else im.convert('L'))
-    except Image.DecompressionBombError as e: raise SourceGone(f"The source file {path} is too large to zoom ({e})") from None
-    except (ImageError, OSError, ValueError, EOFError) as e: raise SourceGone(f"The source file {path} can't be decoded any more ({e})") from None
-    # float32 for rescaled values (half of pydicom's float64); integers stay as stored
-    a = np.ascontiguousarray(a.astype(np.float32) if a.dtype.kind=='f' or a.dtype.itemsize>4 else a)
-    return dict(a=a, presets=_presets(ds, a), invert=inv)
-
-def window(a, # values (stored values after the modality LUT)
-           wc:float, # window centre, in the values' units
-           ww:float, # window width, in the values' units
-           invert:bool=False, # MONOCHROME1: high values are dark
-          )->np.ndarray:
-    "uint8 of values `a` through the linear window centred on `wc`, `ww` wide (MONOCHROME1: inverted)"
-    img = _to_uint8(a, wc-ww/2, wc+ww/2)
-    return 255-img if invert else img
-
-class FullCache:
-    "The last `n` decoded source images (a mammogram's values take about 25-50 MB), so panning reads memory, not the file"
-    def __init__(self, n:int=4, # images kept
-                 decode=full_res): # `f(path, frame)` giving what is kept
-        self.n,self.decode,self.d,self.lock,self.dlock = n,decode,OrderedDict(),threading.Lock(),threading.Lock()
-        self.hits = self.misses = 0
-
-    def __call__(self, key, path, frame:int=0)->dict:
-        with self.lock:
-            if key in self.d: self.d.move_to_end(key); self.hits += 1; return self.d[key]
-        with self.dlock:   # one decode at a time: a page's first tiles all ask for the same image at once
-            with self.lock:
-                if key in self.d: self.d.move_to_end(key); self.hits += 1; return self.d[key]
-            v = self.decode(path, frame)
-            with self.lock:
-                self.misses += 1; self.d[key] = v
-                while len(self.d)>self.n: self.d.popitem(last=False)
-        return v
-
-def _num(v, what)->float:
-    "A finite number from a query string, or `BadRequest` saying which"
-    try: x = float(v)
-    except (TypeError, ValueError): x = None
-    if x is None or not np.isfinite(x): raise BadRequest(f"Bad {what} {v!r}: give a finite number")
-    return x
-
 # %% ../nbs/12_app.ipynb #b4867bac
 class Labeler:
     "Queue serving, claims and label events for one project"
@@ -264,8 +84,8 @@ class Labeler:
                  queue_size:int=500, # rows a queue materialises at a time
                  refresher=_refresher, # `f(db, name, n)` that rematerialises a queue
                  min_refresh_secs:float=30, # don't rebuild a used-up queue more often than this
-                 cam_learner=_cam_learner, # `f(db, run_id)` giving the Learner that Grad-CAM explains
-                 cam_maps=_cam_maps, # `f(learner, thumbnail)` (a file object) giving (labels, probabilities, Grad-CAM maps laid on the thumbnail)
+                 cam_learner=None, # `f(db, run_id)` giving the Learner that Grad-CAM explains (default `gradcam.cam_learner`)
+                 cam_maps=None, # `f(learner, thumbnail)` (a file object) giving (labels, probabilities, maps laid on the thumbnail); default `gradcam.cam_maps`
                  background:bool=True, # rebuild queues in a background thread, serving the old order meanwhile (False: inside the call)
                  full_cache:int=4, # decoded source images kept in memory for the zoom
                 ):
@@ -377,13 +197,14 @@ class Labeler:
 
     def gradcam(self, img_id)->dict:
         "Grad-CAM of `img_id` by the latest run's model (kept loaded until a newer run): run, labels, probabilities and an overlay PNG per label"
+        from active_learn.gradcam import cam_learner, cam_maps, cam_png   # torch loads on the first `G`, never on the labeling path
         thumb = io.BytesIO(self.thumb_file(img_id))   # checked like `/img`'s, before any model is loaded
         run = (self.db.latest_run() or {}).get('id')   # the newest model, even one trained with --no-predict
-        if run is None: raise StaleLabel("No trained model yet: run `al-train` first, then press G again")
-        if self.cam_cache[0]!=run: self.cam_cache,self.cams = (run, self.cam_learner(self.db, run)),{}
+        if run is None: raise NoModel("No trained model yet: run `al-train` first, then press G again")
+        if self.cam_cache[0]!=run: self.cam_cache,self.cams = (run, (self.cam_learner or cam_learner)(self.db, run)),{}
         k = int(img_id)
         if k not in self.cams:   # the few last images: G, then a label at a time, asks for the same maps
-            labels,probs,heats = self.cam_maps(self.cam_cache[1], thumb)
+            labels,probs,heats = (self.cam_maps or cam_maps)(self.cam_cache[1], thumb)
             nyt = self.db.untrained_labels(run)   # the model outputs something for it, but that is no probability
             probs = [None if o in nyt else p for o,p in zip(labels, probs)]
             self.cams = {**dict(list(self.cams.items())[-7:]), k:dict(run=run, labels=labels, probs=probs, pngs=[cam_png(o) for o in heats],
@@ -570,10 +391,6 @@ def progress(self:Labeler, name:str)->dict:
     return dict(done=sum(lab.get(o,0) for o in sp), total=sum(tot.get(o,0) for o in sp), queue=qn)
 
 # %% ../nbs/12_app.ipynb #f7571fe6
-def project_owner(db)->str|None:
-    "The reader who may adjudicate any image, their own included (`al-reader owner NAME`)"
-    return db.meta('owner')
-
 @patch
 def adjudicate(self:Labeler, img_id, # image id
                values:dict, # the decision: {label: 0 or 1} for each label of the schema
@@ -624,20 +441,9 @@ def tile(self:Labeler, img_id, # image id
          ww, # window width, in the same units
         )->bytes:
     "PNG of one tile of `img_id`'s source at level `z` through the window (`wc`, `ww`)"
-    wc,ww = _num(wc, 'window centre wc'),_num(ww, 'window width ww')
-    if ww<=0: raise BadRequest(f"Bad window width ww={ww:g}: it must be above 0")
-    if z not in (1,2,4,8,16,32): raise BadRequest(f"Bad level z={z}: use 1 (source pixels), 2, 4, 8, 16 or 32")
+    wc,ww = check_window(wc, ww, z)   # refused before the source is read
     p,f = self.source(img_id)
-    o = self.fulls(int(img_id), p, f)
-    a = o['a']; h,w = a.shape; lw,lh = w//z,h//z
-    nc,nr = -(-lw//TILE),-(-lh//TILE)
-    if not (0<=col<nc and 0<=row<nr):
-        raise BadRequest(f"Tile ({col}, {row}) is outside image {img_id} at level {z}: columns 0-{nc-1}, rows 0-{nr-1} ({w}×{h} pixels)")
-    s = TILE*z
-    t = _reduce(a[row*s:min((row+1)*s, lh*z), col*s:min((col+1)*s, lw*z)], z)
-    b = io.BytesIO()
-    Image.fromarray(window(t, wc, ww, o['invert'])).save(b, format='PNG', compress_level=1)
-    return b.getvalue()
+    return tile_png(self.fulls(int(img_id), p, f), z, col, row, wc, ww, f'image {img_id}')
 
 # %% ../nbs/12_app.ipynb #49aa2253
 _static = Path(__import__('active_learn').__file__).parent/'static'   # the page's script, `label.js`, lives here
@@ -737,125 +543,17 @@ def stats_page(st:dict)->str:
            "td,th{border:1px solid #333;padding:3px 8px;text-align:left}")
     return to_xml(Html(Head(Meta(charset='utf-8'), Title('al-label stats'), Style(css)), Body(*body)))
 
-# %% ../nbs/12_app.ipynb #4aeeaf00
-def set_guideline(db, # open project
-                  text:str, # markdown; empty removes the guideline
-                 ):
-    "Store the project's labeling guideline (markdown), which the label page shows on `I`"
-    if not isinstance(text, str): raise ProjectError("The guideline must be text (markdown)")
-    if len(text)>100_000: raise ProjectError(f"The guideline has {len(text):,} characters: keep it under 100,000")
-    db.set_meta('guideline', text.strip() or None)
-
-def guideline_html(db)->str|None:
-    "The project's guideline as HTML (raw HTML in it is shown as text, never run), or None when there is none"
-    md = db.meta('guideline')
-    if not md: return None
-    try: from markdown_it import MarkdownIt
-    except ImportError: return to_xml(Div(md, style='white-space:pre-wrap'))   # without a markdown renderer it reads as written
-    return MarkdownIt('commonmark', {'html': False}).render(md)
-
 # %% ../nbs/12_app.ipynb #65412e90
-class HTTPError(Exception):
-    "A request refused with HTTP `status`"
-    def __init__(self, status, msg): super().__init__(msg); self.status = status
-
-def _digest(b:bytes)->bytes: return hashlib.sha256(b).digest()
-
-def _given(h:bytes)->bytes:
-    "The password of a basic-auth header value, whatever the user name; empty when there is none"
-    if h[:6].lower()!=b'basic ': return b''
-    try: return base64.b64decode(h[6:], validate=True).partition(b':')[2]
-    except ValueError: return b''
-
-class _Lockout:
-    "Wrong passwords by key (an address, an account): `n` of them within `window` seconds lock the key out"
-    def _wait(self, key, now, n:int=None)->float:
-        "Seconds until `key` may try a password again (0: now), after `n` (default `max_fails`) failures"
-        ts = self.fails.get(key) or deque()
-        while ts and ts[0]<=now-self.window: ts.popleft()
-        return ts[0]+self.window-now if len(ts)>=(n or self.max_fails) else 0
-
-    def _fail(self, key, now):
-        if len(self.fails)>10_000: self.fails = {k:v for k,v in self.fails.items() if v and v[-1]>now-self.window}
-        self.fails.setdefault(key, deque()).append(now)
-
-    def _forgive(self, key, now):
-        "Take back the failure `_fail(key, now)` counted in advance, once the password proved right"
-        try: self.fails[key].remove(now)
-        except (KeyError, ValueError): pass
-
-class BasicAuth(_Lockout):
-    "ASGI middleware: HTTP basic auth with any user name and the server's password; `max_fails` wrong ones from an address within `window` seconds lock it out (429)"
-    def __init__(self, app, password:str, max_fails:int=10, window:float=60):
-        store_attr('app,max_fails,window'); self.pw,self.fails = _digest(password.encode()),{}
-
-    async def __call__(self, scope, receive, send):
-        if scope['type']!='http': return await self.app(scope, receive, send)
-        ip,now = (scope.get('client') or ('?',))[0],time.monotonic()
-        if w := self._wait(ip, now):
-            # even the right password is refused now, or guessing would go on
-            return await Response(f'Too many wrong passwords from {ip}: try again in {w:.0f} s', 429,
-                                  {'Retry-After':str(int(w)+1)})(scope, receive, send)
-        h = dict(scope['headers']).get(b'authorization', b'')
-        # digests of equal length: a wrong password costs the same whatever its length or the user name
-        if hmac.compare_digest(_digest(_given(h)), self.pw): return await self.app(scope, receive, send)
-        if h: self._fail(ip, now)
-        await Response('Password required', 401, {'WWW-Authenticate':'Basic realm="al-label"'})(scope, receive, send)
-
-def _deep(o, n:int)->bool:
-    "Whether `o` nests lists and objects more than `n` levels deep"
-    if not isinstance(o, (list, dict)): return False
-    return n<1 or any(_deep(v, n-1) for v in (o.values() if isinstance(o, dict) else o))
-
-_too_deep = 'The JSON body is nested too deeply: send one object of labels, ids and numbers'
-
-def _utf8(s:str)->bytes:
-    "UTF-8 of `s`, a lone surrogate (which JSON can carry in) as `?`: text stored before it was refused must not turn a page into a 500"
-    return s.encode('utf-8', 'replace')
-
-class SafeJSON(JSONResponse):
-    "A `JSONResponse` whose text is always valid UTF-8"
-    def render(self, content)->bytes: return _utf8(json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(',', ':')))
-
-def _refuse(status:int):
-    "Exception handler: answer an error meant for the reader with its message, as JSON, with `status` (or the error's own)"
-    return lambda req, e: SafeJSON(dict(error=str(e)), getattr(e, 'status', status))
-
-def _disconnected(req, e):
-    "Exception handler: a client that went away mid-request costs one line in the log, not a traceback"
-    print(f"al-label: {req.client.host if req.client else 'a client'} went away during {req.method} {req.url.path}", file=sys.stderr)
-    return Response(status_code=400)   # nobody is left to read it
-
-def _not_found(req, e):
-    "Exception handler for the 404s FastHTML and Starlette raise: a path that names no route, or a path part that is not a number"
-    d = str(getattr(e, 'detail', '') or '')
-    if d in ('', 'Not Found'): return SafeJSON(dict(error=f"No such page: {req.url.path}"), 404)
-    return SafeJSON(dict(error=f"Bad path {req.url.path}: {d.split(': ', 1)[-1]} (image ids, levels, tile columns and rows are whole numbers)"), 404)
-
-def _recursion(req, e):
-    "Exception handler: a body nested deeper than the JSON parser recurses is a bad request, not a server error"
-    if 'JSON' not in str(e): raise e
-    return SafeJSON(dict(error=_too_deep), status_code=400)
-
 async def _json(req)->dict:
-    if req.headers.get('content-type','').split(';')[0].strip()!='application/json':
-        raise HTTPError(415, 'Send a JSON body (Content-Type: application/json)')
-    d = await _body(req)
+    d = await read_json(req)
     if nm := req.scope.get('al_reader'): d['annotator'] = nm   # a logged-in reader labels as themself
-    return d
-
-async def _body(req)->dict:
-    try: d = json.loads(await req.body() or b'{}')
-    except ValueError: raise HTTPError(400, 'The body is not valid JSON')
-    if _deep(d, 3): raise HTTPError(400, _too_deep)   # a request needs two levels (the body, its `values` or `have`)
-    if not isinstance(d, dict): raise HTTPError(400, 'The body must be a JSON object')
     return d
 
 def _common(d, lb):
     "Validated (queue, annotator, tab, want, have) of a request body"
     q,ann,tab = d.get('queue','learn'),d.get('annotator') or lb.annotator,d.get('tab')
     if q not in QUEUES: raise ValueError(f"Unknown queue {q!r}; choose one of {', '.join(QUEUES)}")
-    if not isinstance(ann,str) or not _ann_re.fullmatch(ann): raise ValueError(f"Bad annotator {ann!r}: use letters, digits and _.@-")
+    check_name(ann, 'annotator', BadRequest)
     if not isinstance(tab,str) or not _tab_re.fullmatch(tab): raise ValueError(f"Bad tab id {tab!r}")
     want,have = _int(d.get('want',1), 'want'),d.get('have',[])
     if not isinstance(have, list) or len(have)>50: raise ValueError("`have` must be a list of at most 50 image ids")
@@ -869,209 +567,11 @@ def _api(f):
             d = await _json(req); lb.check_db()
             r = f(d); lb.check_db()   # a WAL unlinked during the write: the label may be lost, so it is not acknowledged
             return SafeJSON(r)
-        except DatabaseGone as e: st,msg = 503,str(e)
-        except HTTPError as e: st,msg = e.status,str(e)
-        except StaleLabel as e: st,msg = 409,str(e)
+        except AppError as e: st,msg = e.status,str(e)
         except KeyError as e: st,msg = 404,e.args[0] if e.args else 'Not found'
         except (ValueError, ProjectError) as e: st,msg = 400,str(e)
         return SafeJSON(dict(error=msg), status_code=st)
     return _f
-
-# %% ../nbs/12_app.ipynb #0391ecc1
-_local = ('127.0.0.1', 'localhost', '::1')
-
-class HostCheck:
-    "ASGI middleware: answer only requests addressed to a name of this server (`Host`), and writes only from its own pages (`Origin`)"
-    def __init__(self, app, hosts=(), # names besides localhost that browsers may use for this server
-                 port:int=None): # the port they must use with them (None: any)
-        self.app,self.port,self.hosts = app,port,{o.strip('[]').lower() for o in (*_local, *hosts) if o}
-
-    def _ok(self, netloc:str, scheme:str)->bool:
-        "Whether `netloc` (host[:port]) names this server"
-        try: u = urlsplit(f'//{netloc}'); h,p = u.hostname,u.port or (443 if scheme=='https' else 80)
-        except ValueError: return False
-        return h in self.hosts and (self.port is None or p==self.port)
-
-    async def __call__(self, scope, receive, send):
-        if scope['type']!='http': return await self.app(scope, receive, send)
-        hd = Headers(scope=scope)
-        host,org = hd.get('host', ''),hd.get('origin')
-        if not self._ok(host, scope.get('scheme', 'http')):
-            names = ', '.join(f'[{o}]' if ':' in o else o for o in sorted(self.hosts))
-            r = Response(f"Host {host!r} is not a name of this server ({names}): open the page by one of those, "
-                         "or start al-label with --allow-hosts NAME", 400)
-        elif org is not None and scope['method'] not in ('GET','HEAD') and not (
-                (u := urlsplit(org)).scheme in ('http','https') and self._ok(u.netloc, u.scheme)):
-            r = Response(f"Refused a {scope['method']} sent by the page at {org}: only this server's own pages may change labels", 403)
-        elif hd.get('sec-fetch-site') in ('cross-site','same-site') and not (hd.get('sec-fetch-mode')=='navigate' and hd.get('sec-fetch-dest')=='document'):
-            # an <img> or fetch() of another site's page would make the server decode a source or load a model: only links are followed
-            r = Response(f"Refused a {hd.get('sec-fetch-dest', 'request')} fetched by another site's page: open al-label's own page", 403)
-        else: return await self.app(scope, receive, send)
-        await r(scope, receive, send)
-
-class _TooBig(Exception): pass
-
-class BodyLimit:
-    "ASGI middleware: refuse a request body over `max_bytes` (413): by its Content-Length before reading any, or once streamed bytes pass it"
-    def __init__(self, app, max_bytes:int=65536): self.app,self.max = app,max_bytes
-    async def __call__(self, scope, receive, send):
-        if scope['type']!='http': return await self.app(scope, receive, send)
-        big = Response(f'Request body over {self.max:,} bytes', 413, {'Connection':'close'})
-        cl = Headers(scope=scope).get('content-length', '0')
-        if not cl.isdigit(): return await Response(f'Bad Content-Length {cl[:20]!r}', 400)(scope, receive, send)
-        if len(cl)>15 or int(cl)>self.max: return await big(scope, receive, send)
-        n,started = 0,False
-        async def recv():
-            nonlocal n
-            m = await receive()
-            n += len(m.get('body', b''))
-            if n>self.max: raise _TooBig()
-            return m
-        async def snd(m):
-            nonlocal started
-            started = True; await send(m)
-        try: await self.app(scope, recv, snd)
-        except _TooBig:
-            if not started: await big(scope, receive, send)
-
-_sec_hdrs = {b'x-content-type-options':b'nosniff', b'x-frame-options':b'DENY', b'referrer-policy':b'no-referrer',
-             b'cache-control':b'no-store',
-             b'content-security-policy':b"default-src 'none'; img-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"}
-
-class SecurityHeaders:
-    "ASGI middleware: every response unframeable, uncached, unsniffed, without referrer, with a strict CSP unless its route set one"
-    def __init__(self, app): self.app = app
-    async def __call__(self, scope, receive, send):
-        if scope['type']!='http': return await self.app(scope, receive, send)
-        async def snd(m):
-            if m['type']=='http.response.start':
-                hs = list(m.get('headers', [])); have = {k.lower() for k,_ in hs}
-                m = dict(m, headers=hs+[(k,v) for k,v in _sec_hdrs.items() if k not in have])
-            await send(m)
-        await self.app(scope, receive, snd)
-
-def _sha(s:str)->str: return "'sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() + "'"
-
-def _csp(html:str)->str:
-    "Content-Security-Policy of a page: scripts from this server and its own inline ones and styles (by hash), requests and images from this server, no framing"
-    src = lambda tag: ' '.join(map(_sha, re.findall(f'<{tag}>(.*?)</{tag}>', html, re.S)))
-    js,css = f"'self' {src('script')}".strip(),src('style') or "'none'"
-    return (f"default-src 'none'; script-src {js}; style-src {css}; img-src 'self' blob:; connect-src 'self'; "
-            "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
-
-# %% ../nbs/12_app.ipynb #6fdee4a4
-_scrypt = dict(n=2**14, r=8, p=1, dklen=32)   # about 50 ms and 16 MB a check: costly to guess offline, cheap for one login
-
-def _readers(db):
-    "The `readers` table (named accounts), created when first needed"
-    db['readers'].create(dict(name=str, salt=bytes, hash=bytes, params=str, added=str), pk='name', if_not_exists=True)
-    return db['readers']
-
-def _hash(pw:str, salt:bytes, ps:dict)->bytes: return hashlib.scrypt(pw.encode(), salt=salt, **ps)
-
-def add_reader(db, # open project
-               name:str, # reader name, as labels record it
-               password:str, # at least 8 characters
-              ):
-    "Add reader `name`, or set a new password for them: a salted scrypt hash is stored, never the password"
-    if not isinstance(name, str) or not _ann_re.fullmatch(name): raise ProjectError(f"Bad reader name {name!r}: use letters, digits and _.@-")
-    if len(password or '')<8: raise ProjectError("The password needs at least 8 characters")
-    salt = secrets.token_bytes(16)
-    _readers(db).upsert(dict(name=name, salt=salt, hash=_hash(password, salt, _scrypt), params=json.dumps(_scrypt), added=now_iso()), pk='name')
-
-def remove_reader(db, # open project
-                  name:str, # the reader to remove
-                 ):
-    "Remove reader `name`: their sessions end at their next request; their labels stay"
-    if not _readers(db).count_where('name=?', [name]): raise ProjectError(f"No reader {name!r}; `al-reader list` shows them")
-    with db.conn: _readers(db).delete_where('name=?', [name])
-
-def readers(db)->list:
-    "Names of the project's readers"
-    return [o['name'] for o in db['readers'].rows_where(select='name', order_by='name')] if db['readers'].exists() else []
-
-def check_reader(db, # open project
-                 name:str, # reader name
-                 password:str, # the password given at login
-                )->bool:
-    "Whether `password` is reader `name`'s (the same work whether or not the name exists)"
-    r = next(db['readers'].rows_where('name=?', [name]), None) if db['readers'].exists() else None
-    salt,h,ps = (r['salt'], r['hash'], r['params']) if r else (b'\0'*16, b'', json.dumps(_scrypt))
-    return hmac.compare_digest(_hash(password, salt, json.loads(ps)), h) and r is not None
-
-# %% ../nbs/12_app.ipynb #5a0a49cc
-class ReaderAuth(_Lockout):
-    "Named readers: `before` is the app's `Beforeware`; `login` gives a session cookie for a right name and password, `logout` ends it"
-    def __init__(self, db, # the project database (table `readers`)
-                 max_fails:int=10, window:float=60, # wrong logins for one reader within `window` seconds before that reader gets 429
-                 addr_fails:int=None, # wrong logins from one address (any reader) before it gets 429 (default 5 × `max_fails`: a proxy's address is everyone's)
-                 secure:bool=False, # the cookie only over https
-                 ttl:float=12*3600): # seconds a session lasts
-        store_attr('db,max_fails,window,secure,ttl'); self.fails,self.sessions = {},{}
-        self.addr_fails = addr_fails or 5*max_fails
-
-    def _salt(self, name)->bytes|None:
-        "The reader's current salt: a new password or a new account draws a new one, which ends the sessions of the old"
-        r = next(self.db['readers'].rows_where('name=?', [name], select='salt'), None) if self.db['readers'].exists() else None
-        return r and r['salt']
-
-    def reader(self, req)->str|None:
-        "The reader of the request's session cookie, while their account and password are the ones they logged in with"
-        s = self.sessions.get(req.cookies.get('al_session'))
-        if not s or s[1]<time.time(): return None
-        return s[0] if self._salt(s[0])==s[2] else None
-
-    def before(self, req):
-        "Beforeware: the session's reader labels, whatever the page sends; without a session, pages go to the login form and the rest gets 401"
-        if nm := self.reader(req): req.scope['al_reader'] = nm; return None
-        if req.method in ('GET','HEAD') and req.url.path in ('/', '/stats'): return RedirectResponse('/login', 303)
-        return SafeJSON(dict(error='Log in first: open /login'), 401)
-
-    async def login(self, req):
-        "`POST /login` with JSON name and password: a session cookie, or the same 401 for a wrong name or a wrong password"
-        ip,now = (req.client.host if req.client else '?'),time.monotonic()
-        try: d = json.loads(await req.body() or b'{}')
-        except ValueError: d = None
-        nm,pw = (d.get('name'),d.get('password')) if isinstance(d, dict) else (None,None)
-        acct = ('reader', nm if isinstance(nm, str) else '')
-        w,who = max((self._wait(ip, now, self.addr_fails), f'from {ip}'), (self._wait(acct, now), f'for {acct[1]!r}'))
-        if w: return SafeJSON(dict(error=f'Too many wrong logins {who}: try again in {w:.0f} s'), 429, {'Retry-After':str(int(w)+1)})
-        # counted before the check, which waits for a thread: guesses sent at once are each counted before any is checked
-        self._fail(ip, now); self._fail(acct, now)
-        if not (isinstance(nm, str) and isinstance(pw, str) and len(pw)<1000 and await run_in_threadpool(check_reader, self.db, nm, pw)):
-            return SafeJSON(dict(error='Wrong name or password'), 401)
-        self._forgive(ip, now); self._forgive(acct, now)
-        tok = secrets.token_urlsafe(32)
-        self.sessions = {k:v for k,v in self.sessions.items() if v[1]>time.time()}
-        self.sessions[tok] = (nm, time.time()+self.ttl, self._salt(nm))
-        r = SafeJSON(dict(reader=nm))
-        r.set_cookie('al_session', tok, max_age=int(self.ttl), httponly=True, samesite='strict', secure=self.secure)
-        return r
-
-    def logout(self, req):
-        "`POST /logout`: the session ends on the server, whatever the browser keeps"
-        self.sessions.pop(req.cookies.get('al_session'), None)
-        r = SafeJSON(dict(reader=None)); r.delete_cookie('al_session', httponly=True, samesite='strict', secure=self.secure)
-        return r
-
-_login_js = """
-const $ = id => document.getElementById(id);
-$('pw').addEventListener('keydown', e => {
-  if (e.key !== 'Enter') return;
-  fetch('/login', {method: 'POST', headers: {'Content-Type': 'application/json'},
-                   body: JSON.stringify({name: $('name').value, password: $('pw').value})})
-    .then(r => r.json()).then(d => { if (d.error) $('err').textContent = d.error; else location = '/'; });
-});
-$('name').focus();
-"""
-
-def login_page()->str:
-    "HTML of the login form: name, Tab, password, Enter"
-    css = "body{background:#111;color:#ccc;font:15px system-ui,sans-serif;margin:20vh auto;width:280px} input{display:block;width:100%;margin:6px 0 14px;background:#222;color:#eee;border:1px solid #555;padding:5px}"
-    return to_xml(Html(Head(Meta(charset='utf-8'), Title('al-label · log in'), Style(css)),
-        Body(H2('al-label'), P('Reader'), Input(id='name', autocomplete='username'),
-             P('Password'), Input(id='pw', type='password', autocomplete='current-password'),
-             P('Enter logs in.', id='err'), Script(_login_js))))
 
 # %% ../nbs/12_app.ipynb #b2d730f0
 def make_app(path, # project folder
@@ -1095,8 +595,7 @@ def make_app(path, # project folder
     auth = ReaderAuth(lb.db, max_fails=max_fails, secure=secure) if accounts and not password else None
     app = FastHTML(default_hdrs=False, sess_cls=None, secret_key='unused', title='al-label', middleware=mw,
                    before=Beforeware(auth.before, skip=['/login', '/logout']) if auth else None,
-                   exception_handlers={RecursionError:_recursion, 404:_not_found, NotFound:_refuse(404), UnknownImage:_refuse(404), BadRequest:_refuse(400), StaleLabel:_refuse(409),
-                                       SourceGone:_refuse(410), HTTPError:_refuse(400), DatabaseGone:_refuse(503), ClientDisconnect:_disconnected})
+                   exception_handlers=error_handlers({UnknownImage:404, BadTile:400, SourceGone:410}))
     app.state.labeler,app.state.auth = lb,auth
     # outside Starlette's own outermost layer, which answers an unexpected exception's 500: that answer gets the headers too
     stack = app.build_middleware_stack
@@ -1109,11 +608,9 @@ def make_app(path, # project folder
         return dict(kw, items=items, progress=lb.progress(q), history=lb.db.label_history(ann), done=short and not busy, refreshing=busy,
                     **({'error':err} if err else {}))
 
-    def _page(h): return HTMLResponse(_utf8(h), headers={'Content-Security-Policy':_csp(h)})
-
     if auth:
         @app.get('/login')
-        def login_form(): return _page(login_page())
+        def login_form(): return page(login_page())
 
         @app.post('/login')
         async def login(req): return await auth.login(req)
@@ -1126,8 +623,8 @@ def make_app(path, # project folder
         queue = queue or start
         if queue not in QUEUES: raise BadRequest(f"Unknown queue {queue!r}; choose one of {', '.join(QUEUES)}")
         ann = req.scope.get('al_reader') or annotator or lb.annotator
-        if not _ann_re.fullmatch(ann): raise BadRequest(f"Bad annotator {ann!r}: use letters, digits and _.@-")
-        return _page(label_page(lb.labels, queue, ann, prefetch, first, reader=req.scope.get('al_reader'), guide=guideline_html(lb.db)))
+        check_name(ann, 'annotator', BadRequest)
+        return page(label_page(lb.labels, queue, ann, prefetch, first, reader=req.scope.get('al_reader'), guide=guideline_html(lb.db)))
 
     @app.post('/next')
     @_api
@@ -1207,7 +704,7 @@ def make_app(path, # project folder
 
     def _cam(img_id):
         try: return lb.gradcam(img_id)
-        except ProjectError as e: raise HTTPError(409, str(e)) from None   # e.g. the run's model file is gone
+        except ProjectError as e: raise NoModel(str(e)) from None   # e.g. the run's model file is gone
 
     @app.get('/gradcam/{img_id}')
     def gradcam(img_id:str):
@@ -1225,7 +722,7 @@ def make_app(path, # project folder
     async def stats_json(): return SafeJSON(lb.db.label_stats())
 
     @app.get('/stats')
-    async def stats(): return _page(stats_page(lb.db.label_stats()))
+    async def stats(): return page(stats_page(lb.db.label_stats()))
     return app
 
 # %% ../nbs/12_app.ipynb #13cc443e
@@ -1246,58 +743,6 @@ def like(self:Labeler, ids, # image ids the reader chose
     return dict(ids=q, refreshing=self.refreshing('like'))
 
 # %% ../nbs/12_app.ipynb #29a2402b
-def check_bind(host:str, # address the server binds
-               password:str=None, # the shared password, if any
-               accounts:bool=False, # the project has reader accounts
-              ):
-    "Refuse to serve beyond this machine without a password or reader accounts"
-    if host not in _local and not (password or accounts):
-        raise ProjectError(f"Binding to {host} makes the labels editable from other machines: add reader accounts (`al-reader add NAME`), "
-                           "or set $AL_PASSWORD or give --password-file, or use --host 127.0.0.1")
-
-def read_password(password:str=None, # given on the command line: warned about, since `ps` shows it to every user
-                  password_file:str=None, # a file whose first line is the password
-                 )->str|None:
-    "The server's password: from `password_file`, else `password`, else the environment variable `AL_PASSWORD`"
-    if password and password_file: raise ProjectError("Give --password-file or --password, not both")
-    if password_file:
-        try: pw = (Path(password_file).read_text().splitlines() or [''])[0]
-        except OSError as e: raise ProjectError(f"Can't read --password-file: {e}") from None
-        if not pw: raise ProjectError(f"--password-file {password_file} is empty: write the password on its first line")
-        return pw
-    if password:
-        print("al-label: warning: --password is visible to every user of this machine in `ps` and stays in your shell history; "
-              "set $AL_PASSWORD or use --password-file instead", file=sys.stderr)
-        return password
-    return os.environ.get('AL_PASSWORD') or None
-
-def timed_http(secs:float, # most seconds a client may take to send one request, headers and body
-              ):
-    "uvicorn's HTTP/1.1 protocol with a deadline on reading each request: a client that stalls mid-request is disconnected, with one line in the log"
-    import h11
-    from uvicorn.protocols.http.h11_impl import H11Protocol
-    read = (h11.DONE, h11.MUST_CLOSE, h11.CLOSED, h11.ERROR)   # the client's side of the request is over
-    class TimedH11(H11Protocol):
-        _timer = None
-        def _arm(self):
-            self._disarm(); self._timer = self.loop.call_later(secs, self._stalled)
-        def _disarm(self):
-            if self._timer is not None: self._timer.cancel(); self._timer = None
-        def _stalled(self):
-            self._timer = None
-            if self.transport.is_closing(): return
-            print(f"al-label: closed the connection of {self.client[0] if self.client else 'a client'}, which sent no whole request in {secs:g} s", file=sys.stderr)
-            self.transport.close()
-        def connection_made(self, transport): super().connection_made(transport); self._arm()
-        def handle_events(self):
-            super().handle_events()
-            if self.conn.their_state in read: self._disarm()
-        def on_response_complete(self):
-            super().on_response_complete()
-            if not self.transport.is_closing() and self.conn.their_state not in read: self._arm()   # the next request on this connection
-        def connection_lost(self, exc): self._disarm(); super().connection_lost(exc)
-    return TimedH11
-
 def _names(host:str)->list:
     "Names browsers may use for a server bound to `host`; for a wildcard bind, this machine's names and addresses"
     if host not in ('0.0.0.0', '::', ''): return [host]
@@ -1331,7 +776,7 @@ def al_label(project:str='.', # project folder
     if bool(tls_cert)!=bool(tls_key): raise ProjectError("Give both --tls-cert and --tls-key, or neither")
     for o in (tls_cert, tls_key):
         if o and not Path(o).is_file(): raise ProjectError(f"No such file: {o}")
-    if not _ann_re.fullmatch(annotator): raise ProjectError(f"Bad --annotator {annotator!r}: use letters, digits and _.@-")
+    check_name(annotator, '--annotator')
     from active_learn.queues import set_strategy, project_strategy
     if strategy: set_strategy(Project(project), None if strategy=='default' else strategy)
     if like:   # before serving: an unknown or hold-out id stops here with what was wrong
@@ -1340,7 +785,7 @@ def al_label(project:str='.', # project folder
     hosts = _names(host) + [o.strip() for o in allow_hosts.split(',') if o.strip()]
     app = make_app(project, annotator, pw, prefetch, hosts=hosts, port=port, queue_size=queue_size, accounts=acc, secure=bool(tls_cert),
                    queue='like' if like else 'learn')
-    if host not in _local and not tls_cert:
+    if host not in LOCAL and not tls_cert:
         print("al-label: warning: serving beyond this machine over plain http: the password and the images cross the network unencrypted; "
               "give --tls-cert and --tls-key", file=sys.stderr)
     lb = app.state.labeler
@@ -1357,34 +802,3 @@ def al_label(project:str='.', # project folder
     # proxy headers only from a named proxy: from anyone else, X-Forwarded-For would let a client pick the address its wrong passwords count against
     uvicorn.run(app, host=host, port=port, log_level='warning', ssl_certfile=tls_cert, ssl_keyfile=tls_key, http=timed_http(read_timeout),
                 proxy_headers=bool(behind_proxy), forwarded_allow_ips=behind_proxy or None)
-
-# %% ../nbs/12_app.ipynb #04f117ea
-@call_parse
-def al_reader(*args:Annotated[str, "add NAME, remove NAME, owner NAME or list (NAME: letters, digits and _.@-)", dict(nargs='*')],
-              project:str='.', # project folder
-              password_file:str=None, # file whose first line is the new password; else $AL_PASSWORD, else asked twice
-              guideline:str=None, # markdown file: store it as the project's labeling guideline (`I` in al-label); an empty file removes it
-             ):
-    "Manage the named readers of a project (once one exists, `al-label` asks every reader to log in), its owner and its labeling guideline"
-    action,name = (list(args)+[None, None])[:2]
-    if len(args)>2: raise ProjectError(f"Too many arguments {args}: give add NAME, remove NAME, owner NAME or list")
-    db = Project(project)
-    if guideline is not None:
-        try: txt = Path(guideline).read_text()
-        except (OSError, UnicodeDecodeError) as e: raise ProjectError(f"Can't read --guideline {guideline}: {e}") from None
-        set_guideline(db, txt); print(f"Guideline stored ({len(txt.strip()):,} characters)" if txt.strip() else "Guideline removed")
-        if action is None: return
-    if action=='list':
-        own = project_owner(db)
-        print('\n'.join(f"{o}{' (owner)' if o==own else ''}" for o in readers(db)) or 'No readers: `al-label` uses a shared password or none (localhost)'); return
-    if action not in ('add','remove','owner'): raise ProjectError(f"Unknown action {action!r}: use add, remove, owner or list")
-    if not name: raise ProjectError(f"Give the reader's name: al-reader {action} NAME")
-    if action=='remove': remove_reader(db, name); print(f"Removed reader {name}"); return
-    if action=='owner':
-        if name not in readers(db) and not _ann_re.fullmatch(name): raise ProjectError(f"Bad reader name {name!r}: use letters, digits and _.@-")
-        db.set_meta('owner', name); print(f"{name} owns the project: they may adjudicate images they labeled"); return
-    pw = read_password(None, password_file)
-    if not pw:
-        pw = getpass.getpass(f'Password for {name}: ')
-        if getpass.getpass('Again: ')!=pw: raise ProjectError("The two passwords differ")
-    add_reader(db, name, pw); print(f"Reader {name} can log in")

@@ -21,8 +21,8 @@ from fastcore.all import *
 # %% auto #0
 __all__ = ['HEADER_FIELDS', 'MAX_PIXELS', 'MAX_FRAMES', 'MAX_BYTES', 'RESIZE_METHODS', 'ImageError', 'sniff', 'file_kind',
            'walk_files', 'find_files', 'file_digest', 'fs_text', 'fs_bytes', 'folder_ids', 'header_dict',
-           'check_declared', 'check_size', 'dicom_meta', 'Frame', 'decode_bytes', 'guard_project', 'read_regular',
-           'decode', 'thumbnail']
+           'check_declared', 'check_size', 'read_dicom', 'dicom_meta', 'stored_pixels', 'Frame', 'decode_bytes',
+           'guard_project', 'read_regular', 'decode', 'thumbnail']
 
 # %% ../nbs/02_imaging.ipynb #1dc542fb
 class ImageError(CliError): "A file that can't be turned into an image, with a reason meant for the user"
@@ -189,7 +189,7 @@ def header_dict(ds, # a pydicom dataset
     return out
 
 # %% ../nbs/02_imaging.ipynb #97dcbc61
-def _reduce(a, k:int):
+def box_mean(a, k:int):
     "Box-average the last two axes of `a` by an integer factor `k`, keeping its dtype"
     if k<2: return a
     h,w = a.shape[-2]//k*k, a.shape[-1]//k*k
@@ -202,14 +202,14 @@ def _reduce(a, k:int):
 
 def _factor(h, w, max_side)->int: return 1 if not max_side else max(1, max(h,w)//max_side)
 
-def _to_uint8(a, lo, hi):
+def to_uint8(a, lo, hi):
     "Linearly map [lo,hi] to [0,255], clipping"
     if not hi>lo: return np.zeros(a.shape, np.uint8)
     a = (a.astype(np.float32)-np.float32(lo)) * np.float32(255/(hi-lo))
     np.clip(a, 0, 255, out=a)
     return (a+0.5).astype(np.uint8)
 
-def _robust_range(a, pcts=(0.5,99.5)):
+def robust_range(a, pcts=(0.5,99.5)):
     "Percentile window of `a`, on a subsample of about a million values"
     s = max(1, int(np.sqrt(a.size/1e6)))
     lo,hi = np.percentile(a[...,::s,::s], pcts)
@@ -220,7 +220,7 @@ def _bit_range(a):
     "(0, 2**bits-1) for the smallest bit depth that holds the values of `a`"
     return 0, 2**max(int(a.max()).bit_length(), 1)-1
 
-def _luma(a):
+def luma(a):
     "Grey levels of an RGB array (last axis 3)"
     return a[...,:3].astype(np.float32) @ np.array([0.299,0.587,0.114], np.float32)
 
@@ -235,7 +235,7 @@ def _window_range(ds):
         lo,hi = sorted((lo*m+b, hi*m+b))
     return lo,hi
 
-def _has_voi_lut(ds):
+def has_voi_lut(ds):
     sq = ds.get('VOILUTSequence')
     return bool(sq) and sq[0].get('LUTDescriptor') is not None and sq[0].get('LUTData') is not None
 
@@ -244,10 +244,10 @@ def _gray_display(a, ds, k:int=1):
     "uint8 display frames from stored grey values `a` ([F,]H,W): modality LUT, VOI LUT, MONOCHROME1 inversion"
     if (sq:=ds.get('ModalityLUTSequence')) and 8<int(sq[0].LUTDescriptor[2])<16:
         sq[0].LUTDescriptor = [*sq[0].LUTDescriptor[:2], 16]   # pydicom makes a numpy dtype of the depth: 'uint12' fails
-    if ds.get('ModalityLUTSequence'): a = _reduce(apply_modality_lut(a, ds), k)  # a LUT needs the stored integers
-    else: a = apply_modality_lut(_reduce(a, k), ds)
+    if ds.get('ModalityLUTSequence'): a = box_mean(apply_modality_lut(a, ds), k)  # a LUT needs the stored integers
+    else: a = apply_modality_lut(box_mean(a, k), ds)
     out = None
-    if _has_voi_lut(ds):
+    if has_voi_lut(ds):
         if a.dtype.kind=='f': a = np.rint(a).astype(np.int64)
         out = apply_voi_lut(a, ds, index=0)
         lut = np.asarray(ds.VOILUTSequence[0].LUTData)
@@ -257,9 +257,9 @@ def _gray_display(a, ds, k:int=1):
         except (ValueError, TypeError, IndexError): out = None  # e.g. a zero window width: fall back to a robust window
     if out is None:
         if a.dtype.itemsize==1 and a.dtype.kind in 'ub': lo,hi = (0,255) if a.dtype.kind=='u' else (-128,127)
-        else: lo,hi = _robust_range(a)
+        else: lo,hi = robust_range(a)
         out = a
-    img = _to_uint8(out, lo, hi)
+    img = to_uint8(out, lo, hi)
     if str(ds.get('PhotometricInterpretation','')).strip()=='MONOCHROME1': img = 255-img
     return img
 
@@ -313,7 +313,7 @@ def _inflated_head(data:bytes, n:int=1<<20):
     except Exception as e: raise ImageError(f"corrupt deflated DICOM header ({type(e).__name__}: {e})") from None
 
 # %% ../nbs/02_imaging.ipynb #2ef20d4a
-def _read_dicom(data:bytes, path=None, max_pixels:int=MAX_PIXELS, max_frames:int=MAX_FRAMES, max_bytes:int=MAX_BYTES):
+def read_dicom(data:bytes, path=None, max_pixels:int=MAX_PIXELS, max_frames:int=MAX_FRAMES, max_bytes:int=MAX_BYTES):
     "Read a dataset with pixel data, or raise `ImageError` saying why not; the declared size is checked before any inflating or decoding"
     if (head:=_inflated_head(data)) is not None: check_declared(head, max_pixels, max_frames, max_bytes)
     try: ds = pydicom.dcmread(io.BytesIO(data), force=True)
@@ -384,7 +384,7 @@ def dicom_meta(ds, # a pydicom dataset
                 width=int(ds.get('Columns') or 0) or None, height=int(ds.get('Rows') or 0) or None)
 
 # %% ../nbs/02_imaging.ipynb #ccc86251
-def _stored_pixels(ds, frame:int=None, # one frame, decoding no other, in memory of its own (None: all of them)
+def stored_pixels(ds, frame:int=None, # one frame, decoding no other, in memory of its own (None: all of them)
                   ):
     "Stored values of `ds`, as `ds.pixel_array` gives them, or of its frame `frame` alone"
     nf = int(ds.get('NumberOfFrames') or 1)
@@ -411,7 +411,7 @@ def _dicom_frames(ds, max_side=None):
     "Display-ready uint8 frames [F,H,W] of a dataset"
     pi = str(ds.get('PhotometricInterpretation','')).strip()
     nf = int(ds.get('NumberOfFrames') or 1)
-    try: a = _stored_pixels(ds)
+    try: a = stored_pixels(ds)
     except Exception as e:
         msg = str(e).split('\n')
         raise ImageError(f"pixel data could not be decoded ({ds.file_meta.TransferSyntaxUID.name}): {' '.join(o.strip() for o in msg[:3])}") from None
@@ -421,21 +421,21 @@ def _dicom_frames(ds, max_side=None):
     if pi=='PALETTE COLOR': a,spp = apply_color_lut(a, ds), 3
     if spp==1: return _gray_display(a, ds, k)
     if spp!=3: raise ImageError(f"unsupported number of samples per pixel: {spp}")
-    a = _luma(_reduce(a, k) if k==1 else np.stack([_reduce(a[...,i], k) for i in range(3)], -1))
+    a = luma(box_mean(a, k) if k==1 else np.stack([box_mean(a[...,i], k) for i in range(3)], -1))
     bits = int(ds.get('BitsStored') or 8)
-    return _to_uint8(a, 0, 2**bits-1 if pi!='PALETTE COLOR' else 65535 if a.max()>255 else 255)
+    return to_uint8(a, 0, 2**bits-1 if pi!='PALETTE COLOR' else 65535 if a.max()>255 else 255)
 
 # %% ../nbs/02_imaging.ipynb #84296fa7
 def _pil_gray(im, k:int=1):
     "uint8 grey array of a Pillow image of any mode, box-reduced by `k`"
     if im.mode in ('I','I;16','I;16B','I;16L','I;16N','F'):
-        a = _reduce(np.asarray(im), k)
-        if a.dtype.kind=='f' or a.min()<0: lo,hi = _robust_range(a)
+        a = box_mean(np.asarray(im), k)
+        if a.dtype.kind=='f' or a.min()<0: lo,hi = robust_range(a)
         else: lo,hi = _bit_range(a) if a.max()>255 else (0,255)
-        return _to_uint8(a, lo, hi)
-    return _reduce(np.asarray(im.convert('L') if im.mode in ('1','L','P','RGB') else im.convert('RGB').convert('L')), k)
+        return to_uint8(a, lo, hi)
+    return box_mean(np.asarray(im.convert('L') if im.mode in ('1','L','P','RGB') else im.convert('RGB').convert('L')), k)
 
-_mode_bytes = {'I':4, 'F':4, 'I;16':2, 'I;16B':2, 'I;16L':2, 'I;16N':2}
+MODE_BYTES = {'I':4, 'F':4, 'I;16':2, 'I;16B':2, 'I;16L':2, 'I;16N':2}
 
 def _pil_frames(data, path=None, root=None, max_side=None, max_pixels=MAX_PIXELS, max_frames=MAX_FRAMES, keep_header=False, max_bytes=MAX_BYTES):
     "Frames of a PNG, JPEG, TIFF or PNM file"
@@ -447,7 +447,7 @@ def _pil_frames(data, path=None, root=None, max_side=None, max_pixels=MAX_PIXELS
         fmt,mode,(w,h) = im.format, im.mode, im.size
         check_size(w, h, 1, max_pixels, max_frames)
         n = getattr(im, 'n_frames', 1)
-        check_size(w, h, n, max_pixels, max_frames, _mode_bytes.get(mode, len(im.getbands())), max_bytes)
+        check_size(w, h, n, max_pixels, max_frames, MODE_BYTES.get(mode, len(im.getbands())), max_bytes)
         k = _factor(h, w, max_side)
         if k>1 and fmt=='JPEG': im.draft('L', (w//k, h//k))   # the JPEG decoder can skip detail we'd average away
         imgs = []
@@ -495,7 +495,7 @@ def decode_bytes(data:bytes, # the file's content
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')  # pydicom warns about every odd value; the header keeps them as they are
-            ds = _read_dicom(data, path, max_pixels, max_frames, max_bytes)
+            ds = read_dicom(data, path, max_pixels, max_frames, max_bytes)
             imgs = _dicom_frames(ds, max_side)
             meta = dicom_meta(ds, path, root)
             hdr = header_dict(ds, keep_header)

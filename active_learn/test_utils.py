@@ -7,6 +7,7 @@ from __future__ import annotations
 import json, tempfile
 from pathlib import Path
 import numpy as np
+from PIL import Image
 from fastcore.all import *
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
@@ -14,7 +15,7 @@ from .core import *
 from .strategies import uncertainty
 
 # %% auto #0
-__all__ = ['write_dcm', 'toy_project', 'fake_run', 'demo_project', 'tiny_run']
+__all__ = ['write_dcm', 'toy_project', 'fake_run', 'tiny_project', 'demo_project', 'tiny_run']
 
 # %% ../nbs/06a_test_utils.ipynb #6b58ae15
 def write_dcm(fn, # file to write (parents are created)
@@ -66,6 +67,32 @@ def fake_run(db, probs:dict, # {image_id: [p per label]}
         fe, fi = db.emb_paths(rid)
         np.save(fe, np.stack(list(emb.values())).astype(np.float16)); np.save(fi, np.array(list(emb), dtype=np.int64))
     return rid
+
+# %% ../nbs/06a_test_utils.ipynb #dbcd9905
+def _demo_thumb(path, i, sz=(256,200)):
+    "Write a small breast-like grey test thumbnail: a half ellipse with texture, and a bright mark placed by `i`"
+    rng = np.random.default_rng(i)
+    r,c = np.mgrid[:sz[0], :sz[1]]
+    d = ((r-sz[0]/2)/(sz[0]*0.48))**2 + (c/(sz[1]*0.8))**2
+    a = np.where(d<1, 150-70*d+rng.normal(0, 12, sz), 8)
+    y,x = 40+(i*37)%(sz[0]-80), 20+(i*53)%(sz[1]//2)
+    a[y:y+12, x:x+40] = 250
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(a.clip(0,255).astype(np.uint8)).save(path)
+
+def tiny_project(path, # folder of the new project
+                 n:int=12, # images, each with a generated thumbnail
+                 labels=DEFAULT_LABELS, # the label schema
+                )->Database:
+    "A project with `n` images and generated thumbnails, for examples and tests"
+    db = create_project(path, labels=labels, holdout_pct=20, valid_pct=20)
+    rows = []
+    for i in range(n):
+        th = f'thumbs/t{i:04d}.png'
+        _demo_thumb(Path(path)/th, i)
+        rows.append(dict(sha1=f'{i:040x}', patient_id=f'p{i}', thumb=th, width=200, height=256))
+    db.add_images(rows)
+    return db
 
 # %% ../nbs/06a_test_utils.ipynb #0400eca4
 def demo_project(path, # folder for the demo files and the project (`path/'project'`)

@@ -282,10 +282,10 @@ def zoom(n_tiles, keep=False):
 
 def write_pyramid(a, dest, T=512):
     "The alternative to decoding on demand: 16-bit PNG tiles of stored values `a` at levels 1, 2, 4, … (until one tile holds the image), written at ingest"
-    from active_learn.imaging import _reduce
+    from active_learn.imaging import box_mean
     z, n = 1, 0
     while True:
-        r = _reduce(a, z) if z>1 else a
+        r = box_mean(a, z) if z>1 else a
         for y in range(0, r.shape[0], T):
             for x in range(0, r.shape[1], T):
                 p = Path(dest)/f'{z}_{x//T}_{y//T}.png'; p.parent.mkdir(parents=True, exist_ok=True)

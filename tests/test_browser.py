@@ -126,7 +126,7 @@ def test_label_by_keyboard(server):
 
 def test_toggle_schema(tmp_path):
     "Any other schema: number keys toggle labels, Enter submits, 0 submits none"
-    from active_learn.app import tiny_project
+    from active_learn.test_utils import tiny_project
     db = tiny_project(tmp_path/'p3', n=20, labels=('mass','calcification','implant'))
     with _serve(tmp_path/'p3') as url, _browser() as page:
         page.goto(url + '/')
@@ -217,7 +217,8 @@ def test_unsure_and_comment(server):
 
 def test_named_reader_login(tmp_path):
     "Keyboard only: a named reader logs in (name, Tab, password, Enter) and their labels carry the account"
-    from active_learn.app import tiny_project, add_reader
+    from active_learn.test_utils import tiny_project
+    from active_learn.readers import add_reader
     db = tiny_project(tmp_path/'acc', n=20)
     add_reader(db, 'dr.lee', 'correct horse')
     with _serve(tmp_path/'acc') as url, _browser() as page:
@@ -235,7 +236,7 @@ def test_named_reader_login(tmp_path):
 def test_review_says_why(tmp_path):
     "Keyboard only: the review queue shows only flagged labels, each with why; Y confirms one (an event), a label key changes another"
     import json as js
-    from active_learn.app import tiny_project
+    from active_learn.test_utils import tiny_project
     from active_learn.core import now_iso
     db = tiny_project(tmp_path/'rv', n=30)
     pool = [o for o, in db.execute("select id from images where split!='test' order by id")][:14]
@@ -292,7 +293,7 @@ def big_project(tmp_path):
     from active_learn.demo import make_demo
     from active_learn.ingest import ingest
     from active_learn.core import Project
-    from active_learn.app import add_reader
+    from active_learn.readers import add_reader
     src, _ = make_demo(tmp_path/'demo', n_patients=8, seed=0, size=1600)
     ingest([src], tmp_path/'big', workers=2, verbose=False)
     db = Project(tmp_path/'big')

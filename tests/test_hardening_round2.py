@@ -66,7 +66,7 @@ def test_f1_unlinked_wal_turns_writes_into_503(linked):
 
 def test_f2_forwarded_for_does_not_escape_the_lockout(tmp_path):
     "F2: with no --behind-proxy, X-Forwarded-For can't choose the address that wrong passwords count against"
-    from active_learn.app import tiny_project
+    from active_learn.test_utils import tiny_project
     tiny_project(tmp_path/'p', n=4)
     env = dict(os.environ, AL_PASSWORD='the-right-one')
     port, srv = _serve(tmp_path/'p', env=env)
@@ -81,7 +81,8 @@ def _client(proj, accounts=False, **kw):
 
 @pytest.fixture
 def accounts(tmp_path):
-    from active_learn.app import tiny_project, add_reader
+    from active_learn.test_utils import tiny_project
+    from active_learn.readers import add_reader
     db = tiny_project(tmp_path/'p', n=6)
     for o in ('alice','bob'): add_reader(db, o, f'{o}-password')
     return tmp_path/'p', db
@@ -103,7 +104,7 @@ def _login(c, name, pw):
 
 def test_f4_sessions_end_with_a_new_password_or_account(accounts):
     "F4: a new password for alice ends her old session; bob removed and added again does not get his old session back"
-    from active_learn.app import add_reader, remove_reader
+    from active_learn.readers import add_reader, remove_reader
     proj, db = accounts
     c = _client(proj, accounts=True)
     st,a = _login(c, 'alice', 'alice-password'); assert st==200
@@ -181,7 +182,7 @@ def test_f7_lone_surrogate_comment(accounts):
 
 def test_f8_stalled_requests_are_cut(tmp_path):
     "F8: a client stalled mid-headers or mid-body is disconnected after --read-timeout, with one line in the log and no traceback"
-    from active_learn.app import tiny_project
+    from active_learn.test_utils import tiny_project
     tiny_project(tmp_path/'p', n=4)
     port, srv = _serve(tmp_path/'p', '--read-timeout', 2)
     with srv as pr:
@@ -263,7 +264,7 @@ def test_f14_folder_links_and_hidden_files_are_named(tmp_path):
 
 def test_f15_trailing_newline_in_names(accounts):
     "F15: reader and tab names ending in a newline are refused"
-    from active_learn.app import add_reader
+    from active_learn.readers import add_reader
     from active_learn.core import ProjectError
     proj, db = accounts
     with pytest.raises(ProjectError): add_reader(db, 'alice\n', 'a-good-password')

@@ -25,7 +25,7 @@ def _proc(args, url, env=None, **kw):
 
 @pytest.fixture(scope='module')
 def project(tmp_path_factory):
-    from active_learn.app import tiny_project
+    from active_learn.test_utils import tiny_project
     p = tmp_path_factory.mktemp('srv')/'p'
     tiny_project(p, n=12)
     return p
@@ -156,7 +156,7 @@ def test_password_file_and_argv_warning(project, tmp_path):
 
 def test_label_strategy_kept(tmp_path):
     "`al-label --strategy` stores the project's query strategy, which orders the learn queue; `--strategy default` resets it"
-    from active_learn.app import tiny_project
+    from active_learn.test_utils import tiny_project
     from active_learn.queues import project_strategy
     from active_learn.core import Project
     p = tmp_path/'p'; tiny_project(p, n=12)
