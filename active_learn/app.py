@@ -15,6 +15,7 @@ from fasthtml.common import (FT, NotStr, Code, Beforeware, FastHTML, Html, Butto
                              Table, Thead, Tbody, Tr, Th, Td, H1, H2, H3, P, Nav, Kbd, Aside, Input, to_xml)
 from starlette.responses import FileResponse, Response
 from starlette.middleware import Middleware
+from starlette.concurrency import run_in_threadpool
 from .core import *
 from .queues import QUEUES
 from .priors import mag_hint   # the header's magnification hint, which the cold start ranks by too
@@ -24,7 +25,7 @@ from .guard import *
 from .readers import *
 
 # %% auto #0
-__all__ = ['key_map', 'key_legend', 'review_order', 'Labeler', 'label_page', 'stats_page', 'make_app', 'al_label']
+__all__ = ['key_map', 'key_legend', 'Labeler', 'label_page', 'stats_page', 'make_app', 'al_label']
 
 # %% ../nbs/12_app.ipynb #193d5231
 def key_map(labels:list)->dict:
@@ -48,27 +49,8 @@ def key_legend(labels:list)->list:
 # %% ../nbs/12_app.ipynb #44a6fcd3
 _tab_re = re.compile(r'[A-Za-z0-9_-]{1,40}')   # `fullmatch`: with `match`, `$` lets a trailing newline through
 
-def review_order(db, # open project
-                 n:int=500, # most images the queue holds
-                )->int: # how many images were flagged
-    "Order the `review` queue: only the images `select.label_errors` flags, most suspicious first, and why (table `review_why`)"
-    from active_learn.queues import label_errors
-    run = db.latest_run(scored=True)
-    rid = run and run['id']
-    r = label_errors(db, rid)
-    r = r[r.flagged.astype(bool)].head(n)
-    rows = [dict(image_id=int(i), label=l, given=int(g), prob=round(float(p), 3), score=float(s))
-            for i,l,g,p,s in zip(r.image_id, r.label, r.given, r.prob, r.score)]
-    with db.conn:
-        db['review_why'].create(dict(image_id=int, label=str, given=int, prob=float, score=float), pk='image_id', if_not_exists=True)
-        db['queue'].delete_where("name='review'"); db['review_why'].delete_where()
-        db['queue'].insert_all([dict(name='review', pos=j, image_id=o['image_id'], run_id=rid, score=o['score']) for j,o in enumerate(rows)])
-        db['review_why'].insert_all(rows)
-    return len(rows)
-
 def _refresher(db, name, n):
-    "Rematerialise queue `name` (`n` rows) with the select module; `review` keeps only flagged images, with why; `like`, the neighbours of the chosen images"
-    if name=='review': return review_order(db, n)
+    "Rematerialise queue `name` (`n` rows): `like` with the neighbours of the chosen images, the others with `queues.refresh_queue`"
     if name=='like':
         from active_learn.neighbours import refresh_like
         return refresh_like(db, n)
@@ -90,7 +72,8 @@ class Labeler:
                  full_cache:int=4, # decoded source images kept in memory for the zoom
                 ):
         store_attr('annotator,claim_secs,queue_size,refresher,min_refresh_secs,cam_learner,cam_maps,background')
-        self.db = Project(path, check_same_thread=False)   # the server's threads share it; one request at a time runs on the event loop
+        self.db = Project(path, check_same_thread=False)   # the server's threads share it, each holding `lock` (see the top of this notebook)
+        self.lock,self.cam_lock = threading.RLock(),threading.Lock()
         self.proj = self.db.path.resolve()
         guard_project(self.proj)   # no source, thumbnail or Grad-CAM input may be the database: closing it would drop SQLite's locks
         self.db_ids = self._db_ids()
@@ -100,6 +83,12 @@ class Labeler:
         self.labels = self.db.labels
         self.cursors,self.refreshed,self.built,self._cache,self.review_since = {},{},{},{},''
         self.jobs,self.errors,self.pool = {},{},ThreadPoolExecutor(1, thread_name_prefix='al-refresh')
+
+    async def call(self, f, *args, **kwargs):
+        "Run `f(*args, **kwargs)` in a worker thread holding `lock`: how handlers use the shared connection"
+        def locked():
+            with self.lock: return f(*args, **kwargs)
+        return await run_in_threadpool(locked)
 
     def _cached(self, key, f, secs):
         t,v = self._cache.get(key, (0,None))
@@ -198,18 +187,22 @@ class Labeler:
     def gradcam(self, img_id)->dict:
         "Grad-CAM of `img_id` by the latest run's model (kept loaded until a newer run): run, labels, probabilities and an overlay PNG per label"
         from active_learn.gradcam import cam_learner, cam_maps, cam_png   # torch loads on the first `G`, never on the labeling path
-        thumb = io.BytesIO(self.thumb_file(img_id))   # checked like `/img`'s, before any model is loaded
-        run = (self.db.latest_run() or {}).get('id')   # the newest model, even one trained with --no-predict
-        if run is None: raise NoModel("No trained model yet: run `al-train` first, then press G again")
-        if self.cam_cache[0]!=run: self.cam_cache,self.cams = (run, (self.cam_learner or cam_learner)(self.db, run)),{}
-        k = int(img_id)
-        if k not in self.cams:   # the few last images: G, then a label at a time, asks for the same maps
-            labels,probs,heats = (self.cam_maps or cam_maps)(self.cam_cache[1], thumb)
+        with self.lock:
+            thumb = io.BytesIO(self.thumb_file(img_id))   # checked like `/img`'s, before any model is loaded
+            run = (self.db.latest_run() or {}).get('id')   # the newest model, even one trained with --no-predict
+            if run is None: raise NoModel("No trained model yet: run `al-train` first, then press G again")
             nyt = self.db.untrained_labels(run)   # the model outputs something for it, but that is no probability
-            probs = [None if o in nyt else p for o,p in zip(labels, probs)]
-            self.cams = {**dict(list(self.cams.items())[-7:]), k:dict(run=run, labels=labels, probs=probs, pngs=[cam_png(o) for o in heats],
-                                                                    empty=[not o.max()>0 for o in heats])}
-        return self.cams[k]
+        k = int(img_id)
+        with self.cam_lock:   # the model and its cache, one map at a time, off the database's lock
+            if self.cam_cache[0]!=run:
+                with self.lock: learn = (self.cam_learner or cam_learner)(self.db, run)
+                self.cam_cache,self.cams = (run, learn),{}
+            if k not in self.cams:   # the few last images: G, then a label at a time, asks for the same maps
+                labels,probs,heats = (self.cam_maps or cam_maps)(self.cam_cache[1], thumb)
+                probs = [None if o in nyt else p for o,p in zip(labels, probs)]
+                self.cams = {**dict(list(self.cams.items())[-7:]), k:dict(run=run, labels=labels, probs=probs, pngs=[cam_png(o) for o in heats],
+                                                                        empty=[not o.max()>0 for o in heats])}
+            return self.cams[k]
 
 # %% ../nbs/12_app.ipynb #acc08bd8
 @patch
@@ -240,7 +233,7 @@ def next(self:Labeler, name:str, # queue name, one of `QUEUES`
          first:int=None, # `adjudicate`: the image to serve first
         )->list:
     "Claim and return up to `want` items of queue `name` for a tab, keeping its cursor; `have` are ids the page already holds"
-    if name not in QUEUES: raise ValueError(f"Unknown queue {name!r}; choose one of {', '.join(QUEUES)}")
+    if name not in QUEUES: raise BadRequest(f"Unknown queue {name!r}; choose one of {', '.join(QUEUES)}")
     owner,key = f'{annotator}#{tab}', (name, f'{annotator}#{tab}')
     if name=='adjudicate':   # straight from the labels: no order to materialise
         ids = self.db.to_adjudicate(annotator, owner, want, have, first, may_own=annotator==project_owner(self.db)) if want>0 else []
@@ -279,7 +272,7 @@ def _id(v)->int:
 def _ms(v):
     if v is None: return None
     v = _int(v, 'ms')
-    if v<0: raise ValueError(f"Bad ms {v}: milliseconds on screen can't be negative")
+    if v<0: raise BadRequest(f"Bad ms {v}: milliseconds on screen can't be negative")
     return min(v, 24*3600*1000)
 
 @patch
@@ -348,10 +341,10 @@ def comment(self:Labeler, img_id, # image id
            )->int:
     "Attach `annotator`'s free-text comment (at most 1000 characters) to `img_id`, as an event"
     img_id = _id(img_id); self.db.image(img_id)
-    if not isinstance(text, str) or not text.strip(): raise ValueError("Empty comment: type some text, then Enter (Escape cancels)")
-    if len(text)>1000: raise ValueError(f"Comment of {len(text)} characters: keep it under 1000")
+    if not isinstance(text, str) or not text.strip(): raise BadRequest("Empty comment: type some text, then Enter (Escape cancels)")
+    if len(text)>1000: raise BadRequest(f"Comment of {len(text)} characters: keep it under 1000")
     try: text.encode('utf-8')
-    except UnicodeEncodeError: raise ValueError("The comment holds a character that is not text (a lone surrogate): type it again") from None
+    except UnicodeEncodeError: raise BadRequest("The comment holds a character that is not text (a lone surrogate): type it again") from None
     with self.db.conn:
         return self.db['events'].insert(dict(image_id=img_id, annotator=annotator, action='comment', value=json.dumps(text.strip()),
                                              at=now_iso(), undone=0)).last_pk
@@ -403,22 +396,13 @@ def adjudicate(self:Labeler, img_id, # image id
     img_id,rev,ms = _id(img_id),_int(rev, 'revision'),_ms(ms)
     self.db.image(img_id)
     if self.db.label_rev(img_id)!=rev: raise StaleLabel(f"Image {img_id} was relabeled or undone after this page showed it; not adjudicated")
-    if not self.db['open_conflicts'].count_where('image_id=?', [img_id]):
-        raise ProjectError(f"Image {img_id} has no open disagreement between readers: nothing to adjudicate")
-    if annotator in self.db.answers(img_id) and annotator!=project_owner(self.db):
-        raise ProjectError(f"You labeled image {img_id} yourself: a third reader or the project owner adjudicates it")
-    if not isinstance(values, dict): raise ProjectError(f"Bad values {values!r}: give {{label: 0 or 1}} for each of {self.labels}")
-    vals = self.db._check_values(values)
-    with self.db.conn:
-        eid = self.db.add_event(img_id, annotator, 'adjudicate', vals, ms)
-        self.db._refresh_label(img_id)
-    return eid
+    return self.db.adjudicate(img_id, values, annotator, ms)
 
 # %% ../nbs/12_app.ipynb #1b68b9ec
 @patch
 def source(self:Labeler, img_id)->tuple:
     "(path, frame) of `img_id`'s source file; `SourceGone` when the image was ingested without one (from a PACS, say)"
-    r = self.db.image(_id(img_id))
+    with self.lock: r = self.db.image(_id(img_id))
     p = os.fsdecode(r['path_bytes']) if r['path_bytes'] else r['path']
     if not p or '://' in p: raise SourceGone(f"Image {img_id} has no source file on this machine ({p or 'none recorded'})")
     if '\0' in p: raise SourceGone(f"Image {img_id}'s recorded source path holds a NUL byte: no file can have it")
@@ -552,26 +536,12 @@ async def _json(req)->dict:
 def _common(d, lb):
     "Validated (queue, annotator, tab, want, have) of a request body"
     q,ann,tab = d.get('queue','learn'),d.get('annotator') or lb.annotator,d.get('tab')
-    if q not in QUEUES: raise ValueError(f"Unknown queue {q!r}; choose one of {', '.join(QUEUES)}")
+    if q not in QUEUES: raise BadRequest(f"Unknown queue {q!r}; choose one of {', '.join(QUEUES)}")
     check_name(ann, 'annotator', BadRequest)
-    if not isinstance(tab,str) or not _tab_re.fullmatch(tab): raise ValueError(f"Bad tab id {tab!r}")
+    if not isinstance(tab,str) or not _tab_re.fullmatch(tab): raise BadRequest(f"Bad tab id {tab!r}")
     want,have = _int(d.get('want',1), 'want'),d.get('have',[])
-    if not isinstance(have, list) or len(have)>50: raise ValueError("`have` must be a list of at most 50 image ids")
+    if not isinstance(have, list) or len(have)>50: raise BadRequest("`have` must be a list of at most 50 image ids")
     return q, ann, tab, max(0, min(want, 20)), [_int(o, 'image id') for o in have]
-
-def _api(f):
-    "Route wrapper: parse the JSON body, check the database is still the server's before and after the action, map errors to status codes, answer JSON"
-    async def _f(req):
-        lb = req.app.state.labeler
-        try:
-            d = await _json(req); lb.check_db()
-            r = f(d); lb.check_db()   # a WAL unlinked during the write: the label may be lost, so it is not acknowledged
-            return SafeJSON(r)
-        except AppError as e: st,msg = e.status,str(e)
-        except KeyError as e: st,msg = 404,e.args[0] if e.args else 'Not found'
-        except (ValueError, ProjectError) as e: st,msg = 400,str(e)
-        return SafeJSON(dict(error=msg), status_code=st)
-    return _f
 
 # %% ../nbs/12_app.ipynb #b2d730f0
 def make_app(path, # project folder
@@ -592,17 +562,17 @@ def make_app(path, # project folder
     mw = [Middleware(HostCheck, hosts=hosts, port=port), Middleware(BodyLimit, max_bytes=max_body)]
     if accounts is None: accounts = not password and bool(readers(lb.db))
     if password: mw.append(Middleware(BasicAuth, password=password, max_fails=max_fails))
-    auth = ReaderAuth(lb.db, max_fails=max_fails, secure=secure) if accounts and not password else None
+    auth = ReaderAuth(lb.db, max_fails=max_fails, secure=secure, lock=lb.lock) if accounts and not password else None
     app = FastHTML(default_hdrs=False, sess_cls=None, secret_key='unused', title='al-label', middleware=mw,
                    before=Beforeware(auth.before, skip=['/login', '/logout']) if auth else None,
-                   exception_handlers=error_handlers({UnknownImage:404, BadTile:400, SourceGone:410}))
+                   exception_handlers=error_handlers({UnknownImage:404, ProjectError:400, BadTile:400, SourceGone:410}))
     app.state.labeler,app.state.auth = lb,auth
     # outside Starlette's own outermost layer, which answers an unexpected exception's 500: that answer gets the headers too
     stack = app.build_middleware_stack
     app.build_middleware_stack = lambda: SecurityHeaders(stack())
 
-    def _reply(q, ann, tab, want, have, **kw):
-        items = lb.next(q, ann, tab, want, have, reset=kw.pop('reset', False), first=kw.pop('first', None)) if want else []
+    def _reply(q, ann, tab, want, have, reset=False, first=None, **kw):
+        items = lb.next(q, ann, tab, want, have, reset=reset, first=first) if want else []
         short = want>0 and len(items)<want
         busy,err = short and lb.refreshing(q),short and lb.errors.get(q)
         return dict(kw, items=items, progress=lb.progress(q), history=lb.db.label_history(ann), done=short and not busy, refreshing=busy,
@@ -610,119 +580,91 @@ def make_app(path, # project folder
 
     if auth:
         @app.get('/login')
-        def login_form(): return page(login_page())
+        async def login_form(): return page(login_page())
 
         @app.post('/login')
         async def login(req): return await auth.login(req)
 
         @app.post('/logout')
-        def logout(req): return auth.logout(req)
+        async def logout(req): return auth.logout(req)
 
     @app.get('/')
-    def index(req, queue:str=None, annotator:str=None, first:int=None):
+    async def index(req, queue:str=None, annotator:str=None, first:int=None):
         queue = queue or start
         if queue not in QUEUES: raise BadRequest(f"Unknown queue {queue!r}; choose one of {', '.join(QUEUES)}")
         ann = req.scope.get('al_reader') or annotator or lb.annotator
         check_name(ann, 'annotator', BadRequest)
-        return page(label_page(lb.labels, queue, ann, prefetch, first, reader=req.scope.get('al_reader'), guide=guideline_html(lb.db)))
+        return page(label_page(lb.labels, queue, ann, prefetch, first, reader=req.scope.get('al_reader'), guide=await lb.call(guideline_html, lb.db)))
 
-    @app.post('/next')
-    @_api
-    def next_(d): return _reply(*_common(d, lb), reset=bool(d.get('reset')), first=None if d.get('first') is None else _id(d['first']))
-
-    @app.post('/label')
-    @_api
-    def label(d):
-        q,ann,tab,want,have = _common(d, lb)
-        eid = lb.label(d.get('id'), d.get('values'), ann, tab, d.get('rev', 0), d.get('ms'))
-        return _reply(q, ann, tab, want, have, event=eid)
-
-    @app.post('/skip')
-    @_api
-    def skip(d):
-        q,ann,tab,want,have = _common(d, lb)
-        return _reply(q, ann, tab, want, have, event=lb.skip(d.get('id'), ann, tab, d.get('ms')))
-
-    @app.post('/undo')
-    @_api
-    def undo(d):
-        q,ann,tab,want,have = _common(d, lb)
+    ev = lambda f: lambda d,ann,tab: dict(event=f(d, ann, tab))
+    def _undo(d, ann, tab):
         r = lb.undo(ann, tab)
-        if r is None: return _reply(q, ann, tab, want, have, undone=None, item=None)
-        return _reply(q, ann, tab, want, have+[r['image_id']], undone=r, item=lb.item(r['image_id']))
-
-    @app.post('/unsure')
-    @_api
-    def unsure(d):
-        q,ann,tab,want,have = _common(d, lb)
-        return _reply(q, ann, tab, want, have, event=lb.unsure(d.get('id'), ann, tab, d.get('rev', 0), d.get('ms')))
-
-    @app.post('/adjudicate')
-    @_api
-    def adjudicate(d):
-        q,ann,tab,want,have = _common(d, lb)
-        return _reply(q, ann, tab, want, have, event=lb.adjudicate(d.get('id'), d.get('values'), ann, tab, d.get('rev', 0), d.get('ms')))
-
-    @app.post('/confirm')
-    @_api
-    def confirm(d):
-        q,ann,tab,want,have = _common(d, lb)
-        return _reply(q, ann, tab, want, have, event=lb.confirm(d.get('id'), ann, tab, d.get('rev', 0), d.get('ms')))
-
-    @app.post('/comment')
-    @_api
-    def comment(d):
-        q,ann,tab,want,have = _common(d, lb)
-        return _reply(q, ann, tab, want, have, event=lb.comment(d.get('id'), ann, d.get('text')))
-
-    @app.post('/like')
-    @_api
-    def like(d):
-        q,ann,tab,want,have = _common(d, lb)
+        return dict(undone=r, item=r and lb.item(r['image_id']), also=[r['image_id']] if r else [])
+    def _like(d, ann, tab):
         ids = d.get('ids', [d.get('id')])
         if not isinstance(ids, list) or not 0<len(ids)<=20: raise BadRequest("`ids` must be a list of 1 to 20 image ids")
-        return _reply(q, ann, tab, want, have, like=lb.like(ids, ann))
+        return dict(like=lb.like(ids, ann))
+    # each action: what it does with the body, the reader and the tab; what it answers besides the next items
+    actions = dict(
+        next=       lambda d,ann,tab: dict(reset=bool(d.get('reset')), first=None if d.get('first') is None else _id(d['first'])),
+        label=      ev(lambda d,ann,tab: lb.label(d.get('id'), d.get('values'), ann, tab, d.get('rev', 0), d.get('ms'))),
+        skip=       ev(lambda d,ann,tab: lb.skip(d.get('id'), ann, tab, d.get('ms'))),
+        undo=       _undo,
+        unsure=     ev(lambda d,ann,tab: lb.unsure(d.get('id'), ann, tab, d.get('rev', 0), d.get('ms'))),
+        adjudicate= ev(lambda d,ann,tab: lb.adjudicate(d.get('id'), d.get('values'), ann, tab, d.get('rev', 0), d.get('ms'))),
+        confirm=    ev(lambda d,ann,tab: lb.confirm(d.get('id'), ann, tab, d.get('rev', 0), d.get('ms'))),
+        comment=    ev(lambda d,ann,tab: lb.comment(d.get('id'), ann, d.get('text'))),
+        like=       _like,
+        item=       lambda d,ann,tab: dict(item=lb.item(_id(d.get('id')))))
 
-    @app.post('/item')
-    @_api
-    def item_(d):
+    def _act(f, d):
+        "One action, then the next items: the database must be the server's before and after (a WAL unlinked during the write may lose it, so it is not acknowledged)"
+        lb.check_db()
         q,ann,tab,want,have = _common(d, lb)
-        return _reply(q, ann, tab, want, have, item=lb.item(_id(d.get('id'))))
+        kw = f(d, ann, tab)
+        r = _reply(q, ann, tab, want, have+kw.pop('also', []), **kw)
+        lb.check_db()
+        return r
+
+    def _route(f):
+        async def route(req): return SafeJSON(await lb.call(_act, f, await _json(req)))
+        return route
+    for k,f in actions.items(): app.post(f'/{k}')(_route(f))
 
     @app.get('/img/{img_id}')
-    async def img(img_id:int): return Response(lb.thumb_file(img_id), media_type='image/png')
+    async def img(img_id:int): return Response(await lb.call(lb.thumb_file, img_id), media_type='image/png')
 
     @app.get('/static/label.js')
-    def label_js(): return FileResponse(_static/'label.js', media_type='text/javascript')
+    async def label_js(): return FileResponse(_static/'label.js', media_type='text/javascript')
 
     @app.get('/full/{img_id}')
-    def full(img_id:int): return SafeJSON(lb.full(img_id))
+    async def full(img_id:int): return SafeJSON(await run_in_threadpool(lb.full, img_id))   # decoding holds no lock but the cache's
 
     @app.get('/tile/{img_id}/{z}/{col}/{row}')
-    def tile(img_id:int, z:int, col:int, row:int, wc:str=None, ww:str=None):
-        return Response(lb.tile(img_id, z, col, row, wc, ww), media_type='image/png')
+    async def tile(img_id:int, z:int, col:int, row:int, wc:str=None, ww:str=None):
+        return Response(await run_in_threadpool(lb.tile, img_id, z, col, row, wc, ww), media_type='image/png')
 
     def _cam(img_id):
         try: return lb.gradcam(img_id)
         except ProjectError as e: raise NoModel(str(e)) from None   # e.g. the run's model file is gone
 
     @app.get('/gradcam/{img_id}')
-    def gradcam(img_id:str):
-        g = _cam(img_id)
+    async def gradcam(img_id:str):
+        g = await run_in_threadpool(_cam, img_id)
         return SafeJSON(dict(run=g['run'], labels=[dict(name=n, prob=None if p is None else round(p, 3), url=f'/gradcam/{img_id}/{i}', empty=e)
                                                        for i,(n,p,e) in enumerate(zip(g['labels'], g['probs'], g['empty']))]))
 
     @app.get('/gradcam/{img_id}/{i}')
-    def gradcam_png(img_id:str, i:int):
-        g = _cam(img_id)
+    async def gradcam_png(img_id:str, i:int):
+        g = await run_in_threadpool(_cam, img_id)
         if not 0<=i<len(g['pngs']): raise BadRequest(f"Bad label index {i}: the model has {len(g['pngs'])} labels, 0-{len(g['pngs'])-1}")
         return Response(g['pngs'][i], media_type='image/png')
 
     @app.get('/stats.json')
-    async def stats_json(): return SafeJSON(lb.db.label_stats())
+    async def stats_json(): return SafeJSON(await lb.call(lambda: lb.db.label_stats()))
 
     @app.get('/stats')
-    async def stats(): return page(stats_page(lb.db.label_stats()))
+    async def stats(): return page(stats_page(await lb.call(lambda: lb.db.label_stats())))
     return app
 
 # %% ../nbs/12_app.ipynb #13cc443e

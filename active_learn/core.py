@@ -535,6 +535,26 @@ def to_adjudicate(self:Project, annotator:str, # the reader asking
         order by l.image_id!=:first, exists(select 1 from live_events s where s.image_id=l.image_id and s.annotator=:ann and s.action='skip'),
                  l.image_id limit :n""", ps)]
 
+# %% ../nbs/00_core.ipynb #6ab7f072
+@patch
+def adjudicate(self:Project, img_id:int, # an image with an open disagreement
+               values:dict, # the decision: {label: 0 or 1} for each label of the schema
+               annotator:str, # the deciding reader: one who did not label it, or the project owner
+               ms:int=None, # milliseconds the image was on screen
+              )->int: # the event id
+    "Decide `img_id`, which readers disagree on: `annotator`'s answer becomes its label"
+    self.image(img_id)
+    if not self['open_conflicts'].count_where('image_id=?', [img_id]):
+        raise ProjectError(f"Image {img_id} has no open disagreement between readers: nothing to adjudicate")
+    if annotator in self.answers(img_id) and annotator!=self.meta('owner'):
+        raise ProjectError(f"You labeled image {img_id} yourself: a third reader or the project owner adjudicates it")
+    if not isinstance(values, dict): raise ProjectError(f"Bad values {values!r}: give {{label: 0 or 1}} for each of {self.labels}")
+    vals = self._check_values(values)
+    with self.conn:
+        eid = self.add_event(img_id, annotator, 'adjudicate', vals, ms)
+        self._refresh_label(int(img_id))
+    return eid
+
 # %% ../nbs/00_core.ipynb #6e657236
 PAUSE_MS = 60_000   # an image on screen longer than this was a pause: its time is not labeling time
 

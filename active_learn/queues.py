@@ -17,7 +17,8 @@ from .runtime import onnx_export, ort_session
 # %% auto #0
 __all__ = ['QUEUES', 'HOLDOUT_MODES', 'load_embeddings', 'spread_random', 'pretrained_embeddings', 'mc_dropout_probs',
            'run_mc_probs', 'next_batch', 'label_errors', 'project_strategy', 'set_strategy', 'holdout_mode',
-           'set_holdout_mode', 'holdout_scores', 'draw_holdout', 'refresh_queue', 'queue_ids', 'queue_rule', 'al_queue']
+           'set_holdout_mode', 'holdout_scores', 'draw_holdout', 'review_rows', 'refresh_queue', 'queue_ids',
+           'queue_rule', 'al_queue']
 
 # %% ../nbs/06b_queues.ipynb #61f9b1be
 def load_embeddings(db:Project, run_id:int=None, # run whose embeddings to read; None for the pretrained backbone's
@@ -409,6 +410,17 @@ def _weighted_holdout(db, rid, n, skip, seed)->list:
     rows = sorted(rows, key=lambda r: (order[r[2]], r[0]))
     return [(i, pr) for i,pr,_ in rows if i not in skip][:n]
 
+def review_rows(db, run_id:int=None, # run whose embeddings/predictions to use
+                n:int=500, # most images the queue holds
+                skip=(), # image ids to leave out
+               )->tuple:
+    "The `review` queue: only the images `label_errors` flags, most suspicious first, as ([(id, score)], [why each is there])"
+    r = label_errors(db, run_id)
+    r = r[r.flagged.astype(bool) & ~r.image_id.isin(list(skip))].head(n)
+    why = [dict(image_id=int(i), label=l, given=int(g), prob=round(float(p), 3), score=float(s))
+           for i,l,g,p,s in zip(r.image_id, r.label, r.given, r.prob, r.score)]
+    return [(o['image_id'], o['score']) for o in why], why
+
 def refresh_queue(db, name:str='learn', # one of `QUEUES`
                   n:int=500, # rows to materialise
                   annotator:str=None, # if given, images this annotator skipped are left out of the ordering
@@ -416,7 +428,7 @@ def refresh_queue(db, name:str='learn', # one of `QUEUES`
                   run_id:int=None, # default: the latest finished run with predictions
                   seed=None, **kwargs, # passed to `next_batch`
                  )->int: # rows written
-    "Recompute the ordering of queue `name` and store it in the `queue` table"
+    "Recompute the ordering of queue `name` and store it in the `queue` table (`review`: with why each image is there, in `review_why`)"
     name = check_choice(name, QUEUES, 'queue')
     if name=='adjudicate': raise ProjectError("The adjudicate queue is read from the labels as readers disagree; it has no order to refresh")
     if name=='like': raise ProjectError("The like queue holds the neighbours of images a reader chose: `neighbours.refresh_like` orders it")
@@ -438,10 +450,11 @@ def refresh_queue(db, name:str='learn', # one of `QUEUES`
     elif name=='confident':
         rows = [] if rid is None else [(r['image_id'], r['uncert']) for r in db['preds'].rows_where(
             "run_id=? and image_id in (select id from pool)", [rid], select='image_id, uncert', order_by='uncert', limit=n+len(skip)) if r['image_id'] not in skip][:n]
-    else:
-        r = label_errors(db, rid)
-        rows = [(int(i), float(s)) for i,s in zip(r.image_id, r.score) if i not in skip][:n]
+    else: rows,why = review_rows(db, rid, n, skip)
     with db.conn:
+        if name=='review':
+            db['review_why'].create(dict(image_id=int, label=str, given=int, prob=float, score=float), pk='image_id', if_not_exists=True)
+            db['review_why'].delete_where(); db['review_why'].insert_all(why)
         db['queue'].delete_where('name=?', [name])
         db['queue'].insert_all([dict(name=name, pos=j, image_id=int(i), run_id=rid, score=None if s is None else float(s))
                                 for j,(i,s) in enumerate(rows)])

@@ -29,6 +29,10 @@ def test_no_import_cycle():
     try: order = list(TopologicalSorter(g).static_order())
     except CycleError as e: raise AssertionError(f"import cycle among active_learn modules: {' -> '.join(e.args[1])}") from None
     assert order.index('core') < order.index('train') < order.index('queues') < order.index('app')
+    # the server's layers: the guard and the viewer below reader accounts, all of them below the app
+    assert order.index('imaging') < order.index('viewer') < order.index('app')
+    assert order.index('guard') < order.index('readers') < order.index('app')
+    assert 'app' not in g['gradcam'] | g['viewer'] | g['guard'] | g['readers']
 
 def test_cycle_is_caught(tmp_path):
     "The check itself: a lazy import inside a function that closes a loop is a cycle"
@@ -48,7 +52,7 @@ def _nb_modules():
 
 def test_notebooks_import_earlier_notebooks():
     mods = _nb_modules()
-    assert {'core','strategies','train','test_utils','queues','launch','app'} <= set(mods)
+    assert {'core','strategies','train','test_utils','queues','launch','viewer','guard','readers','app'} <= set(mods)
     bad = []
     for m,nb in mods.items():
         code = '\n'.join(''.join(c['source']) for c in json.loads(nb.read_text())['cells'] if c['cell_type']=='code')
