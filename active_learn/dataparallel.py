@@ -4,88 +4,79 @@
 
 # %% ../nbs/06d_dataparallel.ipynb #c2e70bb2
 from __future__ import annotations
-import json, os, sqlite3, sys, tempfile, time
+import json, os, sqlite3, tempfile, time
 from contextlib import contextmanager
+from dataclasses import fields, replace
 from pathlib import Path
 import torch
-from torch.nn.parallel import DistributedDataParallel
 from fastcore.all import *
 from fastcore.script import anno_parser
 from .core import *
-from .train import train, predict_pool, train_message
+from .train import TrainConfig, train, predict_pool, train_message
 from .queues import refresh_queue
 from .launch import al_train
 from fastai.torch_core import rank_distrib
-from fastai.learner import Learner
 from fastai.distributed import DistributedDL
 
 # %% auto #0
-__all__ = ['distributed_fit', 'private_copy', 'train_distributed', 'main']
+__all__ = ['CPUDistributedDL', 'data_parallel', 'private_copy', 'train_distributed', 'main']
 
 # %% ../nbs/06d_dataparallel.ipynb #6e046535
-@patch
-def _broadcast(self:DistributedDL, t, rank):
-    "Broadcast `t` from `rank` to every process: on the CPU under gloo, on the GPU under nccl"
-    t = torch.tensor(t, dtype=torch.long, device='cuda' if torch.distributed.get_backend()=='nccl' else 'cpu')
-    torch.distributed.broadcast(t, rank)
-    return t.cpu().tolist()
+class CPUDistributedDL(DistributedDL):
+    "fastai's `DistributedDL`, broadcasting the epoch's order on the CPU, as the gloo backend of CPU processes needs"
+    def _broadcast(self, t, rank):
+        t = torch.tensor(t, dtype=torch.long)
+        torch.distributed.broadcast(t, rank)
+        return t.tolist()
 
-@patch
-def __getitem__(self:DistributedDataParallel, i): "Layer `i` of the wrapped model"; return self.module[i]
-
-# %% ../nbs/06d_dataparallel.ipynb #28ba1fbe
 @contextmanager
-def distributed_fit(**kwargs): # passed to `distrib_ctx` (`sync_bn`) and its `Accelerator` (`cpu`)
-    "Every `Learner.fit` inside runs data-parallel in fastai's `distrib_ctx`"
-    fit,save = Learner.fit,Learner.save
-    def _fit(self, *args, **kw):
-        with self.distrib_ctx(**kwargs): return fit(self, *args, **kw)
-    def _save(self, *args, **kw):
-        with modified_env(RANK='0'): return save(self, *args, **kw)
-    Learner.fit = _fit
-    if rank_distrib(): Learner.save = _save
-    try: yield
-    finally: Learner.fit,Learner.save = fit,save
+def data_parallel(learn, # the Learner `train` is about to fit
+                  cpu:bool=False, # CPU processes (gloo): `CPUDistributedDL`s, batch norm per process; else GPUs (nccl), `SyncBatchNorm`
+                 ):
+    "Fit `learn` data-parallel over the processes `accelerate launch` started, in fastai's `learn.distrib_ctx`"
+    dls = learn.dls.loaders
+    if cpu: learn.dls.loaders = [CPUDistributedDL(o) for o in dls]
+    try:
+        with learn.distrib_ctx(sync_bn=not cpu, cpu=cpu): yield learn
+    finally: learn.dls.loaders = dls
 
 # %% ../nbs/06d_dataparallel.ipynb #e387aad8
 def private_copy(project, # the project folder
                  dest, # an empty folder for the copy
                 )->Database: # the copy, opened
-    "A copy of `project`'s database in `dest`, with its thumbnails linked and an empty `models` folder"
+    "A copy of `project`'s database in `dest`, with its thumbnails and models folders linked to the project's"
     src,d = Project(project),Path(dest)
     d.mkdir(parents=True, exist_ok=True)
     with sqlite3.connect(d/'labels.db') as dst: src.conn.backup(dst)
     (d/'thumbs').symlink_to(src.thumbs.absolute())
-    (d/'models').mkdir()
+    src.models.mkdir(exist_ok=True)
+    (d/'models').symlink_to(src.models.absolute())   # rank 0 alone writes the model file (fastai's `save`), and every process reads it
     src.close()
     return Project(d)
 
 # %% ../nbs/06d_dataparallel.ipynb #a1fda414
 def train_distributed(project, # project folder
-                      bs:int=32, # batch size of one optimiser step, over all processes
-                      predict:bool=True, # rank 0 scores the pool after training
-                      show:bool=True, # rank 0 shows progress
-                      **kw, # for `train`
+                      cfg:TrainConfig, # the run's settings; `cfg.bs` is the batch of one optimiser step, over all processes
                      )->int: # the run id
     "Train in each of the processes `accelerate launch` started: data-parallel, with the run, the model and the predictions written once, by rank 0"
     from accelerate import PartialState
     st = PartialState(cpu=not torch.cuda.is_available())
     rank,n,dev = st.process_index,st.num_processes,st.device
-    if n==1: return train(Project(project), bs=bs, predict=predict, show=show, **kw)
+    if n==1: return train(Project(project), cfg)
+    bs = max(1, cfg.bs//n)
     with tempfile.TemporaryDirectory(prefix='al-rank') as tmp:
         db = Project(project) if rank==0 else private_copy(project, tmp)
         st.wait_for_everyone()   # every copy is made before rank 0 records the run
         t0 = time.time()
-        with distributed_fit(cpu=dev.type=='cpu', sync_bn=dev.type=='cuda'):
-            rid = train(db, bs=max(1, bs//n), predict=False, show=show and rank==0, **kw)
+        rid = train(db, replace(cfg, bs=bs, predict=False, show=cfg.show and rank==0), fit_ctx=partial(data_parallel, cpu=dev.type=='cpu'))
         secs,backend = time.time()-t0,torch.distributed.get_backend()
         st.wait_for_everyone()
         torch.distributed.destroy_process_group()   # rank 0 goes on alone
         if rank: db.close(); return rid
     r = db['runs'].get(rid); s = json.loads(r['settings'])
-    s['distributed'] = dict(processes=n, backend=backend, bs_per_process=max(1, bs//n), train_seconds=round(secs, 1))
-    db['runs'].update(rid, dict(bs=max(1, bs//n)*n, settings=s))
-    if predict:
+    s['distributed'] = dict(processes=n, backend=backend, bs_per_process=bs, train_seconds=round(secs, 1))
+    db['runs'].update(rid, dict(bs=bs*n, settings=s))
+    if cfg.predict:
         torch.set_num_threads(len(os.sched_getaffinity(0)))   # the other processes are done: every core scores
         t0 = time.time()
         with modified_env(WORLD_SIZE='1'): predict_pool(db, rid)
@@ -96,16 +87,15 @@ def train_distributed(project, # project folder
 # %% ../nbs/06d_dataparallel.ipynb #7fc7d8f1
 def main(argv=None):
     "One process of `al-train --processes N`: al-train's options, trained with the other processes `accelerate launch` started"
-    a = anno_parser(al_train.__wrapped__, 'python -m active_learn.dataparallel').parse_args(argv)
-    kw = dict(arch=a.arch, epochs=a.epochs, bs=a.bs, size=a.size, lr=a.lr, predict=not a.no_predict, weights=a.weights, seed=a.seed,
-              resize=a.resize, recipe=a.recipe, ladder_labels=a.ladder_labels)
+    a = vars(anno_parser(al_train.__wrapped__, 'python -m active_learn.dataparallel').parse_args(argv))
+    kw = {o.name: a[o.name] for o in fields(TrainConfig)}
     bars_on_terminals_only()
     rank = rank_distrib()
-    try: rid = train_distributed(a.project, **kw)
+    try: cfg = TrainConfig(**kw); rid = train_distributed(a['project'], cfg)
     except CliError as e: raise SystemExit(str(e) if rank==0 else 1)   # one message, from rank 0
     if rank: return
-    db = Project(a.project)
-    if kw['predict']: refresh_queue(db, 'learn')
+    db = Project(a['project'])
+    if cfg.predict: refresh_queue(db, 'learn')
     print(train_message(db, rid))
 
 # %% ../nbs/06d_dataparallel.ipynb #4b50a566

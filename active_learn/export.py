@@ -12,7 +12,7 @@ from PIL import Image
 from fastcore.all import *
 from .core import *
 from .imaging import thumbnail, RESIZE_METHODS, file_digest
-from .runtime import onnx_export, ort_session
+from .runtime import onnx_export, ort_session, size2
 
 # %% auto #0
 __all__ = ['BUNDLE_FORMAT', 'BUNDLE_VERSION', 'BundleError', 'fit_size', 'prep_image', 'to_input', 'learner_pre', 'fastai_probs',
@@ -26,8 +26,6 @@ class BundleError(ProjectError): "A bundle is missing, damaged, or does not fit 
 # %% ../nbs/09_export.ipynb #29f3a2b8
 _np_pad = dict(zeros='constant', border='edge', reflection='reflect')
 
-def _size2(sz): return (int(sz),int(sz)) if isinstance(sz,(int,np.integer)) else tuple(int(o) for o in sz)
-
 def fit_size(im:Image.Image, # image (any size)
              size, # target (height, width), or one int for a square
              method:str='squish', # one of `RESIZE_METHODS`, as fastai's `ResizeMethod`
@@ -36,7 +34,7 @@ def fit_size(im:Image.Image, # image (any size)
     "Resize `im` to `size` exactly as fastai's `Resize` does on the validation set"
     method = check_choice(method, RESIZE_METHODS, 'resize method', BundleError)
     if pad_mode not in _np_pad: raise BundleError(f"Unknown pad mode {pad_mode!r}; use one of {tuple(_np_pad)}")
-    H,W = _size2(size)
+    H,W = size2(size)
     w,h = im.size
     if method=='squish': tl,sz = (0,0),(w,h)
     else:
@@ -261,8 +259,8 @@ def load_bundle(path, # bundle folder (or its bundle.json)
     b = Bundle(path, meta, threads)
     if expect_labels is not None and list(expect_labels)!=list(b.labels):
         raise BundleError(f"Bundle {path} predicts labels {b.labels}, but {list(expect_labels)} were expected (same names, same order)")
-    if expect_size is not None and list(_size2(expect_size))!=list(b.pre['size']):
-        raise BundleError(f"Bundle {path} takes {tuple(b.pre['size'])} (height, width) inputs, but {_size2(expect_size)} was expected")
+    if expect_size is not None and list(size2(expect_size))!=list(b.pre['size']):
+        raise BundleError(f"Bundle {path} takes {tuple(b.pre['size'])} (height, width) inputs, but {size2(expect_size)} was expected")
     for k,v in (expect_pre or {}).items():
         if _jsonable(list(v) if isinstance(v,tuple) else v)!=b.pre.get(k):
             raise BundleError(f"Bundle {path} preprocessing differs: {k} is {b.pre.get(k)!r}, expected {v!r}")

@@ -4,32 +4,47 @@
 
 # %% ../nbs/06c_launch.ipynb #1ac8e32e
 from __future__ import annotations
-import os
+import inspect, os
+from dataclasses import fields
 from pathlib import Path
+from typing import get_type_hints
 from fastcore.all import *
+from fastcore.script import anno_parser
 from .core import *
-from .train import LADDER_LABELS, train, train_message, check_trainable
+from .train import TrainConfig, train, train_message, check_trainable
 from .queues import refresh_queue
 from .cluster import accelerate_launch
 
 # %% auto #0
-__all__ = ['al_train']
+__all__ = ['config_options', 'cli_args', 'al_train']
+
+# %% ../nbs/06c_launch.ipynb #17921c0f
+def config_options(f):
+    "Give command `f` the fields of `TrainConfig` as keyword options in place of its `**kwargs`, with their types, defaults and comments"
+    sig,P = inspect.signature(f),inspect.Parameter
+    own,hs = get_type_hints(f, include_extras=True),get_type_hints(TrainConfig, include_extras=True)
+    ps = [p.replace(annotation=own.get(k, p.annotation)) for k,p in sig.parameters.items() if p.kind!=P.VAR_KEYWORD]
+    f.__signature__ = sig.replace(parameters=ps+[P(o.name, P.KEYWORD_ONLY, default=o.default, annotation=hs[o.name]) for o in fields(TrainConfig)])
+    f.__delwrap__ = TrainConfig   # where `docments`, so `call_parse`'s help, reads the fields' comments
+    return f
+
+def cli_args(cmd, # a `call_parse` command
+             **kw)->list: # its command-line arguments
+    "The command-line arguments that give `cmd` the options `kw` (a None is left out: the option's default)"
+    out = []
+    for a in anno_parser(cmd.__wrapped__)._actions:
+        if kw.get(a.dest) is None: continue
+        v,o = kw[a.dest],a.option_strings[-1]
+        if a.nargs==0: out += [o] if v!=a.default else []   # a flag: `--no-predict`
+        else: out += [o, *map(str, v if a.nargs=='*' else [v])]
+    return out
 
 # %% ../nbs/06c_launch.ipynb #4cd8b5ac
 @call_parse
+@config_options
 def al_train(project:str='.', # project folder
-             arch:str=None, # timm architecture (default: offline EfficientNet-Lite0)
-             epochs:int=10, # total epochs (the first one trains the head alone)
-             bs:int=32, # batch size
-             size:int=512, # long side of the model input, pixels (the thumbnails' own size)
-             lr:float=2e-3, # peak learning rate of the head
-             no_predict:bool=False, # skip scoring the unlabeled pool after training
-             weights:str=None, # pretrained weights file for --arch
-             seed:int=42, # random seed (recorded with the run)
-             resize:str='squish', # squish, pad or crop to the input shape
-             recipe:str='tail', # tail (frozen trunk, trained tail at full resolution) or full (every layer, augmented)
-             ladder_labels:int=LADDER_LABELS, # recipe tail: with fewer labeled images, fit a logistic head on the frozen network instead
              processes:int=1, # train data-parallel in this many processes through Accelerate: one per GPU, or CPU processes (gloo) without one
+             **kw, # the `TrainConfig` fields
             ):
     "Train a model on the project's current labels, score the pool, and order the labeling queue from the new predictions"
     if int(os.environ.get('WORLD_SIZE', 1))>1:
@@ -37,15 +52,12 @@ def al_train(project:str='.', # project folder
                            "or `accelerate launch -m active_learn.dataparallel` with al-train's options")
     if processes<1: raise ProjectError(f"--processes must be at least 1, got {processes}")
     db = Project(project)
+    cfg = TrainConfig(**kw)   # a bad option fails here, before anything is recorded or started
     if processes==1:
-        rid = train(db, arch=arch, epochs=epochs, bs=bs, size=size, lr=lr, predict=not no_predict, weights=weights, seed=seed, resize=resize,
-                    recipe=recipe, ladder_labels=ladder_labels)
+        rid = train(db, cfg)
         # order the labeling queue now, so the label server's first request after training doesn't wait for it
-        if not no_predict: refresh_queue(db, 'learn')
+        if cfg.predict: refresh_queue(db, 'learn')
         return print(train_message(db, rid))
-    check_trainable(db, fit_valid=recipe=='tail')   # one clear message here rather than one from each process (the tail recipe trains on valid too)
-    opts = dict(project=Path(project).absolute(), arch=arch, epochs=epochs, bs=bs, size=size, lr=lr, weights=weights, seed=seed,
-                resize=resize, recipe=recipe, ladder_labels=ladder_labels)
-    args = [o for k,v in opts.items() if v is not None for o in (f"--{k.replace('_','-')}", v)] + (['--no-predict'] if no_predict else [])
-    rc = accelerate_launch(processes, 'active_learn.dataparallel', args)
+    check_trainable(db, fit_valid=cfg.fit_valid)   # one clear message here rather than one from each process
+    rc = accelerate_launch(processes, 'active_learn.dataparallel', ['--project', Path(project).absolute(), *cli_args(al_train, **kw)])
     if rc: raise ProjectError(f"Training in {processes} processes failed (exit status {rc}): see the messages above")

@@ -4,11 +4,11 @@
 
 # %% ../nbs/01a_runtime.ipynb #b52c4c5a
 from __future__ import annotations
-import os, warnings
+import numbers, os, warnings
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['onnx_export', 'ort_session']
+__all__ = ['onnx_export', 'ort_session', 'size2']
 
 # %% ../nbs/01a_runtime.ipynb #6e4b8f04
 def onnx_export(m, # a PyTorch module, in eval mode
@@ -48,3 +48,9 @@ def ort_session(src, # an ONNX file, or its bytes
     # al-classify, where PNG or DICOM decoding runs beside; alone (frozen features), spinning is 1.45x faster (30 vs 44 ms an image)
     so.add_session_config_entry('session.intra_op.allow_spinning', '1' if spin else '0')
     return ort.InferenceSession(src if isinstance(src, bytes) else str(src), so, providers=['CPUExecutionProvider'])
+
+# %% ../nbs/01a_runtime.ipynb #7255f57d
+def size2(size, # one int for a square, or (height, width)
+         )->tuple: # (height, width), as ints
+    "An image size as (height, width): the one reading of a size that the ONNX export, the bundle and the input cache share"
+    return (int(size),)*2 if isinstance(size, numbers.Integral) else tuple(int(o) for o in size)

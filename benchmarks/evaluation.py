@@ -1,7 +1,7 @@
 """How much a hold-out drawn by the model's score tightens the figures, where the truth is known.
 
 A 2%-prevalence population of 2,000 images (500 patients of 4), scores from a binormal model with ROC AUC 0.88 turned into
-calibrated probabilities (the trained tail's pool AUC on the realistic sets is 0.80-0.89: `nbs/06_train.ipynb`); the decision
+calibrated probabilities (the trained tail's pool AUC on the realistic sets is 0.80-0.89: `nbs/benchmarks/train_research.ipynb`); the decision
 threshold is the best-F1 one on a second, independent population, as `train` tunes it on validation. Each draw labels 300
 hold-out images uniformly (a simple random sample) and by score (`measure.proposal`, `measure.inclusion_probs`, Poisson
 sampling, 300 in expectation), and estimates recall at the threshold (weighted draws: `measure.assisted_rate`, the difference

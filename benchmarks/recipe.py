@@ -1,7 +1,7 @@
 """ROC AUC of `al-train`'s default model against a frozen light head, on datasets the recipe was not tuned on.
 
 Datasets (`--sets kind:seed,...`): `normal` and `hard` demos (`make_demo`), and `realistic` sets (`make_realistic`: real
-CBIS-DDSM tissue with tools at physical size, a renderer of its own). The recipe was chosen on normal:1 only (nbs/06_train.ipynb);
+CBIS-DDSM tissue with tools at physical size, a renderer of its own). The recipe was chosen on normal:1 only (nbs/benchmarks/train_research.ipynb);
 report on other seeds. Each set is written and ingested once into `--data DIR/KIND-SEED` and reused by later runs.
 
 For each label count, `--labels` random train/valid images are labeled from the ground truth (draw `--draw`) in a copy of the
@@ -28,7 +28,9 @@ from active_learn.core import Project
 from active_learn.demo import make_demo, label_from_truth, load_truth
 from active_learn.realistic import make_realistic
 from active_learn.ingest import ingest
-from active_learn.train import train, evaluate_holdout, project_dls, project_learner, input_shape
+from active_learn.backbone import input_shape
+from active_learn.train import train, project_dls, project_learner
+from active_learn.evaluate import evaluate_holdout
 
 def make_set(data:Path, kind:str, seed:int, patients:int)->tuple:
     "Project folder and truth CSV of dataset `kind`:`seed`, written and ingested on first use"

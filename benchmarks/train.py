@@ -25,8 +25,9 @@ from fastai.vision.all import set_seed
 from active_learn.core import Project
 from active_learn.demo import make_demo, label_from_truth
 from active_learn.ingest import ingest
-from active_learn.train import (train, project_dls, project_learner, split_trunk, trunk_acts, tail_learner, input_shape, FocalLoss,
-                                ActsDataset)
+from active_learn.backbone import input_shape
+from active_learn.tail import split_trunk, trunk_acts, tail_learner, ActsDataset
+from active_learn.train import train, project_dls, project_learner, FocalLoss, label_metrics
 
 def make_project(dest:Path, n_patients:int, n_labels:int):
     src, truth = make_demo(dest/'demo', n_patients=n_patients, seed=0)
@@ -68,7 +69,7 @@ def main(patients=100, n_labels=200, reps=2, bs=32, lr=1e-3):
         acts = trunk_acts(trunk, learn.dls.test_dl(d, bs=bs))
         y = torch.tensor(d[labels].values, dtype=torch.float32)
         is_val = (d.split=='valid').values
-        tl = tail_learner(tail, acts, y, is_val, labels, bs=bs, path=tmp/'proj')
+        tl = tail_learner(tail, acts, y, is_val, FocalLoss(), label_metrics(labels), bs=bs, path=tmp/'proj')
         tl.unfreeze()
         plain = copy.deepcopy(tail).to(memory_format=torch.channels_last)
         opt = torch.optim.AdamW(plain.parameters(), lr=lr, weight_decay=0.01)
