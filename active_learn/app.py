@@ -4,12 +4,8 @@
 
 # %% ../nbs/12_app.ipynb #5ede17ad
 from __future__ import annotations
-import json, re, io, time, sqlite3, itertools, warnings, sys, os, socket, threading
-from concurrent.futures import ThreadPoolExecutor
-from collections import OrderedDict
+import json, re, io, sys, os, threading
 from pathlib import Path
-import numpy as np
-from PIL import Image
 from fastcore.all import *
 from fasthtml.common import (FT, NotStr, Code, Beforeware, FastHTML, Html, Button, Head, Body, Title, Meta, Style, Script, Div, Img, Span, Select, Option, A,
                              Table, Thead, Tbody, Tr, Th, Td, H1, H2, H3, P, Nav, Kbd, Aside, Input, to_xml)
@@ -20,6 +16,7 @@ from .core import *
 from .queues import QUEUES
 from .priors import mag_hint   # the header's magnification hint, which the cold start ranks by too
 from .imaging import ImageError, read_regular, guard_project
+from .serving import QueueServer
 from .viewer import TILE, SourceGone, BadTile, FullCache, full_res, check_window, tile_png
 from .guard import *
 from .readers import *
@@ -49,119 +46,31 @@ def key_legend(labels:list)->list:
 # %% ../nbs/12_app.ipynb #44a6fcd3
 _tab_re = re.compile(r'[A-Za-z0-9_-]{1,40}')   # `fullmatch`: with `match`, `$` lets a trailing newline through
 
-def _refresher(db, name, n):
-    "Rematerialise queue `name` (`n` rows): `like` with the neighbours of the chosen images, the others with `queues.refresh_queue`"
-    if name=='like':
-        from active_learn.neighbours import refresh_like
-        return refresh_like(db, n)
-    from active_learn.queues import refresh_queue
-    refresh_queue(db, name, n=n)
-
 # %% ../nbs/12_app.ipynb #b4867bac
-class Labeler:
-    "Queue serving, claims and label events for one project"
+class Labeler(QueueServer):
+    "The labeling state of one project, for the app: its queues served to tabs (`QueueServer`), label events, thumbnails, the zoom and Grad-CAM"
+    @delegates(QueueServer.__init__)
     def __init__(self, path, # project folder
                  annotator:str='default', # reader name when a request does not give one
-                 claim_secs:float=300, # how long an image shown to a tab stays reserved for it
-                 queue_size:int=500, # rows a queue materialises at a time
-                 refresher=_refresher, # `f(db, name, n)` that rematerialises a queue
-                 min_refresh_secs:float=30, # don't rebuild a used-up queue more often than this
                  cam_learner=None, # `f(db, run_id)` giving the Learner that Grad-CAM explains (default `gradcam.cam_learner`)
                  cam_maps=None, # `f(learner, thumbnail)` (a file object) giving (labels, probabilities, maps laid on the thumbnail); default `gradcam.cam_maps`
-                 background:bool=True, # rebuild queues in a background thread, serving the old order meanwhile (False: inside the call)
                  full_cache:int=4, # decoded source images kept in memory for the zoom
-                ):
-        store_attr('annotator,claim_secs,queue_size,refresher,min_refresh_secs,cam_learner,cam_maps,background')
-        self.db = Project(path, check_same_thread=False)   # the server's threads share it, each holding `lock` (see the top of this notebook)
+                 **kwargs):
+        super().__init__(Project(path, check_same_thread=False), **kwargs)   # the server's threads share it, each holding `lock` (see the top of this notebook)
+        store_attr('annotator,cam_learner,cam_maps')
         self.lock,self.cam_lock = threading.RLock(),threading.Lock()
-        self.proj = self.db.path.resolve()
         guard_project(self.proj)   # no source, thumbnail or Grad-CAM input may be the database: closing it would drop SQLite's locks
         self.db_ids = self._db_ids()
         self.cam_cache,self.cams = (None, None),{}
         self.fulls = FullCache(full_cache, partial(full_res, limits=self.db.meta('limits')))
         self.thumbs = (self.proj/'thumbs').resolve()
         self.labels = self.db.labels
-        self.cursors,self.refreshed,self.built,self._cache,self.review_since = {},{},{},{},''
-        self.jobs,self.errors,self.pool = {},{},ThreadPoolExecutor(1, thread_name_prefix='al-refresh')
 
     async def call(self, f, *args, **kwargs):
         "Run `f(*args, **kwargs)` in a worker thread holding `lock`: how handlers use the shared connection"
         def locked():
             with self.lock: return f(*args, **kwargs)
         return await run_in_threadpool(locked)
-
-    def _cached(self, key, f, secs):
-        t,v = self._cache.get(key, (0,None))
-        if time.time()-t>secs: v = f(); self._cache[key] = (time.time(), v)
-        return v
-
-    def latest_run(self):
-        "(id, started) of the latest finished run that scored the pool, or (None, ''); cached for two seconds"
-        def f():
-            r = self.db.latest_run(scored=True)
-            return (r['id'], r['started'] or '') if r else (None,'')
-        return self._cached('run', f, 2)
-
-    def refresh(self, name, # queue name
-                used_up=False, # a tab found nothing left in it
-               )->bool:
-        "Rebuild queue `name` if a newer run ordered it, or it is empty or `used_up` (then at most every `min_refresh_secs`); True when a new order is in place now"
-        new = self._landed(name)
-        if name in self.jobs: return new
-        run = self.latest_run()[0]
-        r = next(self.db['queue'].rows_where('name=?', [name], select='run_id', order_by='pos', limit=1), None)
-        newer = r is not None and name!='holdout' and r['run_id']!=run and self.built.get(name,'never')!=run
-        due = (r is None or used_up) and time.time()-self.refreshed.get(name,0)>=self.min_refresh_secs
-        if not (newer or due): return new
-        self.refreshed[name],self.built[name] = time.time(),run
-        if not self.background: return self._done(name, self._rebuild(name, self.db))
-        self.jobs[name] = self.pool.submit(self._rebuild, name)
-        return new
-
-    def _rebuild(self, name, db=None)->str:
-        "Run the refresher, on a connection of its own unless `db` is given; returns when it started (`review` counts later labels)"
-        t,own = now_iso(),db is None
-        if own: db = Project(self.proj, check_same_thread=False)
-        try: self.refresher(db, name, self.queue_size)
-        finally:
-            if own: db.conn.close()
-        return t
-
-    def _landed(self, name)->bool:
-        "Take in queue `name`'s finished background rebuild, if there is one; True when it stored a new order"
-        job = self.jobs.get(name)
-        if job is None or not job.done(): return False
-        del self.jobs[name]
-        try: t = job.result()
-        except Exception as e:
-            self.refreshed[name],self.errors[name] = time.time(),f"Ordering the {name} queue failed: {e}"
-            print(f"al-label: {self.errors[name]}", file=sys.stderr)
-            return False
-        return self._done(name, t)
-
-    def _done(self, name, t)->bool:
-        "A new order of queue `name` is stored: every tab starts again from its top"
-        self.refreshed[name] = time.time(); self.errors.pop(name, None)
-        if name=='review': self.review_since = t; self._cache.pop('prog_review', None)   # a count of the old queue
-        for k in [k for k in self.cursors if k[0]==name]: del self.cursors[k]
-        return True
-
-    def refreshing(self, name)->bool:
-        "Whether queue `name` is being rebuilt in the background"
-        return name in self.jobs
-
-    def wait(self):
-        "Wait for the background rebuilds and take them in (for tests and scripts)"
-        for n,j in list(self.jobs.items()): j.exception(); self._landed(n)
-
-    def _low(self, name, pos)->bool:
-        "Whether a tab at `pos` is in the last quarter of a full queue `name`: time to order the next one"
-        n = self.db.queue_len(name)
-        return n>=self.queue_size and pos>=n-max(1, self.queue_size//4)
-
-    def since(self, name):
-        "`review`: labels updated after this time count as reviewed"
-        return max(self.latest_run()[1], self.review_since) if name=='review' else ''
 
     def _db_ids(self)->tuple:
         "(device, inode) of the database file and of its WAL"
@@ -234,28 +143,12 @@ def next(self:Labeler, name:str, # queue name, one of `QUEUES`
         )->list:
     "Claim and return up to `want` items of queue `name` for a tab, keeping its cursor; `have` are ids the page already holds"
     if name not in QUEUES: raise BadRequest(f"Unknown queue {name!r}; choose one of {', '.join(QUEUES)}")
-    owner,key = f'{annotator}#{tab}', (name, f'{annotator}#{tab}')
     if name=='adjudicate':   # straight from the labels: no order to materialise
+        owner = f'{annotator}#{tab}'
         ids = self.db.to_adjudicate(annotator, owner, want, have, first, may_own=annotator==project_owner(self.db)) if want>0 else []
         self.db.claim(ids, owner, self.claim_secs)
         return [dict(self.item(i), pos=None, answers=self.db.answers(i)) for i in ids]
-    self.refresh(name)
-    if reset: self.cursors.pop(key, None)
-    have = [int(o) for o in have]
-    def get(n, start, skips):
-        rows = self.db.queue_next(name, annotator, owner, n, have+[i for _,i in res], start, self.since(name))
-        return [o for o in rows if skips or o[0] is not None]
-    res = []
-    if want>0:
-        res += get(want, self.cursors.get(key,-1), False)
-        if len(res)<want and key in self.cursors: res += get(want-len(res), -1, False)  # rows before the cursor may be free again
-        if len(res)<want and self.refresh(name, used_up=True): res += get(want-len(res), -1, False)
-        if len(res)<want: res += get(want-len(res), -1, True)   # last, this reader's own skips
-    pos = [p for p,_ in res if p is not None]
-    if pos: self.cursors[key] = max(pos)
-    if self.background and pos and self._low(name, max(pos)): self.refresh(name, used_up=True)
-    self.db.claim([i for _,i in res], owner, self.claim_secs)
-    return [dict(self.item(i), pos=p) for p,i in res]
+    return [dict(self.item(i), pos=p) for p,i in self.claim_next(name, annotator, tab, want, have, reset)]
 
 # %% ../nbs/12_app.ipynb #b01325e2
 def _int(v, what):
@@ -276,22 +169,27 @@ def _ms(v):
     return min(v, 24*3600*1000)
 
 @patch
-def label(self:Labeler, img_id, # image id
-          values:dict, # {label: 0 or 1} for each label of the schema
-          annotator:str, # the reader
-          tab:str, # the reader's browser tab
-          rev=0, # label revision the page showed (0: unlabeled)
-          ms=None, # milliseconds the image was on screen
-         )->int:
-    "Record `annotator`'s label of `img_id` unless the page's revision `rev` is stale; returns the event id"
+def _fresh(self:Labeler, img_id, rev, ms, not_done:str)->tuple:
+    "(image id, revision, ms) of a request about `img_id` from a page that showed label revision `rev`; `StaleLabel` ending `not_done` if it changed since"
     img_id,rev,ms = _id(img_id),_int(rev, 'revision'),_ms(ms)
     self.db.image(img_id)
-    if not isinstance(values, dict): raise ProjectError(f"Bad values {values!r}: give {{label: 0 or 1}} for each of {self.labels}")
     cur = self.db.label_rev(img_id)
     if cur!=rev:
         r = self.db['events'].get(cur) if cur else None
         why = f"was labeled by {r['annotator']} at {r['at'][:19]}Z" if r else "had its label undone"
-        raise StaleLabel(f"Image {img_id} {why} after this page showed it; your label was not saved")
+        raise StaleLabel(f"Image {img_id} {why} after this page showed it; {not_done}")
+    return img_id, rev, ms
+
+@patch
+def label(self:Labeler, img_id, # image id
+          values:dict, # {label: 0 or 1} for each label of the schema
+          annotator:str, # the reader
+          rev=0, # label revision the page showed (0: unlabeled)
+          ms=None, # milliseconds the image was on screen
+         )->int:
+    "Record `annotator`'s label of `img_id` unless the page's revision `rev` is stale; returns the event id"
+    if not isinstance(values, dict): raise ProjectError(f"Bad values {values!r}: give {{label: 0 or 1}} for each of {self.labels}")
+    img_id,rev,ms = self._fresh(img_id, rev, ms, 'your label was not saved')
     eid = self.db.set_label(img_id, values, annotator, ms)
     if not rev: self._bump(img_id, 1)
     return eid
@@ -299,7 +197,6 @@ def label(self:Labeler, img_id, # image id
 @patch
 def skip(self:Labeler, img_id, # image id
          annotator:str, # the reader
-         tab:str, # the reader's browser tab
          ms=None, # milliseconds the image was on screen
         )->int:
     "Record that `annotator` skipped `img_id`"
@@ -308,28 +205,22 @@ def skip(self:Labeler, img_id, # image id
 @patch
 def unsure(self:Labeler, img_id, # image id
            annotator:str, # the reader
-           tab:str, # the reader's browser tab
            rev=0, # label revision the page showed: 0, as an image with a label can't be unsure
            ms=None, # milliseconds the image was on screen
           )->int:
     "Record that `annotator` can't decide `img_id`: it leaves the queues for the unsure list, unlabeled, so nothing of it reaches training"
-    img_id,rev,ms = _id(img_id),_int(rev, 'revision'),_ms(ms)
-    self.db.image(img_id)
-    if self.db.label_rev(img_id)!=rev: raise StaleLabel(f"Image {img_id} was labeled or undone after this page showed it; not marked unsure")
+    img_id,rev,ms = self._fresh(img_id, rev, ms, 'not marked unsure')
     if rev: raise ProjectError(f"Image {img_id} has a label already: change the label instead (training reads labels, never 'unsure')")
     with self.db.conn: return self.db.add_event(img_id, annotator, 'unsure', ms=ms)
 
 @patch
 def confirm(self:Labeler, img_id, # image id
             annotator:str, # the reader
-            tab:str, # the reader's browser tab
             rev=0, # label revision the page showed
             ms=None, # milliseconds the image was on screen
            )->int:
     "Record that `annotator` checked `img_id`'s label and it stands: a `confirm` event with the label; the image leaves the review queue"
-    img_id,rev,ms = _id(img_id),_int(rev, 'revision'),_ms(ms)
-    self.db.image(img_id)
-    if self.db.label_rev(img_id)!=rev: raise StaleLabel(f"Image {img_id} was relabeled or undone after this page showed it; not confirmed")
+    img_id,rev,ms = self._fresh(img_id, rev, ms, 'not confirmed')
     lab = self.item(img_id)['label']
     if not rev or lab is None: raise ProjectError(f"Image {img_id} has no label to confirm: label it with the label keys")
     with self.db.conn: return self.db.add_event(img_id, annotator, 'confirm', lab, ms)
@@ -360,42 +251,16 @@ def undo(self:Labeler, annotator:str, # the reader
         if r['action']=='label' and not self.db.label_rev(r['image_id']): self._bump(r['image_id'], -1)
     return r
 
-@patch
-def _bump(self:Labeler, img_id, d):
-    "Keep the cached count of labeled images per split current without recounting"
-    t,lab = self._cache.get('split_lab', (0,None))
-    if lab is None: return
-    sp = self.db.image(img_id)['split']
-    lab[sp] = lab.get(sp,0)+d
-
-@patch
-def progress(self:Labeler, name:str)->dict:
-    "How much of queue `name`'s scope is labeled: the pool (train, valid) for learn and confident, the hold-out for holdout"
-    if name=='adjudicate':
-        n,o = self.db['labels'].count_where('conflict=1'),self.db['open_conflicts'].count
-        return dict(done=n-o, total=n, queue=o)
-    if name=='review':
-        n,d = self._cached('prog_review', lambda: self.db.review_progress(self.since(name)), 10)
-        return dict(done=d or 0, total=n, queue=n)
-    tot = self._cached('split_n', self.db.count_by_split, 600)   # the whole table, rarely; labeled images often
-    lab = self._cached('split_lab', lambda: self.db.count_by_split('labeled'), 10)
-    sp = ('test',) if name=='holdout' else ('train','valid')
-    qn = self.db.queue_len(name)
-    return dict(done=sum(lab.get(o,0) for o in sp), total=sum(tot.get(o,0) for o in sp), queue=qn)
-
 # %% ../nbs/12_app.ipynb #f7571fe6
 @patch
 def adjudicate(self:Labeler, img_id, # image id
                values:dict, # the decision: {label: 0 or 1} for each label of the schema
                annotator:str, # the deciding reader: one who did not label it, or the project owner
-               tab:str, # the reader's browser tab
                rev=0, # label revision the page showed
                ms=None, # milliseconds the image was on screen
               )->int:
     "Decide `img_id`, which readers disagree on: `annotator`'s answer becomes its label, the one training uses (an `adjudicate` event)"
-    img_id,rev,ms = _id(img_id),_int(rev, 'revision'),_ms(ms)
-    self.db.image(img_id)
-    if self.db.label_rev(img_id)!=rev: raise StaleLabel(f"Image {img_id} was relabeled or undone after this page showed it; not adjudicated")
+    img_id,rev,ms = self._fresh(img_id, rev, ms, 'not adjudicated')
     return self.db.adjudicate(img_id, values, annotator, ms)
 
 # %% ../nbs/12_app.ipynb #1b68b9ec
@@ -430,43 +295,8 @@ def tile(self:Labeler, img_id, # image id
     return tile_png(self.fulls(int(img_id), p, f), z, col, row, wc, ww, f'image {img_id}')
 
 # %% ../nbs/12_app.ipynb #49aa2253
-_static = Path(__import__('active_learn').__file__).parent/'static'   # the page's script, `label.js`, lives here
-
-_css = """
-html,body{margin:0;height:100%;background:#0d0d0d;color:#bbb;font:14px system-ui,sans-serif;overflow:hidden}
-body{display:flex}
-#main{flex:1;min-width:0;display:flex;flex-direction:column;position:relative}
-#stage{flex:1;min-height:0;margin-top:3px;display:flex;align-items:center;justify-content:center;position:relative}
-#zoom{position:absolute;inset:0;overflow:hidden;background:#0d0d0d;cursor:grab;touch-action:none}
-#zoom img{position:absolute;image-rendering:pixelated;user-select:none}
-#cam{position:absolute;inset:0;width:100%;height:100%;object-fit:contain;pointer-events:none} #zcam{pointer-events:none;image-rendering:auto!important}
-#guide{position:absolute;top:30px;left:8%;right:8%;max-height:70%;overflow-y:auto;background:#181818f2;border:1px solid #444;border-radius:6px;padding:4px 22px;color:#ddd;line-height:1.5}
-#guide .dim{color:#777}
-#camlab{color:#ddd} #camkey>div:last-child{display:flex;align-items:center;gap:5px;margin-top:3px;font-size:11px}
-#ramp{width:120px;height:10px;background:linear-gradient(to right,#00007f,#0000ff,#007fff,#00ffff,#7fff7f,#ffff00,#ff7f00,#ff0000,#7f0000)}
-#zinfo{color:#9cf}
-#img{width:100%;height:100%;object-fit:contain}
-#stage.zoom{display:block;overflow:auto} #stage.zoom #img{width:200%;height:200%}
-#prog{position:absolute;top:0;left:0;right:0;height:3px;background:#222} #bar{height:100%;width:0;background:#3a7}
-#top{position:absolute;top:8px;left:10px;line-height:1.5;text-shadow:0 0 3px #000} #top div:empty{display:none}
-#side{flex:none;width:220px;background:#131313;border-left:1px solid #222;padding:6px 10px;overflow-y:auto;font-size:13px;line-height:1.45}
-#side h3{font-size:11px;font-weight:normal;color:#777;margin:12px 0 3px;text-transform:uppercase;letter-spacing:.06em}
-#nav a{color:#8ac;margin-left:8px} #who{margin-top:6px;color:#ddd} #who button{background:#222;color:#ccc;border:1px solid #555;margin-left:4px}
-#stat,#ctx,#camlab{white-space:pre-line;font-variant-numeric:tabular-nums;color:#ddd}
-#study{display:flex;flex-wrap:wrap;gap:4px} #study:empty::after{content:'no other images';color:#666}
-#study figure{margin:0;width:64px;text-align:center;font-size:11px} #study img{width:64px;height:78px;object-fit:contain;background:#000}
-#hist div{padding:1px 4px;cursor:pointer;border-radius:3px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
-#hist div:hover{background:#222} #hist div.on{background:#264;color:#fff} #hist:empty::after{content:'no decisions yet';color:#666}
-select{background:#222;color:#ccc;border:1px solid #444}
-#why{color:#fc6}
-#note{width:100%;box-sizing:border-box;margin-top:10px;background:#222;color:#eee;border:1px solid #555;padding:3px}
-#legend{flex:none;display:flex;flex-wrap:wrap;justify-content:center;padding:3px 0;background:#151515;font-size:13px;line-height:22px}
-#legend span{margin:0 4px;padding:1px 4px;border-radius:3px;white-space:nowrap} #legend span.on{background:#285;color:#fff}
-kbd{border:1px solid #555;border-radius:3px;padding:0 4px;color:#eee;background:#222}
-#msg{position:absolute;top:45%;width:100%;text-align:center;font-size:20px}
-#flash{position:fixed;top:40px;left:50%;transform:translateX(-50%);background:#722;color:#fff;padding:6px 12px;border-radius:4px}
-#flash:empty{display:none}
-"""
+_static = Path(__import__('active_learn').__file__).parent/'static'   # the page's script and style, `label.js` and `label.css`, live here
+_css = (_static/'label.css').read_text()   # inline in the page, allowed by its hash
 
 # %% ../nbs/12_app.ipynb #8d857a0f
 def label_page(labels:list, # the project's labels
@@ -607,12 +437,12 @@ def make_app(path, # project folder
     # each action: what it does with the body, the reader and the tab; what it answers besides the next items
     actions = dict(
         next=       lambda d,ann,tab: dict(reset=bool(d.get('reset')), first=None if d.get('first') is None else _id(d['first'])),
-        label=      ev(lambda d,ann,tab: lb.label(d.get('id'), d.get('values'), ann, tab, d.get('rev', 0), d.get('ms'))),
-        skip=       ev(lambda d,ann,tab: lb.skip(d.get('id'), ann, tab, d.get('ms'))),
+        label=      ev(lambda d,ann,tab: lb.label(d.get('id'), d.get('values'), ann, d.get('rev', 0), d.get('ms'))),
+        skip=       ev(lambda d,ann,tab: lb.skip(d.get('id'), ann, d.get('ms'))),
         undo=       _undo,
-        unsure=     ev(lambda d,ann,tab: lb.unsure(d.get('id'), ann, tab, d.get('rev', 0), d.get('ms'))),
-        adjudicate= ev(lambda d,ann,tab: lb.adjudicate(d.get('id'), d.get('values'), ann, tab, d.get('rev', 0), d.get('ms'))),
-        confirm=    ev(lambda d,ann,tab: lb.confirm(d.get('id'), ann, tab, d.get('rev', 0), d.get('ms'))),
+        unsure=     ev(lambda d,ann,tab: lb.unsure(d.get('id'), ann, d.get('rev', 0), d.get('ms'))),
+        adjudicate= ev(lambda d,ann,tab: lb.adjudicate(d.get('id'), d.get('values'), ann, d.get('rev', 0), d.get('ms'))),
+        confirm=    ev(lambda d,ann,tab: lb.confirm(d.get('id'), ann, d.get('rev', 0), d.get('ms'))),
         comment=    ev(lambda d,ann,tab: lb.comment(d.get('id'), ann, d.get('text'))),
         like=       _like,
         item=       lambda d,ann,tab: dict(item=lb.item(_id(d.get('id')))))
@@ -678,21 +508,10 @@ def like(self:Labeler, ids, # image ids the reader chose
     for o in q: self.db.image(o)   # an unknown image: 404, as everywhere
     q = like_ids(self.db, q)       # a hold-out one: refused, and nothing changes
     with self.db.conn: self.db.set_meta('like', dict(ids=q, by=annotator, at=now_iso())); self.db['queue'].delete_where("name='like'")
-    self.refreshed['like'],self.built['like'] = time.time(),self.latest_run()[0]
-    # the rebuild thread runs one job at a time: a rebuild of the last query still running is overtaken by this one
-    if self.background: self.jobs['like'] = self.pool.submit(self._rebuild, 'like')
-    else: self._done('like', self._rebuild('like', self.db))
+    self.rebuild('like')
     return dict(ids=q, refreshing=self.refreshing('like'))
 
 # %% ../nbs/12_app.ipynb #29a2402b
-def _names(host:str)->list:
-    "Names browsers may use for a server bound to `host`; for a wildcard bind, this machine's names and addresses"
-    if host not in ('0.0.0.0', '::', ''): return [host]
-    nm = {socket.gethostname(), socket.getfqdn()}
-    try: nm |= {o[4][0] for o in socket.getaddrinfo(socket.gethostname(), None)}
-    except OSError: pass
-    return sorted(nm)
-
 @call_parse
 def al_label(project:str='.', # project folder
              port:int=5001, # port to listen on
@@ -719,26 +538,18 @@ def al_label(project:str='.', # project folder
     for o in (tls_cert, tls_key):
         if o and not Path(o).is_file(): raise ProjectError(f"No such file: {o}")
     check_name(annotator, '--annotator')
-    from active_learn.queues import set_strategy, project_strategy
+    from active_learn.queues import set_strategy
     if strategy: set_strategy(Project(project), None if strategy=='default' else strategy)
     if like:   # before serving: an unknown or hold-out id stops here with what was wrong
         from active_learn.neighbours import queue_like
         print(f"{queue_like(Project(project), like, queue_size, by=annotator)} images like {like} in the like queue")
-    hosts = _names(host) + [o.strip() for o in allow_hosts.split(',') if o.strip()]
+    hosts = bind_names(host) + [o.strip() for o in allow_hosts.split(',') if o.strip()]
     app = make_app(project, annotator, pw, prefetch, hosts=hosts, port=port, queue_size=queue_size, accounts=acc, secure=bool(tls_cert),
                    queue='like' if like else 'learn')
     if host not in LOCAL and not tls_cert:
         print("al-label: warning: serving beyond this machine over plain http: the password and the images cross the network unencrypted; "
               "give --tls-cert and --tls-key", file=sys.stderr)
-    lb = app.state.labeler
-    # import what a rebuild uses now, before readers come: imports in the rebuild thread would hold up requests (the GIL).
-    # With a scored run, BALD loads the model (torch and fastai); TypiClust and k-center cluster with scikit-learn.
-    from active_learn.strategies import MC_STRATEGIES
-    s = project_strategy(lb.db).partition('@')[0]
-    mods = (['active_learn.train'] if lb.latest_run()[0] and s in MC_STRATEGIES else
-            ['active_learn.queues', *(['sklearn.cluster', 'sklearn.neighbors', 'sklearn.decomposition'] if s!='random' else [])])
-    for m in mods: lb.pool.submit(__import__, m)
-    lb.refresh('learn')   # and order the queue, if it needs it, before the first page asks
+    app.state.labeler.warm_up()   # before readers come
     print(f"Labeling {Path(project).expanduser()} as {annotator} at {'https' if tls_cert else 'http'}://{f'[{host}]' if ':' in host else host}:{port}/{'?queue=like' if like else ''}")
     if not read_timeout>0: raise ProjectError(f"Bad --read-timeout {read_timeout}: give a number of seconds above 0")
     # proxy headers only from a named proxy: from anyone else, X-Forwarded-For would let a client pick the address its wrong passwords count against

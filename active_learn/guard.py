@@ -4,7 +4,7 @@
 
 # %% ../nbs/11b_guard.ipynb #8761ef3b
 from __future__ import annotations
-import json, re, sys, time, hmac, base64, hashlib
+import json, re, sys, time, hmac, base64, hashlib, socket
 from collections import deque
 from urllib.parse import urlsplit
 from fastcore.all import *
@@ -16,7 +16,7 @@ from .core import ProjectError
 # %% auto #0
 __all__ = ['LOCAL', 'AppError', 'NotFound', 'BadRequest', 'StaleLabel', 'NoModel', 'DatabaseGone', 'SafeJSON', 'read_json',
            'error_handlers', 'Lockout', 'BasicAuth', 'HostCheck', 'BodyLimit', 'SecurityHeaders', 'page', 'check_bind',
-           'timed_http']
+           'timed_http', 'bind_names']
 
 # %% ../nbs/11b_guard.ipynb #5279e187
 class AppError(Exception):
@@ -245,3 +245,11 @@ def timed_http(secs:float, # most seconds a client may take to send one request,
             if not self.transport.is_closing() and self.conn.their_state not in read: self._arm()   # the next request on this connection
         def connection_lost(self, exc): self._disarm(); super().connection_lost(exc)
     return TimedH11
+
+def bind_names(host:str)->list:
+    "Names browsers may use for a server bound to `host`; for a wildcard bind, this machine's names and addresses"
+    if host not in ('0.0.0.0', '::', ''): return [host]
+    nm = {socket.gethostname(), socket.getfqdn()}
+    try: nm |= {o[4][0] for o in socket.getaddrinfo(socket.gethostname(), None)}
+    except OSError: pass
+    return sorted(nm)

@@ -57,7 +57,7 @@ def spread_random(db:Project, n:int, # how many ids
 # %% ../nbs/06b_queues.ipynb #71bf8944
 def _frozen_net(arch, weights, shape, pool, taps=()):
     "features(x [N,3,H,W] float32 tensor) -> [N,D] float32 of the frozen backbone: ONNX Runtime on a CPU, exported once per setting and cached"
-    import torch, hashlib, os
+    import torch, hashlib
     from active_learn.backbone import create_backbone, cache_dir, TappedBody
     if taps:   # the model's own representation: the tapped map, pooled
         pooling = torch.nn.AdaptiveMaxPool2d(1) if pool=='max' else torch.nn.AdaptiveAvgPool2d(1)

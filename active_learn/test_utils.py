@@ -4,7 +4,6 @@
 
 # %% ../nbs/06a_test_utils.ipynb #3e17af40
 from __future__ import annotations
-import json, tempfile
 from pathlib import Path
 import numpy as np
 from PIL import Image

@@ -32,7 +32,8 @@ def test_no_import_cycle():
     # the server's layers: the guard and the viewer below reader accounts, all of them below the app
     assert order.index('imaging') < order.index('viewer') < order.index('app')
     assert order.index('guard') < order.index('readers') < order.index('app')
-    assert 'app' not in g['gradcam'] | g['viewer'] | g['guard'] | g['readers']
+    assert order.index('queues') < order.index('serving') < order.index('app')
+    assert 'app' not in g['gradcam'] | g['viewer'] | g['guard'] | g['readers'] | g['serving']
 
 def test_cycle_is_caught(tmp_path):
     "The check itself: a lazy import inside a function that closes a loop is a cycle"
@@ -52,7 +53,7 @@ def _nb_modules():
 
 def test_notebooks_import_earlier_notebooks():
     mods = _nb_modules()
-    assert {'core','strategies','train','test_utils','queues','launch','viewer','guard','readers','app'} <= set(mods)
+    assert {'core','strategies','train','test_utils','queues','launch','viewer','guard','readers','serving','app'} <= set(mods)
     bad = []
     for m,nb in mods.items():
         code = '\n'.join(''.join(c['source']) for c in json.loads(nb.read_text())['cells'] if c['cell_type']=='code')
