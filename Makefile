@@ -47,7 +47,8 @@ demo-rare: $(STAMP)
 	$(BIN)/al-simulate --project $(RARE)/project --truth $(RARE)/demo_truth.csv --strategies random,loop --rounds 9 --repeats 3 --out $(RARE)/simulation
 	@echo "Label more with: $(BIN)/al-label --project $(RARE)/project"
 
-# Every notebook test, slow cells included, the browser test, then a check that the library matches the notebooks.
+# Every notebook test, slow cells included, the browser test, then a check that the library matches the notebooks
+# and has no unused import.
 # The tests' temporary folders (projects, DICOMs, models: a few hundred MB a run) go under TEST_TMP, emptied
 # at the start and removed at the end; after a failure they stay there to look at, until the next run.
 TEST_TMP := $(CURDIR)/.test-tmp
@@ -58,6 +59,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -rs -q tests
 	rm -rf $(TEST_TMP)
 	$(BIN)/nbdev-export
+	$(BIN)/ruff check --select F401 active_learn
 	git diff --exit-code -- active_learn || (echo "active_learn/ differs from nbs/: run nbdev-export and commit" && exit 1)
 
 export: $(STAMP)

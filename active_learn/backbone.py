@@ -8,7 +8,7 @@ import os, socket, difflib, functools
 from pathlib import Path
 from urllib.parse import urlparse
 import torch, timm
-from safetensors.torch import save_file, load_file
+from safetensors.torch import save_file
 from fastcore.script import CliError
 from torch import nn
 import torch.nn.functional as F

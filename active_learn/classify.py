@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_classify.ipynb #da779c96
 from __future__ import annotations
-import hashlib, io, itertools, os, re, sys, time, json, multiprocessing as mp
+import hashlib, io, itertools, os, re, time, json, multiprocessing as mp
 from concurrent.futures import ProcessPoolExecutor, wait, FIRST_COMPLETED
 from pathlib import Path
 from typing import Annotated
@@ -18,7 +18,7 @@ from .imaging import find_files, decode_bytes, ImageError
 from .export import Bundle, BundleError, load_bundle, prep_image, to_input
 from .runtime import ort_session
 from .cluster import scheduler_address, connect, check_shared, cluster_map, n_slots
-from .dicomweb import Server, DicomwebError, talking_to, search, retrieve, prefetch, instance_url, kos_document, kos_uid, store
+from .dicomweb import Server, talking_to, search, retrieve, prefetch, instance_url, kos_document, kos_uid, store
 
 # %% auto #0
 __all__ = ['CONTENT_HEAD', 'results_db', 'results_meta', 'scorer', 'classify', 'study_report', 'bad_files', 'flagged_by_study',

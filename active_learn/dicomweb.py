@@ -4,7 +4,7 @@
 
 # %% ../nbs/02b_dicomweb.ipynb #ab91cd17
 from __future__ import annotations
-import hashlib, json, os, re, shutil, signal, socket, subprocess, tempfile, threading, time
+import hashlib, json, os, re, shutil, socket, subprocess, tempfile, threading, time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager

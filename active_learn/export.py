@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_export.ipynb #c743db3f
 from __future__ import annotations
-import io, json, hashlib, os, shutil, time, warnings
+import io, json, os, shutil, warnings
 from pathlib import Path
 from typing import Annotated
 import numpy as np

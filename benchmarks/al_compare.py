@@ -146,7 +146,7 @@ def main():
             print(f'-- {col[4:]}: full-pool AUC {df[df.strategy=="full"][col].mean():.3f}')
             print(v.to_string(index=False, float_format=lambda x: f'{x:.3f}', na_rep='-'))
             rows.append(v.assign(dataset=name, label=col[4:], tuning=name in TUNING))
-        plot_curves(df, res/f'al_compare-{name}{a.tag}.png', title=f'{name}{tag}: {len(xp)} pool / {len(xe)} evaluation images')
+        plot_curves(df, out/f'al_compare-{name}{a.tag}.png', title=f'{name}{tag}: {len(xp)} pool / {len(xe)} evaluation images')
         curves.append(df.assign(dataset=name))
     allv = pd.concat(rows); allv.to_csv(res/f'al_compare{a.tag}.csv', index=False)
     pd.concat(curves).to_csv(out/f'al_compare-curves-{res.name}{a.tag}.csv', index=False)
@@ -160,6 +160,7 @@ def main():
     for s,g in m.groupby('strategy'):
         print(f"{s:22s} all    sets {len(g):2d}: below random by more than 1 SE on {g.below.sum()}; mean gain {g['diff'].mean():+.4f}; "
               f"at most 70% of random's labels on {(g.share_of_random<=0.7).sum()} ({', '.join(g.dataset[g.share_of_random<=0.7]) or 'none'})")
-    print(f"\nwrote {res/f'al_compare{a.tag}.csv'} and the curves {res}/al_compare-*{a.tag}.png")
+    print(f"\nwrote {res/f'al_compare{a.tag}.csv'}; each set's curves in {out}/al_compare-*{a.tag}.png "
+          "(results/ keeps one summary figure, drawn in nbs/benchmarks/al_compare.ipynb)")
 
 if __name__=='__main__': main()
