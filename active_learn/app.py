@@ -104,8 +104,9 @@ class Labeler(QueueServer):
         k = int(img_id)
         with self.cam_lock:   # the model and its cache, one map at a time, off the database's lock
             if self.cam_cache[0]!=run:
-                with self.lock: learn = (self.cam_learner or cam_learner)(self.db, run)
-                self.cam_cache,self.cams = (run, learn),{}
+                db = Project(self.proj)   # a connection of this thread's own: a model takes seconds to load, and the shared one stays free
+                try: self.cam_cache,self.cams = (run, (self.cam_learner or cam_learner)(db, run)),{}
+                finally: db.conn.close()
             if k not in self.cams:   # the few last images: G, then a label at a time, asks for the same maps
                 labels,probs,heats = (self.cam_maps or cam_maps)(self.cam_cache[1], thumb)
                 probs = [None if o in nyt else p for o,p in zip(labels, probs)]
