@@ -123,7 +123,7 @@ def item(self:Labeler, img_id:int)->dict:
     lab = rows('labels', 'image_id=?', [i])
     run = self.latest_run()[0]
     p = run and rows('preds', 'run_id=? and image_id=?', [run, i])
-    nyt = self._cached(('untrained', run), lambda: self.db.untrained_labels(run), 60) if run else []
+    nyt = self.cached(('untrained', run), lambda: self.db.untrained_labels(run), 60) if run else []
     # the study's other images, through the `study_id` index; a few, in a reading order (laterality, then view)
     study = [dict(id=o['id'], url=f"/img/{o['id']}", lat=o['laterality'], view=o['view_position']) for o in rows('images', 'study_id=? and id!=?',
              [r['study_id'], i], select='id, laterality, view_position', order_by='laterality, view_position, id', limit=8)] if r['study_id'] else []
@@ -192,7 +192,7 @@ def label(self:Labeler, img_id, # image id
     if not isinstance(values, dict): raise ProjectError(f"Bad values {values!r}: give {{label: 0 or 1}} for each of {self.labels}")
     img_id,rev,ms = self._fresh(img_id, rev, ms, 'your label was not saved')
     eid = self.db.set_label(img_id, values, annotator, ms)
-    if not rev: self._bump(img_id, 1)
+    if not rev: self.count_labeled(img_id, 1)
     return eid
 
 @patch
@@ -249,7 +249,7 @@ def undo(self:Labeler, annotator:str, # the reader
     r = self.db.undo_last(annotator, actions=('label','skip','unsure','confirm','adjudicate'))
     if r:
         self.db.claim([r['image_id']], f'{annotator}#{tab}', self.claim_secs)
-        if r['action']=='label' and not self.db.label_rev(r['image_id']): self._bump(r['image_id'], -1)
+        if r['action']=='label' and not self.db.label_rev(r['image_id']): self.count_labeled(r['image_id'], -1)
     return r
 
 # %% ../nbs/12_app.ipynb #f7571fe6

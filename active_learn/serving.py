@@ -35,7 +35,8 @@ class QueueServer:
         self.cursors,self.refreshed,self.built,self._cache,self.review_since = {},{},{},{},''
         self.jobs,self.errors,self.pool = {},{},ThreadPoolExecutor(1, thread_name_prefix='al-refresh')
 
-    def _cached(self, key, f, secs):
+    def cached(self, key, f, secs):
+        "`f()`, computed again when its value for `key` is over `secs` seconds old (the page asks for counts on every keypress)"
         t,v = self._cache.get(key, (0,None))
         if time.time()-t>secs: v = f(); self._cache[key] = (time.time(), v)
         return v
@@ -45,7 +46,7 @@ class QueueServer:
         def f():
             r = self.db.latest_run(scored=True)
             return (r['id'], r['started'] or '') if r else (None,'')
-        return self._cached('run', f, 2)
+        return self.cached('run', f, 2)
 
     def refresh(self, name, # queue name
                 used_up=False, # a tab found nothing left in it
@@ -143,7 +144,9 @@ def claim_next(self:QueueServer, name:str, # a queue with an order (not `adjudic
     return res
 
 @patch
-def _bump(self:QueueServer, img_id, d):
+def count_labeled(self:QueueServer, img_id, # an image labeled or unlabeled just now
+                  d:int, # 1: labeled, -1: its label undone
+                 ):
     "Keep the cached count of labeled images per split current without recounting"
     t,lab = self._cache.get('split_lab', (0,None))
     if lab is None: return
@@ -157,10 +160,10 @@ def progress(self:QueueServer, name:str)->dict:
         n,o = self.db['labels'].count_where('conflict=1'),self.db['open_conflicts'].count
         return dict(done=n-o, total=n, queue=o)
     if name=='review':
-        n,d = self._cached('prog_review', lambda: self.db.review_progress(self.since(name)), 10)
+        n,d = self.cached('prog_review', lambda: self.db.review_progress(self.since(name)), 10)
         return dict(done=d or 0, total=n, queue=n)
-    tot = self._cached('split_n', self.db.count_by_split, 600)   # the whole table, rarely; labeled images often
-    lab = self._cached('split_lab', lambda: self.db.count_by_split('labeled'), 10)
+    tot = self.cached('split_n', self.db.count_by_split, 600)   # the whole table, rarely; labeled images often
+    lab = self.cached('split_lab', lambda: self.db.count_by_split('labeled'), 10)
     sp = ('test',) if name=='holdout' else ('train','valid')
     qn = self.db.queue_len(name)
     return dict(done=sum(lab.get(o,0) for o in sp), total=sum(tot.get(o,0) for o in sp), queue=qn)
