@@ -8,7 +8,7 @@ NBS = Path(__file__).parent.parent/'nbs'
 # every notebook whose code makes pictures: decoded and windowed mammograms, thumbnails, demo frames, model inputs,
 # Grad-CAM maps, learning curves, pages
 SHOWS = ['01_backbone', '02_imaging', '02a_demo', '03_ingest', '04_realistic', '06_train', '06a_test_utils', '08_simulate',
-         '09_export', '11_gradcam', '12_app']
+         '09_export', '11_gradcam', '11a_viewer', '12_app']
 
 def pictures(nb):
     cells = json.loads((NBS/f'{nb}.ipynb').read_text())['cells']
