@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_app.ipynb #5ede17ad
 from __future__ import annotations
-import json, re, io, sys, os, threading
+import json, re, sys
 from pathlib import Path
 from fastcore.all import *
 from fasthtml.common import (FT, NotStr, Code, Beforeware, FastHTML, Html, Button, Head, Body, Title, Meta, Style, Script, Div, Img, Span, Select, Option, A,
@@ -14,15 +14,13 @@ from starlette.middleware import Middleware
 from starlette.concurrency import run_in_threadpool
 from .core import *
 from .queues import QUEUES
-from .priors import mag_hint   # the header's magnification hint, which the cold start ranks by too
-from .imaging import ImageError, read_regular, guard_project
-from .serving import QueueServer
-from .viewer import TILE, SourceGone, BadTile, FullCache, full_res, check_window, tile_png
+from .serving import Labeler, req_int, req_id
+from .viewer import SourceGone, BadTile
 from .guard import *
 from .readers import *
 
 # %% auto #0
-__all__ = ['key_map', 'key_legend', 'Labeler', 'label_page', 'stats_page', 'make_app', 'al_label']
+__all__ = ['key_map', 'key_legend', 'label_page', 'stats_page', 'make_app', 'al_label']
 
 # %% ../nbs/12_app.ipynb #193d5231
 def key_map(labels:list)->dict:
@@ -42,258 +40,6 @@ def key_legend(labels:list)->list:
                   ('B/⇧B','brightness (level)'), ('C/⇧C','contrast (width)'), ('R','reset view'), ('P','model'),
                   ('G','Grad-CAM'), ('H/⇧H','history back/forward'), ('I','guideline'),
                   ('L','more like this')]
-
-# %% ../nbs/12_app.ipynb #44a6fcd3
-_tab_re = re.compile(r'[A-Za-z0-9_-]{1,40}')   # `fullmatch`: with `match`, `$` lets a trailing newline through
-
-# %% ../nbs/12_app.ipynb #b4867bac
-class Labeler(QueueServer):
-    "The labeling state of one project, for the app: its queues served to tabs (`QueueServer`), label events, thumbnails, the zoom and Grad-CAM"
-    @delegates(QueueServer.__init__)
-    def __init__(self, path, # project folder
-                 annotator:str='default', # reader name when a request does not give one
-                 cam_learner=None, # `f(db, run_id)` giving the Learner that Grad-CAM explains (default `gradcam.cam_learner`)
-                 cam_maps=None, # `f(learner, thumbnail)` (a file object) giving (labels, probabilities, maps laid on the thumbnail); default `gradcam.cam_maps`
-                 full_cache:int=4, # decoded source images kept in memory for the zoom
-                 **kwargs):
-        super().__init__(Project(path, check_same_thread=False), **kwargs)   # the server's threads share it, each holding `lock` (see the top of this notebook)
-        store_attr('annotator,cam_learner,cam_maps')
-        self.lock,self.cam_lock = threading.RLock(),threading.Lock()
-        guard_project(self.proj)   # no source, thumbnail or Grad-CAM input may be the database: closing it would drop SQLite's locks
-        self.db_ids = self._db_ids()
-        self.cam_cache,self.cams = (None, None),{}
-        self.fulls = FullCache(full_cache, partial(full_res, limits=self.db.meta('limits')))
-        self.thumbs = (self.proj/'thumbs').resolve()
-        self.labels = self.db.labels
-
-    async def call(self, f, *args, **kwargs):
-        "Run `f(*args, **kwargs)` in a worker thread holding `lock`: how handlers use the shared connection"
-        def locked():
-            with self.lock: return f(*args, **kwargs)
-        return await run_in_threadpool(locked)
-
-    def _db_ids(self)->tuple:
-        "(device, inode) of the database file and of its WAL"
-        return tuple((st.st_dev, st.st_ino) for st in map(os.stat, (self.db.db_path, f'{self.db.db_path}-wal')))
-
-    def check_db(self):
-        "Raise `DatabaseGone` unless the database and WAL on disk are the ones the server opened: a write into a WAL unlinked behind its back is lost"
-        try: ok = self._db_ids()==self.db_ids
-        except OSError: ok = False
-        if not ok: raise DatabaseGone(f"The project database's write-ahead log ({self.db.db_path}-wal) was deleted or replaced while this server "
-                                      "had it open, so nothing can be saved safely: stop al-label and start it again. Every label it "
-                                      "acknowledged before this is in the database.")
-
-    def thumb_file(self, img_id)->bytes:
-        "Content of `img_id`'s thumbnail: a file under `thumbs/` and never the database, whatever its row says (a tampered row, a hard link)"
-        t = self.db.image(_id(img_id))['thumb']
-        if not t: raise NotFound(f'Image {img_id} has no thumbnail')
-        p = None if '\0' in t else (self.proj/t).resolve()
-        if p is None or not p.is_relative_to(self.thumbs) or not p.is_file(): raise NotFound(f'Thumbnail of image {img_id} is missing')
-        try: return read_regular(p)
-        except ImageError as e: raise NotFound(f'Thumbnail of image {img_id} can\'t be read: {e}') from None
-
-    def gradcam(self, img_id)->dict:
-        "Grad-CAM of `img_id` by the latest run's model (kept loaded until a newer run): run, labels, probabilities and an overlay PNG per label"
-        from active_learn.gradcam import cam_learner, cam_maps, cam_png   # torch loads on the first `G`, never on the labeling path
-        with self.lock:
-            thumb = io.BytesIO(self.thumb_file(img_id))   # checked like `/img`'s, before any model is loaded
-            run = (self.db.latest_run() or {}).get('id')   # the newest model, even one trained with --no-predict
-            if run is None: raise NoModel("No trained model yet: run `al-train` first, then press G again")
-            nyt = self.db.untrained_labels(run)   # the model outputs something for it, but that is no probability
-        k = int(img_id)
-        with self.cam_lock:   # the model and its cache, one map at a time, off the database's lock
-            if self.cam_cache[0]!=run:
-                db = Project(self.proj)   # a connection of this thread's own: a model takes seconds to load, and the shared one stays free
-                try: self.cam_cache,self.cams = (run, (self.cam_learner or cam_learner)(db, run)),{}
-                finally: db.conn.close()
-            if k not in self.cams:   # the few last images: G, then a label at a time, asks for the same maps
-                labels,probs,heats = (self.cam_maps or cam_maps)(self.cam_cache[1], thumb)
-                probs = [None if o in nyt else p for o,p in zip(labels, probs)]
-                self.cams = {**dict(list(self.cams.items())[-7:]), k:dict(run=run, labels=labels, probs=probs, pngs=[cam_png(o) for o in heats],
-                                                                        empty=[not o.max()>0 for o in heats])}
-            return self.cams[k]
-
-# %% ../nbs/12_app.ipynb #acc08bd8
-@patch
-def item(self:Labeler, img_id:int)->dict:
-    "What the page needs to show `img_id`: url, revision, current label, the latest run's confidences and its study's context"
-    r = self.db.image(img_id)
-    i,rows = r['id'],lambda t,where,ps,**kw: list(self.db[t].rows_where(where, ps, **kw))
-    lab = rows('labels', 'image_id=?', [i])
-    run = self.latest_run()[0]
-    p = run and rows('preds', 'run_id=? and image_id=?', [run, i])
-    nyt = self.cached(('untrained', run), lambda: self.db.untrained_labels(run), 60) if run else []
-    # the study's other images, through the `study_id` index; a few, in a reading order (laterality, then view)
-    study = [dict(id=o['id'], url=f"/img/{o['id']}", lat=o['laterality'], view=o['view_position']) for o in rows('images', 'study_id=? and id!=?',
-             [r['study_id'], i], select='id, laterality, view_position', order_by='laterality, view_position, id', limit=8)] if r['study_id'] else []
-    w = rows('review_why', 'image_id=?', [i], select='label, given, prob') if self.db['review_why'].exists() else None   # none before a review is ordered
-    return dict(id=i, url=f'/img/{i}', split=r['split'], rev=self.db.label_rev(i), why=w[0] if w else None,
-                label={o:lab[0][o] for o in self.labels} if lab else None, by=lab[0]['annotator'] if lab else None,
-                preds={o:None if p[0][o] is None else round(p[0][o],3) for o in self.labels} if p else None, untrained=nyt,
-                ctx=dict(lat=r['laterality'], view=r['view_position'], mods=r['view_modifiers'], mag=mag_hint(r['view_modifiers'], r['header'])), study=study)
-
-@patch
-def next(self:Labeler, name:str, # queue name, one of `QUEUES`
-         annotator:str, # the reader
-         tab:str, # the reader's browser tab, which claims what it is served
-         want:int=1, # how many items
-         have=(), # ids the page already holds
-         reset:bool=False, # start again from the top of the queue
-         first:int=None, # `adjudicate`: the image to serve first
-        )->list:
-    "Claim and return up to `want` items of queue `name` for a tab, keeping its cursor; `have` are ids the page already holds"
-    if name not in QUEUES: raise BadRequest(f"Unknown queue {name!r}; choose one of {', '.join(QUEUES)}")
-    if name=='adjudicate':   # straight from the labels: no order to materialise
-        owner = f'{annotator}#{tab}'
-        ids = self.db.to_adjudicate(annotator, owner, want, have, first, may_own=annotator==project_owner(self.db)) if want>0 else []
-        self.db.claim(ids, owner, self.claim_secs)
-        return [dict(self.item(i), pos=None, answers=self.db.answers(i)) for i in ids]
-    return [dict(self.item(i), pos=p) for p,i in self.claim_next(name, annotator, tab, want, have, reset)]
-
-# %% ../nbs/12_app.ipynb #b01325e2
-def _int(v, what):
-    if isinstance(v, bool) or not isinstance(v, (int,str)): raise BadRequest(f"Bad {what} {v!r}: give an integer")
-    try: return int(v)
-    except ValueError: raise BadRequest(f"Bad {what} {v!r}: give an integer") from None
-
-def _id(v)->int:
-    "An image id from a request: ids beyond SQLite's 64-bit integers can't exist (404, not an overflow)"
-    v = _int(v, 'image id')
-    if not 0<v<2**63: raise NotFound(f"Unknown image id {v}")
-    return v
-
-def _ms(v):
-    if v is None: return None
-    v = _int(v, 'ms')
-    if v<0: raise BadRequest(f"Bad ms {v}: milliseconds on screen can't be negative")
-    return min(v, 24*3600*1000)
-
-@patch
-def _fresh(self:Labeler, img_id, rev, ms, not_done:str)->tuple:
-    "(image id, revision, ms) of a request about `img_id` from a page that showed label revision `rev`; `StaleLabel` ending `not_done` if it changed since"
-    img_id,rev,ms = _id(img_id),_int(rev, 'revision'),_ms(ms)
-    self.db.image(img_id)
-    cur = self.db.label_rev(img_id)
-    if cur!=rev:
-        r = self.db['events'].get(cur) if cur else None
-        why = f"was labeled by {r['annotator']} at {r['at'][:19]}Z" if r else "had its label undone"
-        raise StaleLabel(f"Image {img_id} {why} after this page showed it; {not_done}")
-    return img_id, rev, ms
-
-@patch
-def label(self:Labeler, img_id, # image id
-          values:dict, # {label: 0 or 1} for each label of the schema
-          annotator:str, # the reader
-          rev=0, # label revision the page showed (0: unlabeled)
-          ms=None, # milliseconds the image was on screen
-         )->int:
-    "Record `annotator`'s label of `img_id` unless the page's revision `rev` is stale; returns the event id"
-    if not isinstance(values, dict): raise ProjectError(f"Bad values {values!r}: give {{label: 0 or 1}} for each of {self.labels}")
-    img_id,rev,ms = self._fresh(img_id, rev, ms, 'your label was not saved')
-    eid = self.db.set_label(img_id, values, annotator, ms)
-    if not rev: self.count_labeled(img_id, 1)
-    return eid
-
-@patch
-def skip(self:Labeler, img_id, # image id
-         annotator:str, # the reader
-         ms=None, # milliseconds the image was on screen
-        )->int:
-    "Record that `annotator` skipped `img_id`"
-    return self.db.skip_image(_id(img_id), annotator, _ms(ms))
-
-@patch
-def unsure(self:Labeler, img_id, # image id
-           annotator:str, # the reader
-           rev=0, # label revision the page showed: 0, as an image with a label can't be unsure
-           ms=None, # milliseconds the image was on screen
-          )->int:
-    "Record that `annotator` can't decide `img_id`: it leaves the queues for the unsure list, unlabeled, so nothing of it reaches training"
-    img_id,rev,ms = self._fresh(img_id, rev, ms, 'not marked unsure')
-    if rev: raise ProjectError(f"Image {img_id} has a label already: change the label instead (training reads labels, never 'unsure')")
-    with self.db.conn: return self.db.add_event(img_id, annotator, 'unsure', ms=ms)
-
-@patch
-def confirm(self:Labeler, img_id, # image id
-            annotator:str, # the reader
-            rev=0, # label revision the page showed
-            ms=None, # milliseconds the image was on screen
-           )->int:
-    "Record that `annotator` checked `img_id`'s label and it stands: a `confirm` event with the label; the image leaves the review queue"
-    img_id,rev,ms = self._fresh(img_id, rev, ms, 'not confirmed')
-    lab = self.item(img_id)['label']
-    if not rev or lab is None: raise ProjectError(f"Image {img_id} has no label to confirm: label it with the label keys")
-    with self.db.conn: return self.db.add_event(img_id, annotator, 'confirm', lab, ms)
-
-@patch
-def comment(self:Labeler, img_id, # image id
-            annotator:str, # the reader
-            text, # the comment, at most 1000 characters
-           )->int:
-    "Attach `annotator`'s free-text comment (at most 1000 characters) to `img_id`, as an event"
-    img_id = _id(img_id); self.db.image(img_id)
-    if not isinstance(text, str) or not text.strip(): raise BadRequest("Empty comment: type some text, then Enter (Escape cancels)")
-    if len(text)>1000: raise BadRequest(f"Comment of {len(text)} characters: keep it under 1000")
-    try: text.encode('utf-8')
-    except UnicodeEncodeError: raise BadRequest("The comment holds a character that is not text (a lone surrogate): type it again") from None
-    with self.db.conn:
-        return self.db['events'].insert(dict(image_id=img_id, annotator=annotator, action='comment', value=json.dumps(text.strip()),
-                                             at=now_iso(), undone=0)).last_pk
-
-@patch
-def undo(self:Labeler, annotator:str, # the reader
-         tab:str, # the browser tab the image comes back to
-        )->dict|None: # the event undone, or None when there was none
-    "Revert `annotator`'s last label, skip, unsure, confirm or adjudication; the image comes back to this tab, claimed"
-    r = self.db.undo_last(annotator, actions=('label','skip','unsure','confirm','adjudicate'))
-    if r:
-        self.db.claim([r['image_id']], f'{annotator}#{tab}', self.claim_secs)
-        if r['action']=='label' and not self.db.label_rev(r['image_id']): self.count_labeled(r['image_id'], -1)
-    return r
-
-# %% ../nbs/12_app.ipynb #f7571fe6
-@patch
-def adjudicate(self:Labeler, img_id, # image id
-               values:dict, # the decision: {label: 0 or 1} for each label of the schema
-               annotator:str, # the deciding reader: one who did not label it, or the project owner
-               rev=0, # label revision the page showed
-               ms=None, # milliseconds the image was on screen
-              )->int:
-    "Decide `img_id`, which readers disagree on: `annotator`'s answer becomes its label, the one training uses (an `adjudicate` event)"
-    img_id,rev,ms = self._fresh(img_id, rev, ms, 'not adjudicated')
-    return self.db.adjudicate(img_id, values, annotator, ms)
-
-# %% ../nbs/12_app.ipynb #1b68b9ec
-@patch
-def source(self:Labeler, img_id)->tuple:
-    "(path, frame) of `img_id`'s source file; `SourceGone` when the image was ingested without one (from a PACS, say)"
-    with self.lock: r = self.db.image(_id(img_id))
-    p = os.fsdecode(r['path_bytes']) if r['path_bytes'] else r['path']
-    if not p or '://' in p: raise SourceGone(f"Image {img_id} has no source file on this machine ({p or 'none recorded'})")
-    if '\0' in p: raise SourceGone(f"Image {img_id}'s recorded source path holds a NUL byte: no file can have it")
-    return p, r['frame'] or 0
-
-@patch
-def full(self:Labeler, img_id)->dict:
-    "Size, window presets and inversion of `img_id`'s full-size source image (decoded now, or from the cache)"
-    p,f = self.source(img_id)
-    o = self.fulls(int(img_id), p, f)
-    h,w = o['a'].shape
-    return dict(id=int(img_id), width=w, height=h, tile=TILE, presets=o['presets'], invert=o['invert'], source=Path(p).name)
-
-@patch
-def tile(self:Labeler, img_id, # image id
-         z:int, # level: 1 is source pixels, 2 is 2×2 averaged, …
-         col:int, # tile column at that level
-         row:int, # tile row at that level
-         wc, # window centre, in the stored values' units
-         ww, # window width, in the same units
-        )->bytes:
-    "PNG of one tile of `img_id`'s source at level `z` through the window (`wc`, `ww`)"
-    wc,ww = check_window(wc, ww, z)   # refused before the source is read
-    p,f = self.source(img_id)
-    return tile_png(self.fulls(int(img_id), p, f), z, col, row, wc, ww, f'image {img_id}')
 
 # %% ../nbs/12_app.ipynb #49aa2253
 _static = Path(__import__('active_learn').__file__).parent/'static'   # the page's script and style, `label.js` and `label.css`, live here
@@ -358,6 +104,9 @@ def stats_page(st:dict)->str:
            "td,th{border:1px solid #333;padding:3px 8px;text-align:left}")
     return to_xml(Html(Head(Meta(charset='utf-8'), Title('al-label stats'), Style(css)), Body(*body)))
 
+# %% ../nbs/12_app.ipynb #44a6fcd3
+_tab_re = re.compile(r'[A-Za-z0-9_-]{1,40}')   # `fullmatch`: with `match`, `$` lets a trailing newline through
+
 # %% ../nbs/12_app.ipynb #65412e90
 async def _json(req)->dict:
     d = await read_json(req)
@@ -370,9 +119,9 @@ def _common(d, lb):
     if q not in QUEUES: raise BadRequest(f"Unknown queue {q!r}; choose one of {', '.join(QUEUES)}")
     check_name(ann, 'annotator', BadRequest)
     if not isinstance(tab,str) or not _tab_re.fullmatch(tab): raise BadRequest(f"Bad tab id {tab!r}")
-    want,have = _int(d.get('want',1), 'want'),d.get('have',[])
+    want,have = req_int(d.get('want',1), 'want'),d.get('have',[])
     if not isinstance(have, list) or len(have)>50: raise BadRequest("`have` must be a list of at most 50 image ids")
-    return q, ann, tab, max(0, min(want, 20)), [_int(o, 'image id') for o in have]
+    return q, ann, tab, max(0, min(want, 20)), [req_int(o, 'image id') for o in have]
 
 # %% ../nbs/12_app.ipynb #b2d730f0
 def make_app(path, # project folder
@@ -437,7 +186,7 @@ def make_app(path, # project folder
         return dict(like=lb.like(ids, ann))
     # each action: what it does with the body, the reader and the tab; what it answers besides the next items
     actions = dict(
-        next=       lambda d,ann,tab: dict(reset=bool(d.get('reset')), first=None if d.get('first') is None else _id(d['first'])),
+        next=       lambda d,ann,tab: dict(reset=bool(d.get('reset')), first=None if d.get('first') is None else req_id(d['first'])),
         label=      ev(lambda d,ann,tab: lb.label(d.get('id'), d.get('values'), ann, d.get('rev', 0), d.get('ms'))),
         skip=       ev(lambda d,ann,tab: lb.skip(d.get('id'), ann, d.get('ms'))),
         undo=       _undo,
@@ -446,7 +195,7 @@ def make_app(path, # project folder
         confirm=    ev(lambda d,ann,tab: lb.confirm(d.get('id'), ann, d.get('rev', 0), d.get('ms'))),
         comment=    ev(lambda d,ann,tab: lb.comment(d.get('id'), ann, d.get('text'))),
         like=       _like,
-        item=       lambda d,ann,tab: dict(item=lb.item(_id(d.get('id')))))
+        item=       lambda d,ann,tab: dict(item=lb.item(req_id(d.get('id')))))
 
     def _act(f, d):
         "One action, then the next items: the database must be the server's before and after (a WAL unlinked during the write may lose it, so it is not acknowledged)"
@@ -497,20 +246,6 @@ def make_app(path, # project folder
     @app.get('/stats')
     async def stats(): return page(stats_page(await lb.call(lambda: lb.db.label_stats())))
     return app
-
-# %% ../nbs/12_app.ipynb #13cc443e
-@patch
-def like(self:Labeler, ids, # image ids the reader chose
-         annotator:str, # the reader
-        )->dict: # the query's ids, and whether the queue is still being ordered
-    "Make queue `like` the unlabeled images outside the hold-out most like images `ids`, ordered in the background"
-    from active_learn.neighbours import like_ids
-    q = [_id(o) for o in listify(ids)]
-    for o in q: self.db.image(o)   # an unknown image: 404, as everywhere
-    q = like_ids(self.db, q)       # a hold-out one: refused, and nothing changes
-    with self.db.conn: self.db.set_meta('like', dict(ids=q, by=annotator, at=now_iso())); self.db['queue'].delete_where("name='like'")
-    self.rebuild('like')
-    return dict(ids=q, refreshing=self.refreshing('like'))
 
 # %% ../nbs/12_app.ipynb #29a2402b
 @call_parse

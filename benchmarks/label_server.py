@@ -131,7 +131,7 @@ def bench(n, k, k4, n_naive, keep=False):
         dup = db.execute("select count(*) from (select image_id from events where action='label' and annotator!='naive' "
                          "group by image_id having count(*)>1)").fetchone()[0]
         print(f"images labeled twice by the clients: {dup}  (claims keep tabs apart)")
-        from active_learn.app import Labeler
+        from active_learn.serving import Labeler
         def step():
             it = q.pop(0); t = time.perf_counter()
             lb.label(it['id'], dict(biopsy_tool=1, mag_view=0), 'inproc', it['rev'], 800)

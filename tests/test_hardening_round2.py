@@ -160,7 +160,7 @@ def _owned(a)->int:
 
 def test_f6_zoom_keeps_one_frame(tmp_path):
     "F6: the zoom of one frame of a multi-frame file keeps that frame's values alone, not the whole stack"
-    from active_learn.app import full_res
+    from active_learn.viewer import full_res
     ds = pydicom.dcmread(pydicom.data.get_testdata_file('MR_small.dcm'))
     fr = [(ds.pixel_array + 100*i).astype(ds.pixel_array.dtype) for i in range(12)]
     ds.NumberOfFrames = 12; ds.PixelData = b''.join(o.tobytes() for o in fr); ds.save_as(tmp_path/'stack.dcm')
