@@ -14,11 +14,12 @@ from fastprogress.fastprogress import progress_bar
 from sqlite_utils import Database
 from .measure import study_max
 from .core import ProjectError, now_iso, open_db
+from .cli import options_from
 from .imaging import find_files, decode_bytes, ImageError
 from .export import Bundle, BundleError, load_bundle, prep_image, to_input
 from .runtime import ort_session
 from .cluster import scheduler_address, connect, check_shared, cluster_map, n_slots
-from .dicomweb import Server, talking_to, search, retrieve, prefetch, instance_url, kos_document, kos_uid, store
+from .dicomweb import Server, talking_to, search, retrieve, prefetch, instance_url, kos_document, kos_uid, store, pacs_search
 
 # %% auto #0
 __all__ = ['CONTENT_HEAD', 'results_db', 'results_meta', 'scorer', 'classify', 'study_report', 'bad_files', 'flagged_by_study',
@@ -379,6 +380,7 @@ def write_back(out, # results database written by `classify`
 
 # %% ../nbs/10_classify.ipynb #aedd3f93
 @call_parse
+@options_from(pacs_search)
 def al_classify(*src:Annotated[str, "DICOM/image files or folders to classify (searched recursively)", dict(nargs='*')],
                 model:Annotated[str, "model bundle folder written by al-export", dict(required=True)]=None,
                 out:str='results.db', # results database (a rerun continues it)
@@ -387,21 +389,15 @@ def al_classify(*src:Annotated[str, "DICOM/image files or folders to classify (s
                 workers:int=None, # decoding processes (default: every core)
                 device:str='auto', # 'cpu' (ONNX Runtime), 'cuda' (PyTorch), 'torch' (PyTorch on the CPU) or 'auto'
                 threads:int=None, # ONNX Runtime threads (default: a quarter of the cores, at least 1)
-                dicomweb:str=None, # DICOMweb base URL of a PACS to classify from, e.g. https://pacs:8042/dicom-web
-                dicomweb_auth:str=None, # 'user:password' or 'bearer:TOKEN' (better: set $AL_DICOMWEB_AUTH, which `ps` does not show)
-                modality:str='MG', # PACS search: this modality only ('' for all)
-                study_date:str=None, # PACS search: study dates YYYYMMDD-YYYYMMDD (either end may be left out)
-                patient_id:str=None, # PACS search: one patient id
-                limit:int=None, # PACS search: at most this many studies
                 scheduler:str=None, # Dask scheduler, tcp://HOST:PORT (default: $DASK_SCHEDULER_ADDRESS; neither: local processes). Sources and the bundle must be on storage the workers share
                 send_kos:str=None, # DICOMweb URL to store a Key Object Selection document for each study with a flagged image on
                 kos_dir:str=None, # dry run of --send-kos: write the KOS documents to this folder instead
+                **kw, # the PACS options of `pacs_search`
                ):
     "Classify every image of a DICOM archive or PACS with a model bundle; writes per-image results and a study report, and sends the flagged images back as KOS documents"
     if model is None: raise CliError("al-classify: give the model bundle with --model DIR")
-    if not src and not dicomweb: raise CliError("al-classify: give files or folders to classify, or --dicomweb URL")
-    s = classify(list(src), model, out, csv, bs, workers, device, threads, dicomweb=dicomweb, auth=dicomweb_auth,
-                 modality=modality, study_date=study_date, patient_id=patient_id, limit=limit, scheduler=scheduler)
+    if not src and not kw.get('dicomweb'): raise CliError("al-classify: give files or folders to classify, or --dicomweb URL")
+    s = classify(list(src), model, out, csv, bs, workers, device, threads, scheduler=scheduler, **pacs_search(**kw))
     print(f"{s['files']} files ({s['skipped']} done before): {s['images']} images scored, {s['dup']} duplicates, {s['bad']} bad; "
           f"{s['seconds']:.1f} s ({s['images_per_s']:.1f} images/s). Results: {s['out']}; studies: {csv}")
     bad = bad_files(out)
@@ -410,7 +406,7 @@ def al_classify(*src:Annotated[str, "DICOM/image files or folders to classify (s
                   f"{'it' if len(nyt)==1 else 'them'}; label more, train and export again")
     if bad: print(f"{len(bad)} files could not be read (table `files`, status 'bad'):\n" + '\n'.join(f'  {p}: {r}' for p,r in bad[:20]))
     if send_kos or kos_dir:
-        k = write_back(out, send_kos, dicomweb_auth, kos_dir)
+        k = write_back(out, send_kos, kw.get('dicomweb_auth'), kos_dir)
         print(f"KOS: {k['studies']} flagged studies: {k['sent']} documents sent, {k['written']} written to {kos_dir}, {k['already']} sent before"
               + (f", {k['skipped']} images without DICOM UIDs left out" if k['skipped'] else ''))
     return 0

@@ -16,8 +16,8 @@ from .core import ProjectError
 
 # %% auto #0
 __all__ = ['AUTH_ENV', 'ORTHANC_PACKAGES', 'DicomwebError', 'server_name', 'check_url', 'parse_auth', 'Server', 'talking_to',
-           'search', 'instance_url', 'retrieve', 'prefetch', 'store', 'hash_uid', 'kos_uid', 'kos_document',
-           'kos_references', 'OrthancMissing', 'OrthancInstance', 'orthanc']
+           'search', 'pacs_search', 'instance_url', 'retrieve', 'prefetch', 'store', 'hash_uid', 'kos_uid',
+           'kos_document', 'kos_references', 'OrthancMissing', 'OrthancInstance', 'orthanc']
 
 # %% ../nbs/02b_dicomweb.ipynb #33521040
 class DicomwebError(ProjectError): "A DICOMweb server that can't be reached, refuses us, or answers something other than DICOM; the message names the server, never a secret"
@@ -148,6 +148,17 @@ def search(srv:Server, # the server to search
             d = {k:_val(o, t) for k,t in _tags.items()}
             if all(d[k] and _uid_re.match(d[k]) for k in ('series','sop')): res.append(dict(d, study=st))
     return list({o['sop']:o for o in res}.values())
+
+# %% ../nbs/02b_dicomweb.ipynb #6cec132f
+def pacs_search(dicomweb:str=None, # DICOMweb base URL of a PACS to read from, e.g. https://pacs:8042/dicom-web
+                dicomweb_auth:str=None, # 'user:password' or 'bearer:TOKEN' (better: set $AL_DICOMWEB_AUTH, which `ps` does not show)
+                modality:str='MG', # PACS search: this modality only ('' for all)
+                study_date:str=None, # PACS search: study dates YYYYMMDD-YYYYMMDD (either end may be left out)
+                patient_id:str=None, # PACS search: one patient id
+                limit:int=None, # PACS search: at most this many studies
+               )->dict: # keyword arguments for `ingest` and `classify`
+    "The PACS options `al-ingest` and `al-classify` share, declared once, as their library functions name them"
+    return dict(dicomweb=dicomweb, auth=dicomweb_auth, modality=modality, study_date=study_date, patient_id=patient_id, limit=limit)
 
 # %% ../nbs/02b_dicomweb.ipynb #fb131140
 def instance_url(srv:Server, # the server

@@ -13,8 +13,9 @@ from typing import Annotated
 from fastcore.all import *
 from fastprogress.fastprogress import progress_bar
 from .core import *
+from .cli import options_from
 from .imaging import *
-from .dicomweb import Server, search, retrieve, prefetch, instance_url
+from .dicomweb import Server, search, retrieve, prefetch, instance_url, pacs_search
 from .cluster import scheduler_address, connect, check_shared, cluster_map, n_slots
 
 # %% auto #0
@@ -280,6 +281,7 @@ def summary_text(s:dict)->str:
 
 # %% ../nbs/03_ingest.ipynb #3d86b468
 @call_parse
+@options_from(pacs_search)
 def al_ingest(*src:Annotated[str, "DICOM/image files or folders to ingest (searched recursively)", dict(nargs='*')],
               project:Annotated[str, "project folder, created on first use", dict(required=True)]=None,
               labels:str=None, # comma-separated label names for a new project (default biopsy_tool,mag_view)
@@ -293,21 +295,15 @@ def al_ingest(*src:Annotated[str, "DICOM/image files or folders to ingest (searc
               follow_links:bool=False, # enter links to folders (each folder once, so a loop ends); without it they are listed as bad files
               keep_header:bool=False, # store every DICOM header field (default: only those the tool uses, no patient details)
               pseudonymise:str=None, # key file (created if missing; keep it outside the project): store keyed hashes of patient and study ids, and no source paths
-              dicomweb:str=None, # DICOMweb base URL of a PACS to ingest from, e.g. https://pacs:8042/dicom-web
-              dicomweb_auth:str=None, # 'user:password' or 'bearer:TOKEN' (better: set $AL_DICOMWEB_AUTH, which `ps` does not show)
-              modality:str='MG', # PACS search: this modality only ('' for all)
-              study_date:str=None, # PACS search: study dates YYYYMMDD-YYYYMMDD (either end may be left out)
-              patient_id:str=None, # PACS search: one patient id
-              limit:int=None, # PACS search: at most this many studies
               keep_dicom:str=None, # keep the DICOM files retrieved from the PACS in this folder (default: only thumbnails and metadata are kept)
               batch:int=64, # files per database transaction
               scheduler:str=None, # Dask scheduler, tcp://HOST:PORT (default: $DASK_SCHEDULER_ADDRESS; neither: local processes). The project folder and sources must be on storage the workers share
+              **kw, # the PACS options of `pacs_search`
              ):
     "Add DICOM and image files to an active_learn project. Exit status: 0 when every file went in (or was already in), 2 when some were bad (listed in the bad_files table), 1 on an error"
     if project is None: raise CliError("al-ingest: give the project folder with --project DIR")
-    if not src and not dicomweb: raise CliError("al-ingest: give files or folders to ingest, or --dicomweb URL")
+    if not src and not kw.get('dicomweb'): raise CliError("al-ingest: give files or folders to ingest, or --dicomweb URL")
     s = ingest(list(src), project, labels, holdout_pct, valid_pct, thumb_size, workers, batch=batch, max_pixels=int(max_pixels*1e6),
-               max_frames=max_frames, max_bytes=int(max_mb*2**20), follow_links=follow_links, keep_header=keep_header, pseudonymise=pseudonymise, dicomweb=dicomweb, auth=dicomweb_auth,
-               modality=modality, study_date=study_date, patient_id=patient_id, limit=limit, keep_dicom=keep_dicom,
-               scheduler=scheduler)
+               max_frames=max_frames, max_bytes=int(max_mb*2**20), follow_links=follow_links, keep_header=keep_header, pseudonymise=pseudonymise, keep_dicom=keep_dicom,
+               scheduler=scheduler, **pacs_search(**kw))
     return 2 if s['bad'] else 0

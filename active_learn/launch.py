@@ -4,44 +4,21 @@
 
 # %% ../nbs/06c_launch.ipynb #1ac8e32e
 from __future__ import annotations
-import inspect, os
-from dataclasses import fields
+import os
 from pathlib import Path
-from typing import get_type_hints
 from fastcore.all import *
-from fastcore.script import anno_parser
 from .core import *
+from .cli import options_from, cli_args
 from .train import TrainConfig, train, train_message, check_trainable
 from .queues import refresh_queue
 from .cluster import accelerate_launch
 
 # %% auto #0
-__all__ = ['config_options', 'cli_args', 'al_train']
-
-# %% ../nbs/06c_launch.ipynb #17921c0f
-def config_options(f):
-    "Give command `f` the fields of `TrainConfig` as keyword options in place of its `**kwargs`, with their types, defaults and comments"
-    sig,P = inspect.signature(f),inspect.Parameter
-    own,hs = get_type_hints(f, include_extras=True),get_type_hints(TrainConfig, include_extras=True)
-    ps = [p.replace(annotation=own.get(k, p.annotation)) for k,p in sig.parameters.items() if p.kind!=P.VAR_KEYWORD]
-    f.__signature__ = sig.replace(parameters=ps+[P(o.name, P.KEYWORD_ONLY, default=o.default, annotation=hs[o.name]) for o in fields(TrainConfig)])
-    f.__delwrap__ = TrainConfig   # where `docments`, so `call_parse`'s help, reads the fields' comments
-    return f
-
-def cli_args(cmd, # a `call_parse` command
-             **kw)->list: # its command-line arguments
-    "The command-line arguments that give `cmd` the options `kw` (a None is left out: the option's default)"
-    out = []
-    for a in anno_parser(cmd.__wrapped__)._actions:
-        if kw.get(a.dest) is None: continue
-        v,o = kw[a.dest],a.option_strings[-1]
-        if a.nargs==0: out += [o] if v!=a.default else []   # a flag: `--no-predict`
-        else: out += [o, *map(str, v if a.nargs=='*' else [v])]
-    return out
+__all__ = ['al_train']
 
 # %% ../nbs/06c_launch.ipynb #4cd8b5ac
 @call_parse
-@config_options
+@options_from(TrainConfig)
 def al_train(project:str='.', # project folder
              processes:int=1, # train data-parallel in this many processes through Accelerate: one per GPU, or CPU processes (gloo) without one
              **kw, # the `TrainConfig` fields

@@ -1,13 +1,14 @@
 """`TrainConfig` declares every training setting once: each field, set alone, reaches the configuration a run is built from
 through `train(db, field=...)`, through `al-train --field ...` (its parser, as the command line gives it), and through the
-processes of `al-train --processes N` (the arguments `launch.cli_args` writes, read back by `dataparallel.main`).
+processes of `al-train --processes N` (the arguments `cli.cli_args` writes, read back by `dataparallel.main`).
 The project has no labels, so each call stops at the label check, right after building its configuration: nothing trains."""
 import dataclasses, pytest, timm
 from fastcore.script import anno_parser
 from safetensors.torch import save_file
 from active_learn.core import Project, ProjectError
 from active_learn.train import TrainConfig, train
-from active_learn.launch import al_train, cli_args
+from active_learn.launch import al_train
+from active_learn.cli import cli_args
 from active_learn import dataparallel
 from active_learn.test_utils import toy_project
 
