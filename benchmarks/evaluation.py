@@ -23,8 +23,8 @@ evaluation-n600, the check of the AUC interval's coverage by the number of posit
 """
 import argparse, time, sys
 from pathlib import Path
-import pandas as pd
-from active_learn.measure import simulate_holdout, holdout_summary, MIN_POS
+import numpy as np, pandas as pd
+from active_learn.measure import simulate_holdout, holdout_summary, MIN_POS, rare_population, f1_threshold, inclusion_probs
 
 ap = argparse.ArgumentParser()
 ap.add_argument('--draws', type=int, default=50)
@@ -36,6 +36,18 @@ ap.add_argument('--mix', type=float, default=0.8)   # the proposal's score share
 ap.add_argument('--estimator', default='assisted', choices=['assisted','hajek'])   # for the weighted draws
 ap.add_argument('--out', default=str(Path(__file__).parent/'results'/'evaluation'))
 a = ap.parse_args()
+
+def best_width(seed, n, auc):
+    """The narrowest 95% recall interval a design-unbiased estimate can have, on average, with n labels and these (calibrated) scores.
+    Godambe and Joshi (1965): under a model where y is Bernoulli(p) given the score, no design with inclusion probabilities π and no
+    design-unbiased estimator has a smaller anticipated variance than Σ (1/π − 1)·σ², here σ² = p(1 − p)·(d − R)² / (Σp)² for recall
+    (linearised at the true recall R); it is least at π ∝ √(p(1 − p))·|d − R| (capped at 1, Σπ = n). The normal interval's width at it"""
+    pop = rare_population(2000, 0.02, auc, seed=seed)
+    th = f1_threshold(*rare_population(2000, 0.02, auc, seed=seed+10_000)[['y','p']].to_numpy().T)   # as `simulate_holdout` draws them
+    y,p = pop.y.to_numpy(),pop.p.to_numpy(); d = (p>=th).astype(float)
+    e2 = p*(1-p)*(d-(y*d).sum()/y.sum())**2
+    pi = inclusion_probs(np.sqrt(e2)+1e-12, n)
+    return 2*1.96*np.sqrt(((1/pi-1)*e2).sum())/p.sum()
 
 def _auc(r): return f"; AUC width {r.auc_width:.3f}, coverage {r.auc_coverage:.2f}, bias {r.auc_bias:+.3f} ± {r.auc_bias_se:.3f}" if 'auc_width' in r else ''
 def _ratio(sm): return f", AUC {sm.loc['weighted','auc_width']/sm.loc['uniform','auc_width']:.2f}" if 'auc_width' in sm else ''
@@ -72,5 +84,11 @@ if a.boot:   # how the AUC interval's coverage depends on the positives seen: th
     for m,g in df.groupby('mode'):
         cov = lambda h: f"{((h.auc_lo<=h.true_auc)&(h.true_auc<=h.auc_hi)).mean():.3f} over {len(h)} draws" if len(h) else 'no draw'
         lines.append(f"  {m:8s}: {cov(g[g.n_pos<MIN_POS])} / {cov(g[g.n_pos>=MIN_POS])}")
+bw = {s: best_width(s, a.n, a.auc) for s in df.seed.unique()}
+lines += ["", "The narrowest recall interval any design-unbiased estimate could have on average with these labels and scores (the Godambe-Joshi",
+          "bound at its best inclusion probabilities, knowing the true recall: `best_width`), and its ratio to uniform sampling's width:"]
+for s,g in df.groupby('seed'):
+    lines.append(f"  seed {s}: {bw[s]:.3f}, ratio {bw[s]/holdout_summary(g).loc['uniform','width']:.2f}")
+lines.append(f"  pooled: {np.mean(list(bw.values())):.3f}, ratio {np.mean(list(bw.values()))/sm.loc['uniform','width']:.2f}")
 txt = '\n'.join(lines)
 print(txt); Path(a.out+'.txt').write_text(txt+'\n')
