@@ -234,19 +234,29 @@ def active_search(probs, # [N, L] predicted probabilities of the candidates
                   n:int, # how many to pick
                   need=None, # [L] bools: the labels still looking for positives (default: all of them)
                   seed=None, # random seed (breaks ties)
+                  n_pos=None, # [L] positives each label already has: each pick goes to the label expected to have fewest (default: turns)
                  )->np.ndarray:
-    "Positions of the `n` candidates most likely to be positives of the labels in `need`, taking turns: greedy (one-step) active search"
+    "Positions of the `n` candidates most likely to be positives of the labels in `need`: greedy (one-step) active search"
     p = _check_probs(probs)
     rng = np.random.default_rng(seed)
     ls = np.flatnonzero(np.ones(p.shape[1], bool) if need is None else np.asarray(need, bool))
     if not len(ls): ls = np.arange(p.shape[1])
     n = min(int(n), len(p))
     orders,at = [np.lexsort((rng.random(len(p)), -p[:,j])) for j in ls],[0]*len(ls)
+    # positives each label is expected to have once the picks so far are labeled: a pick's probability counts for its label
+    expect = None if n_pos is None else np.asarray(n_pos, float)[ls]
     picks,seen = [],set()
+    def take(j)->bool:
+        o = orders[j]
+        while at[j]<len(o) and o[at[j]] in seen: at[j] += 1
+        if at[j]==len(o) or len(picks)==n: return False
+        picks.append(int(o[at[j]])); seen.add(picks[-1])
+        if expect is not None: expect[j] += p[picks[-1], ls[j]]
+        return True
     while len(picks)<n:
-        for j,o in enumerate(orders):
-            while at[j]<len(o) and o[at[j]] in seen: at[j] += 1
-            if at[j]<len(o) and len(picks)<n: picks.append(int(o[at[j]])); seen.add(picks[-1])
+        if expect is None:
+            for j in range(len(ls)): take(j)
+        else: next(j for j in np.argsort(expect, kind='stable') if take(j))
     return np.array(picks, dtype=np.int64)
 
 # %% ../nbs/05_strategies.ipynb #0b270ac9
@@ -291,6 +301,7 @@ def select_batch(n:int, # batch size
                  top:int=None, # candidates kept by `hybrid` before k-center (default 4*n)
                  seed=None, # random seed
                  need=None, # [L] bools: the labels `search` looks for positives of (default: all)
+                 n_pos=None, # [L] positives each label has: `search` gives its picks to the labels expected to have fewest (default: turns)
                 )->np.ndarray: # positions into the pool, in the order to show them
     "Pick `n` pool positions with `strategy`, plus an `explore` share at random"
     if strategy not in STRATEGIES: raise ValueError(f"Unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
@@ -323,7 +334,7 @@ def select_batch(n:int, # batch size
     elif strategy=='typiclust': picks = typiclust(emb, k, lab_emb, seed=seed)
     elif strategy=='badge': picks = badge(probs, emb, k, seed=seed)
     elif strategy=='stratified': picks = stratified(emb, k, seed=seed)
-    elif strategy=='search': picks = active_search(probs, k, need, seed=seed)
+    elif strategy=='search': picks = active_search(probs, k, need, seed=seed, n_pos=n_pos)
     elif strategy=='hybrid' and emb is not None: picks = uncertain_diverse(np.arange(N), k, top or 4*n)
     elif strategy=='typiclust_hybrid':
         # half typical, half uncertain-and-diverse among the rest, taken in turns

@@ -13,7 +13,7 @@ Random is a uniform draw of the same number of labels from the same pool (train 
 never drawn). Printed per label: positives found after each number of labels, mean and standard error over repeats, and
 the ratio to random's.
 
-    python benchmarks/rare_start.py /work/rare/demo-41 [--repeats 10] [--batch 20] [--labels 200] [--explore 0.25] [--min-pos 10]
+    python benchmarks/rare_start.py /work/rare/demo-41 [--repeats 10] [--batch 20] [--labels 200] [--explore 0.25] [--min-pos 10] [--balance]
 """
 import argparse, time, json
 from pathlib import Path
@@ -50,7 +50,7 @@ def eval_ap(x, y, lab, xe, ye)->list:
         res.append(average_precision_score(ye[:,j], p) if 0<ye[:,j].sum() else np.nan)
     return res
 
-def run_loop(db, pool, x, y, prior_rank, n_labels, batch, explore, min_pos, seed):
+def run_loop(db, pool, x, y, prior_rank, n_labels, batch, explore, min_pos, seed, balance=False):
     "Ids labeled, in order, by the loop's rule"
     lab = []   # positions into pool
     pos_of = {int(i):k for k,i in enumerate(pool)}
@@ -64,7 +64,8 @@ def run_loop(db, pool, x, y, prior_rank, n_labels, batch, explore, min_pos, seed
         else:
             free = np.setdiff1d(np.arange(len(pool)), lab)
             p = proxy_probs(x, lab, y, prior_rank)[free]
-            new = free[select_batch(n, strat, probs=p, emb=x[free], need=need, explore=explore, seed=seed+len(lab))].tolist()
+            new = free[select_batch(n, strat, probs=p, emb=x[free], need=need, explore=explore, seed=seed+len(lab),
+                                     n_pos=y[lab].sum(0) if balance else None)].tolist()
         lab += new
     return lab
 
@@ -77,6 +78,7 @@ def main():
     ap.add_argument('--explore', type=float, default=0.25)
     ap.add_argument('--min-pos', type=int, default=MIN_POS)
     ap.add_argument('--random-to', type=int, default=600)
+    ap.add_argument('--balance', action='store_true', help="active search's picks go to the labels expected to have fewest positives (`active_search`'s n_pos; default: the labels take turns, as the loop does)")
     ap.add_argument('--out', default=None)
     a = ap.parse_args()
     rows = []
@@ -108,7 +110,7 @@ def main():
             for name in ('random', 'loop'):
                 top = max(a.labels, a.random_to) if name=='random' else a.labels
                 order = (np.random.default_rng([r, 7]).permutation(len(pool))[:top].tolist() if name=='random' else
-                         run_loop(db, pool, x, y, prior_rank, a.labels, a.batch, a.explore, a.min_pos, seed=1000*r))
+                         run_loop(db, pool, x, y, prior_rank, a.labels, a.batch, a.explore, a.min_pos, seed=1000*r, balance=a.balance))
                 for n in range(a.batch, top+1, a.batch):
                     ap = eval_ap(x, y, order[:n], xe, ye) if n%100==0 else [np.nan]*y.shape[1]
                     rows.append(dict(set=d.name, repeat=r, policy=name, n_labels=n, **{f'pos_{o}':int(y[order[:n], j].sum()) for j,o in enumerate(db.labels)},
