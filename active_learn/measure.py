@@ -239,10 +239,13 @@ def f1_threshold(y, p)->float:
 def simulate_holdout(n_pop:int=2000, prev:float=0.02, auc:float=0.88, n:int=300, draws:int=50, mix:float=0.8,
                      seed:int=0, n_boot:int=0,
                      estimator:str='assisted', # weighted draws: 'assisted' (`assisted_rate`) or 'hajek' (`rate`)
+                     pop:pd.DataFrame=None, # the hold-out, columns patient, y, p (default: `rare_population(n_pop, prev, auc, seed)`)
+                     threshold:float=None, # the decision threshold (default: the best-F1 one on a second population like `pop`)
                     )->pd.DataFrame:
-    "One row per draw and mode: recall at the F1 threshold (estimate, 95% interval, truth), ROC AUC and positives seen"
-    pop = rare_population(n_pop, prev, auc, seed=seed)
-    th = f1_threshold(*rare_population(n_pop, prev, auc, seed=seed+10_000)[['y','p']].to_numpy().T)
+    "One row per draw and mode: recall at the decision threshold (estimate, 95% interval, truth), ROC AUC and positives seen"
+    if pop is None: pop = rare_population(n_pop, prev, auc, seed=seed)
+    n_pop = len(pop)
+    th = ifnone(threshold, f1_threshold(*rare_population(n_pop, prev, auc, seed=seed+10_000)[['y','p']].to_numpy().T))
     y,p,g = pop.y.to_numpy(),pop.p.to_numpy(),pop.patient.to_numpy()
     d = (p>=th).astype(int)
     true_rec,true_auc = (y*d).sum()/y.sum(),roc_auc_score(y, p)
