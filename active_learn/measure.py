@@ -240,7 +240,7 @@ def simulate_holdout(n_pop:int=2000, prev:float=0.02, auc:float=0.88, n:int=300,
                      seed:int=0, n_boot:int=0,
                      estimator:str='assisted', # weighted draws: 'assisted' (`assisted_rate`) or 'hajek' (`rate`)
                      pop:pd.DataFrame=None, # the hold-out, columns patient, y, p (default: `rare_population(n_pop, prev, auc, seed)`)
-                     threshold:float=None, # the decision threshold (default: the best-F1 one on a second population like `pop`)
+                     threshold:float=None, # the decision threshold (default: the best-F1 one on a second simulated population of `n_pop`, `prev`, `auc`)
                     )->pd.DataFrame:
     "One row per draw and mode: recall at the decision threshold (estimate, 95% interval, truth), ROC AUC and positives seen"
     if pop is None: pop = rare_population(n_pop, prev, auc, seed=seed)
