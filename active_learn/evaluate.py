@@ -40,9 +40,9 @@ def _holdout_text(res)->str:
            f"The hold-out set has been looked at {res['n_prior_looks']} time(s) before this; each look makes it a little less unbiased."]
     out += [o for o in res['notes']]
     # measured where the truth is known (benchmarks/evaluation.py): weighted, the AUC/AP bootstrap covered the truth in 55-61% of draws, and on
-    # a real network's scores (--scores holdout_scores-demo-42.csv) the sensitivity intervals covered it in 66% and 90% of draws
+    # a real network's scores (--scores holdout_scores-demo-4*.csv) the sensitivity intervals covered it in 57-90% of draws
     if res['weighted']: out.append("Weighted: every interval here is too narrow. Sensitivity intervals covered the truth in 97% of draws on simulated, calibrated "
-                                   "scores but in only 66-90% on a real model's; the AUC and AP bootstrap covered it in 55-61%. For figures to rely on, "
+                                   "scores but in only 57-90% on a real model's; the AUC and AP bootstrap covered it in 55-61%. For figures to rely on, "
                                    "draw the hold-out uniformly: queues.set_holdout_mode(db, 'uniform').")
     out.append(f"\nImages (95% intervals; a label needs {res['min_pos']} positives and {res['min_pos']} negatives for a figure):")
     nyt = lambda o: f"{o}: not yet trained (run {res['run_id']} had too few examples to learn it), so no figure"
