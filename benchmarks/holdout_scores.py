@@ -11,13 +11,13 @@ width and coverage can be measured on scores that come from a network, not from 
 """
 import argparse, json, shutil, tempfile, time
 from pathlib import Path
-import numpy as np, pandas as pd
+import pandas as pd
 from active_learn.core import Project
+from rare_loop import truth_csv   # this folder is on the path when a script here runs
 from active_learn.demo import label_from_truth
 from active_learn.simulate import _truth
 from active_learn.train import train, get_run, load_run_learner
 
-def truth_csv(d): return next(o for o in (d/'demo_truth.csv', d/'truth.csv') if o.exists())
 
 def main():
     ap = argparse.ArgumentParser()

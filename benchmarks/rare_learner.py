@@ -29,6 +29,7 @@ import numpy as np, pandas as pd, torch
 from sklearn.metrics import average_precision_score, roc_auc_score
 from fastai.torch_core import set_seed
 from active_learn.core import Project
+from rare_loop import truth_csv   # this folder is on the path when a script here runs
 from active_learn.simulate import _truth
 from active_learn.queues import refresh_queue, queue_ids
 from active_learn.demo import label_from_truth
@@ -36,7 +37,6 @@ from active_learn.train import TrainConfig, project_learner, _fit_phases, label_
 from active_learn.tail import split_trunk, trunk_acts, tail_learner, fit_frozen_head, keep_tail, _tail_logits
 
 BIN = Path(sys.executable).parent
-def truth_csv(d): return next(o for o in (d/'demo_truth.csv', d/'truth.csv') if o.exists())
 
 def make_loop(d:Path, out:Path):
     "The 200 image ids the product's loop asks for, in order, with `al-train` after each 100"
