@@ -39,11 +39,12 @@ def _holdout_text(res)->str:
     out = [f"Run {res['run_id']} on {res['n_images']} labeled hold-out image(s) of {res['n_patients']} patient(s); hold-out {res['design']}.",
            f"The hold-out set has been looked at {res['n_prior_looks']} time(s) before this; each look makes it a little less unbiased."]
     out += [o for o in res['notes']]
-    # measured where the truth is known (benchmarks/evaluation.py): weighted, the AUC/AP bootstrap covered the truth in 55-61% of draws, and on
-    # a real network's scores (--scores holdout_scores-demo-4*.csv) the sensitivity intervals covered it in 57-90% of draws
-    if res['weighted']: out.append("Weighted: every interval here is too narrow. Sensitivity intervals covered the truth in 97% of draws on simulated, calibrated "
-                                   "scores but in only 57-90% on a real model's; the AUC and AP bootstrap covered it in 55-61%. For figures to rely on, "
-                                   "draw the hold-out uniformly: queues.set_holdout_mode(db, 'uniform').")
+    # measured where the truth is known (benchmarks/evaluation.py): weighted, the AUC/AP bootstrap covered the truth in 55-61% of draws; sensitivity
+    # (`measure.assisted_recall`) 99.6% on simulated scores and 99.2-100% on three real networks' scores (--scores holdout_scores-*.csv)
+    if res['weighted']: out.append("Weighted: the sensitivity intervals allow for positives the draw has not seen and held the truth in 99-100% of draws "
+                                   "on simulated and on real models' scores. The AUC and AP intervals here are too narrow (they held it in 55-61%), and "
+                                   "specificity and precision were not measured. For AUC and AP to rely on, draw the hold-out uniformly: "
+                                   "queues.set_holdout_mode(db, 'uniform').")
     out.append(f"\nImages (95% intervals; a label needs {res['min_pos']} positives and {res['min_pos']} negatives for a figure):")
     nyt = lambda o: f"{o}: not yet trained (run {res['run_id']} had too few examples to learn it), so no figure"
     out += [nyt(o) if r.get('untrained') else measure_text(o, r['image']) for o,r in res['labels'].items()]
@@ -94,7 +95,7 @@ def evaluate_holdout(db, run_id:int=None, # run to evaluate (default: the latest
     per_study = st.n_images.mean() if len(st) else 1   # labels a further study costs, for the labels still needed
     skip = db.untrained_labels(run['id'])
     dz = lambda j: None
-    if w is not None:   # a draw by score: the difference estimator needs the run's score of every hold-out image in a draw (`measure.assisted_rate`)
+    if w is not None:   # a draw by score: the difference estimators need the run's score of every hold-out image in a draw (`measure.assisted_recall`, `assisted_rate`)
         ids_all = [o for o, in db.execute("select id from images where split='test' order by id")]
         P = learn.get_preds(dl=learn.dls.test_dl(db.images_df(ids_all), bs=bs))[0].numpy()
         w_all,_ = holdout_weights(db, ids_all)

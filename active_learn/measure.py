@@ -6,15 +6,15 @@
 from __future__ import annotations
 import math
 import numpy as np, pandas as pd
-from scipy.stats import norm
+from scipy.stats import norm, gamma
 from sklearn.metrics import roc_auc_score, average_precision_score
 from fastcore.basics import ifnone
 from .core import ProjectError
 
 # %% auto #0
 __all__ = ['CONF', 'MIN_POS', 'wilson', 'ratio', 'rate', 'boot_ci', 'labels_needed', 'measure', 'measure_text', 'study_key',
-           'study_max', 'proposal', 'inclusion_probs', 'union_probs', 'assisted_rate', 'rare_population',
-           'f1_threshold', 'simulate_holdout', 'holdout_summary']
+           'study_max', 'proposal', 'inclusion_probs', 'union_probs', 'assisted_rate', 'gamma_total', 'mover_ratio',
+           'assisted_recall', 'rare_population', 'f1_threshold', 'simulate_holdout', 'holdout_summary']
 
 # %% ../nbs/05a_measure.ipynb #a5cd6d34
 CONF = 0.95   # every interval of this package is a 95% interval
@@ -95,9 +95,9 @@ def measure(y, s, # truth (0/1) and score per image (or study)
             prev:float=None, # the label's rate, for the labels still needed (default: this sample's)
             min_pos:int=MIN_POS, n_boot:int=500, seed:int=0,
             per_row:float=1, # hold-out labels one row costs: 1 for an image, a study's images for a study
-            design:dict=None, # a weighted draw, for `assisted_rate`: arrays over *every* hold-out row, `f` (a score known for all), `pi`, `units`, and `rows` (the hold-out position of each row of `y`)
+            design:dict=None, # a weighted draw, for `assisted_recall` and `assisted_rate`: arrays over *every* hold-out row, `f` (a score known for all), `pi`, `units`, and `rows` (the hold-out position of each row of `y`)
            )->dict:
-    "Counts, ROC AUC and AP with bootstrap intervals, and sensitivity/specificity/precision at `thresholds` with Wilson intervals"
+    "Counts, ROC AUC and AP with bootstrap intervals, and sensitivity/specificity/precision at `thresholds` with their intervals (Wilson; a weighted draw's sensitivity `assisted_recall`'s)"
     y,s = np.asarray(y, int),np.asarray(s, float)
     n_pos,n_neg = int(y.sum()),int((1-y).sum())
     r = dict(n_pos=n_pos, n_neg=n_neg, weighted=w is not None, measurable=min(n_pos, n_neg)>=min_pos, min_pos=min_pos)
@@ -116,17 +116,18 @@ def measure(y, s, # truth (0/1) and score per image (or study)
         if design is None: se,sp,pr = rate(y*d, y, w, groups),rate((1-y)*(1-d), 1-y, w, groups),rate(y*d, d, w, groups)
         else:
             f = np.asarray(design['f'], float); fd = (f>=th).astype(float)
-            se,sp,pr = (_assisted(a, b, fa, fb, design) for a,b,fa,fb in
-                        [(y*d, y, f*fd, f), ((1-y)*(1-d), 1-y, (1-f)*(1-fd), 1-f), (y*d, d, f*fd, fd)])
+            se = _placed(assisted_recall, [y, d], [f, fd], design)
+            sp,pr = (_placed(assisted_rate, [a, b], [fa, fb], design) for a,b,fa,fb in [((1-y)*(1-d), 1-y, (1-f)*(1-fd), 1-f), (y*d, d, f*fd, fd)])
         r['at'][name] = dict(threshold=float(th), sensitivity=se, specificity=sp, precision=pr)
     return r
 
-def _assisted(a, b, fa, fb, design):
-    "`assisted_rate` with `a`, `b` given for the labeled rows only, placed at `design['rows']`"
+def _placed(est, vals, model, design):
+    "`est` (`assisted_rate` or `assisted_recall`) with `vals` given for the labeled rows only, placed at `design['rows']`"
     N,i = len(design['pi']),np.asarray(design['rows'])
-    A,B,drawn = np.zeros(N),np.zeros(N),np.zeros(N, bool)
-    A[i],B[i],drawn[i] = a,b,True
-    return assisted_rate(A, B, fa, fb, design['pi'], drawn, design.get('units'))
+    full,drawn = [np.zeros(N) for _ in vals],np.zeros(N, bool)
+    for o,v in zip(full, vals): o[i] = v
+    drawn[i] = True
+    return est(*full, *model, design['pi'], drawn, design.get('units'))
 
 def _f(value, lo, hi, d=3): v = value; return 'n/a' if v is None else f"{v:.{d}f} ({lo:.{d}f}–{hi:.{d}f})" if np.isfinite(lo) else f"{v:.{d}f} (no interval)"
 
@@ -193,6 +194,15 @@ def union_probs(probs)->np.ndarray:
     return 1-np.prod(1-np.asarray(probs, float), axis=0)
 
 # %% ../nbs/05a_measure.ipynb #a29w0002
+def _poisson_var(z, # per drawn row, its term already divided by π
+                 pi, # per drawn row, its inclusion probability
+                 units=None)->float: # per drawn row, its sampling unit: a unit's rows are drawn together, with one π
+    "Poisson sampling's variance estimate of Σ z over the drawn rows: Σ over units of (1 − π)·(its z summed)²"
+    if not len(z): return 0.
+    u = np.arange(len(z)) if units is None else pd.factorize(np.asarray(units))[0]
+    zu,pu = np.bincount(u, z),np.bincount(u, pi)/np.bincount(u)
+    return float(((1-pu)*zu*zu).sum())
+
 def assisted_rate(a, b, # numerator and denominator indicators per hold-out row (recall: y·d and y); only the drawn rows' values are read
                   fa, fb, # what the model expects a and b to be, for every hold-out row (recall: f·[f≥t] and f)
                   pi, # inclusion probability of every row (over several draws: `union_probs`)
@@ -208,15 +218,60 @@ def assisted_rate(a, b, # numerator and denominator indicators per hold-out row 
     if n==0 or B<=0: return dict(value=None, lo=None, hi=None, k=k, n=n)
     R,v = min(max(A/B, 0), 1),1/pi-1
     Rc = min(max(R - (R*(v*fb*(1-fb)).sum() - (v*fa*(1-fb)).sum())/(B*max(fb.sum(), 1e-12)), 0), 1)
-    u = np.arange(s.sum()) if units is None else pd.factorize(np.asarray(units)[s])[0]
-    z = np.bincount(u, w*(ra-R*rb))
-    pu = np.bincount(u, pi[s])/np.bincount(u)   # a unit's images share its π
-    var = ((1-pu)*z*z).sum()/B**2
+    var = _poisson_var(w*(ra-R*rb), pi[s], None if units is None else np.asarray(units)[s])/B**2
     wb = w*b[s]
     # every row drawn for sure: the hold-out's own figure, no sampling error; var 0 otherwise: every drawn case agrees, Kish's n
     ne = np.inf if (pi>=1).all() else Rc*(1-Rc)/var if var>0 and 0<Rc<1 else wb.sum()**2/(wb**2).sum()
     lo,hi = wilson(Rc, ne, conf)
     return dict(value=float(Rc), lo=lo, hi=hi, k=k, n=n, raw=float(R), se=math.sqrt(var))
+
+
+# %% ../nbs/05a_measure.ipynb #a29w0008
+def gamma_total(y, # 0/1 per hold-out row; only the drawn rows' values are read
+                f, # the model's expectation of y, for every row (the control variate)
+                pi, drawn, units=None, # as `assisted_rate`
+                unseen=None, # rows where a positive the draw has not seen could be (default: every row not drawn for sure)
+                most:bool=False, # the extra positive at the largest weight of those rows (Fay and Feuer), not their average (Tiwari et al.)
+                conf:float=CONF)->tuple: # (estimate, low, high)
+    "Difference estimate of Σy from a Poisson draw, with a gamma interval that allows one more positive among the `unseen` rows, out to whole numbers"
+    y,f,pi = [np.asarray(o, float) for o in (y,f,pi)]; s = np.asarray(drawn, bool)
+    unseen = pi<1 if unseen is None else np.asarray(unseen, bool)&(pi<1)
+    k,z = y[s].sum(),(y[s]-f[s])/pi[s]
+    T = max(f.sum()+z.sum(), k)   # never below the positives seen
+    v = _poisson_var(z, pi[s], None if units is None else np.asarray(units)[s])
+    wm = (np.max if most else np.mean)(((1-f)/pi)[unseen]) if unseen.any() else 0.   # what one more positive there would add to T
+    a = (1-conf)/2
+    lo = gamma.ppf(a, T*T/v, scale=v/T) if v>0 and T>0 else T
+    hi = gamma.ppf(1-a, (T+wm)**2/(v+wm*wm), scale=(v+wm*wm)/(T+wm)) if v+wm*wm>0 else T
+    # a total of positives is a whole number: limits out to the whole numbers around them lose no coverage
+    return float(T), float(max(math.floor(lo+1e-9), k)), float(math.ceil(max(hi, T)-1e-9))
+
+def mover_ratio(t1, l1, u1, # estimate and interval of the numerator
+                t2, l2, u2, # of the denominator (independent of the numerator, t2 > 0)
+               )->tuple: # (low, high) of t1/t2
+    "Interval of a ratio of two independent estimates from their own intervals: MOVER (Donner and Zou 2012)"
+    if l2==u2: return l1/t2, u1/t2
+    p = t1*t2
+    lo = (p - math.sqrt(max(p*p - l1*u2*(2*t1-l1)*(2*t2-u2), 0)))/(u2*(2*t2-u2)) if u2<2*t2 else 0.
+    hi = (p + math.sqrt(max(p*p - u1*l2*(2*t1-u1)*(2*t2-l2), 0)))/(l2*(2*t2-l2)) if l2>0 else np.inf
+    return max(lo, 0.), hi
+
+def assisted_recall(y, d, # truth and decision per hold-out row; only the drawn rows' values are read
+                    f, fd, # the model's score of every row and its decision there (what y and d are expected to be)
+                    pi, drawn, units=None, conf:float=CONF)->dict:
+    "Recall Σy·d / Σy from a Poisson draw: `assisted_rate`'s estimate, with an interval from the found and the missed positives' totals"
+    r = assisted_rate(np.asarray(y)*np.asarray(d), y, np.asarray(f)*np.asarray(fd), f, pi, drawn, units, conf)
+    if r['value'] is None: return r
+    y,d,f,fd = [np.asarray(o, float) for o in (y,d,f,fd)]
+    A = gamma_total(y*d, f*fd, pi, drawn, units, fd==1, True, conf)   # a few flagged rows of widely differing scores: the largest
+    M = gamma_total(y*(1-d), f*(1-fd), pi, drawn, units, fd==0, False, conf)   # thousands of unflagged rows of about one weight: the average
+    if A[0]<=0: lo,hi = 0.,A[2]/(A[2]+M[1]) if A[2]>0 else 1.
+    elif A[1]==A[2]: lo,hi = A[0]/(A[0]+M[2]),A[0]/(A[0]+M[1])   # every found positive drawn for sure
+    else:
+        L,U = mover_ratio(*M, *A)
+        lo,hi = 1/(1+U),1/(1+L)
+    eps = 1e-9   # a limit that is exact (every positive of a part drawn for sure) must not exclude the truth by a rounding error in the sums
+    return r | dict(lo=max(min(lo, r['value'])-eps, 0.), hi=min(max(hi, r['value'])+eps, 1.))
 
 
 # %% ../nbs/05a_measure.ipynb #5becb612
@@ -238,7 +293,7 @@ def f1_threshold(y, p)->float:
 
 def simulate_holdout(n_pop:int=2000, prev:float=0.02, auc:float=0.88, n:int=300, draws:int=50, mix:float=0.8,
                      seed:int=0, n_boot:int=0,
-                     estimator:str='assisted', # weighted draws: 'assisted' (`assisted_rate`) or 'hajek' (`rate`)
+                     estimator:str='assisted', # weighted draws: 'assisted' (`assisted_recall`), 'wilson' (`assisted_rate`'s Wilson interval) or 'hajek' (`rate`)
                      pop:pd.DataFrame=None, # the hold-out, columns patient, y, p (default: `rare_population(n_pop, prev, auc, seed)`)
                      threshold:float=None, # the decision threshold (default: the best-F1 one on a second simulated population of `n_pop`, `prev`, `auc`)
                     )->pd.DataFrame:
@@ -256,7 +311,9 @@ def simulate_holdout(n_pop:int=2000, prev:float=0.02, auc:float=0.88, n:int=300,
         for mode in ('uniform','weighted'):
             s = np.sort(rng.choice(n_pop, n, replace=False)) if mode=='uniform' else np.nonzero(rng.random(n_pop)<pi)[0]
             w = None if mode=='uniform' else 1/pi[s]
-            if mode=='weighted' and estimator=='assisted': r = assisted_rate(y*d, y, p*d, p, pi, np.isin(np.arange(n_pop), s))
+            drawn = np.isin(np.arange(n_pop), s)
+            if mode=='weighted' and estimator=='assisted': r = assisted_recall(y, d, p, d, pi, drawn)
+            elif mode=='weighted' and estimator=='wilson': r = assisted_rate(y*d, y, p*d, p, pi, drawn)
             else: r = rate(y[s]*d[s], y[s], w, g[s])
             ok = 0<y[s].sum()<len(s)
             a = roc_auc_score(y[s], p[s], sample_weight=w) if ok else np.nan

@@ -4,25 +4,28 @@ A 2%-prevalence population of 2,000 images (500 patients of 4), scores from a bi
 calibrated probabilities (the trained tail's pool AUC on the realistic sets is 0.80-0.89: `nbs/benchmarks/train_research.ipynb`); the decision
 threshold is the best-F1 one on a second, independent population, as `train` tunes it on validation. Each draw labels 300
 hold-out images uniformly (a simple random sample) and by score (`measure.proposal`, `measure.inclusion_probs`, Poisson
-sampling, 300 in expectation), and estimates recall at the threshold (weighted draws: `measure.assisted_rate`, the difference
-estimator with the score as control variate, bias-corrected, Wilson interval at the effective n from Poisson sampling's
-variance; `--estimator hajek`: `measure.rate`, the Hájek ratio with the Wilson interval at its with-replacement effective n)
+sampling, 300 in expectation), and estimates recall at the threshold (weighted draws: `measure.assisted_recall`, the difference
+estimator with the score as control variate, bias-corrected, its interval from the found and the missed positives' gamma
+intervals, each allowing one more positive than the draw saw, combined by MOVER; `--estimator wilson`: the same estimate with
+`measure.assisted_rate`'s Wilson interval at the effective n from Poisson sampling's variance, the interval before it;
+`--estimator hajek`: `measure.rate`, the Hájek ratio with the Wilson interval at its with-replacement effective n)
 and ROC AUC (bootstrap over patients). By default the scores come from a simulated score model, which keeps the truth exact and
 lets many populations be drawn; `--scores` measures the same on a real network's scores (below).
 
 Seeds 100-104 (five populations, 50 draws each): `05a_measure` and the design choices were made on seeds 0-1 (the Hájek
-design) and 0-9 (the assisted estimator, its bias correction and interval: `--seeds 0,...,9 --out .../evaluation-tuning`).
+design) and 0-9 (the assisted estimator, its bias correction and interval: `--seeds 0,...,9 --out .../evaluation-tuning`);
+`assisted_recall`'s interval also on the real scores of `CHOSEN_ON`.
 
     python benchmarks/evaluation.py [--draws 50] [--seeds 100,101,102,103,104] [--boot 0] [--auc 0.88] [--mix 0.8]
-                                    [--estimator assisted|hajek] [--out PREFIX]
+                                    [--estimator assisted|wilson|hajek] [--out PREFIX]
     python benchmarks/evaluation.py --scores benchmarks/results/holdout_scores-demo-42.csv --draws 1000
 
 `--scores` takes a real network's scores on a rare set whose truth is known (`holdout_scores.py`: the default model trained on
 600 random labels of one rare set, scoring every image of another), one population per label, and writes the same figures
 beside the CSV (.txt).
 
-The default run writes benchmarks/results/evaluation.{txt,csv}; `--estimator hajek` the figures before the assisted
-estimator (evaluation-hajek); the variations (of the Hájek estimator) (--auc 0.95, --mix 0.95, --boot 200) write
+The default run writes benchmarks/results/evaluation.{txt,csv}; `--estimator wilson` the figures before `assisted_recall`
+(evaluation-wilson, and holdout_scores-demo-4*-wilson.txt), `--estimator hajek` those before the assisted estimator (evaluation-hajek); the variations (of the Hájek estimator) (--auc 0.95, --mix 0.95, --boot 200) write
 evaluation-auc95, evaluation-mix95 and evaluation-boot; `--n 600 --draws 40 --seeds 100,101 --boot 200` writes
 evaluation-n600, the check of the AUC interval's coverage by the number of positives seen.
 """
@@ -38,10 +41,12 @@ ap.add_argument('--boot', type=int, default=0)   # > 0: also AUC intervals (a bo
 ap.add_argument('--n', type=int, default=300)   # hold-out labels per draw
 ap.add_argument('--auc', type=float, default=0.88)   # the score model's ROC AUC
 ap.add_argument('--mix', type=float, default=0.8)   # the proposal's score share (`measure.proposal`)
-ap.add_argument('--estimator', default='assisted', choices=['assisted','hajek'])   # for the weighted draws
+ap.add_argument('--estimator', default='assisted', choices=['assisted','wilson','hajek'])   # for the weighted draws
 ap.add_argument('--scores', default=None)   # a real model's scores (`holdout_scores.py`): each label's column is the hold-out population
 ap.add_argument('--out', default=None)
 a = ap.parse_args()
+
+CHOSEN_ON = ('holdout_scores-demo-42.csv', 'holdout_scores-demo-41.csv')   # real scores `assisted_recall`'s interval was chosen on
 
 def best_width(seed, n, auc):
     """The narrowest 95% recall interval a design-unbiased estimate can have, on average, with n labels and these (calibrated) scores.
@@ -76,9 +81,11 @@ def real_scores(path, draws, n, mix, estimator):
 
 if a.scores:
     t0 = time.time()
+    seen = Path(a.scores).name in CHOSEN_ON
     txt = (f"{a.draws} draws of {a.n} hold-out labels on a real model's scores ({a.scores}); proposal score share {a.mix}; weighted "
-           f"estimator: {a.estimator}. The design and the estimator were chosen on simulated populations (seeds 0-9); these scores "
-           f"played no part in any choice.\n\n" + real_scores(a.scores, a.draws, a.n, a.mix, a.estimator) + f"\n({time.time()-t0:.0f} s)")
+           f"estimator: {a.estimator}. The design was chosen on simulated populations (seeds 0-9), `assisted_recall`'s interval on those and on "
+           f"the scores of {' and '.join(CHOSEN_ON)}; " + ("these scores are among them, so this is not a check." if seen else
+           "these scores played no part in any choice.") + "\n\n" + real_scores(a.scores, a.draws, a.n, a.mix, a.estimator) + f"\n({time.time()-t0:.0f} s)")
     print(txt); Path(a.out or Path(a.scores).with_suffix('.txt')).write_text(txt+'\n'); sys.exit()
 
 a.out = a.out or str(Path(__file__).parent/'results'/'evaluation')
