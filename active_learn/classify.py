@@ -272,7 +272,9 @@ def classify(srcs, # DICOM/image files or folders (searched recursively)
             ready, pending = wait(pending, return_when=FIRST_COMPLETED)
             take([fut.result() for fut in ready])
     finally:
-        if ex is not None: ex.shutdown(wait=False, cancel_futures=True)
+        # wait for the files still decoding (a few per worker): a pool left running races the interpreter's exit
+        # hook, which then writes to a closed pipe and prints a traceback after the run's one-line error
+        if ex is not None: ex.shutdown(wait=True, cancel_futures=True)
     secs = time.time()-t0
     stats.update(seconds=round(secs,2), images_per_s=round(stats['images']/secs,2), out=str(out))
     if csv is not None: study_report(db, csv)
