@@ -179,7 +179,10 @@ def run_mc_probs(db:Project, run_id:int, # run whose model to use
 # %% ../nbs/06b_queues.ipynb #6f252c3f
 _TYPICAL = ('typiclust','typiclust_hybrid')   # strategies that cluster the pool's embeddings
 
-def _n_pos(db)->tuple: return db.execute(f"select {', '.join(f'coalesce(sum({o}),0)' for o in db.labels)} from labeled where split!='test'").fetchone()   # labeled positives per label, outside the hold-out
+def _n_pos(db)->tuple:
+    "(labeled positives of each label, images labeled), outside the hold-out"
+    *pos, n = db.execute(f"select {', '.join(f'coalesce(sum({o}),0)' for o in db.labels)}, count(*) from labeled where split!='test'").fetchone()
+    return pos, n
 
 def _search(db, n, rid, pool, need, seed, exclude)->list:
     "Active search for the labels of `need`, on run `rid`'s probabilities; a label it left untrained (NaN) or never scored ranks by its prior"
@@ -212,8 +215,8 @@ def next_batch(db, n:int=50, # how many ids
     if strategy is None:   # the loop: the cold start, then active search for labels short of positives, then the default
         pool, run = db.pool_ids(exclude), db.latest_run(scored=True) if run_id is None else db['runs'].get(run_id)
         if not len(pool) or n<=0: return []
-        n_pos = _n_pos(db)
-        s, need = loop_strategy(n_pos, run is not None)
+        n_pos, n_lab = _n_pos(db)
+        s, need = loop_strategy(n_pos, run is not None, n_lab)
         if s=='cold': return cold_start(db, n, SEARCH_EXPLORE, seed, exclude)
         if s=='search': return _search(db, n, run['id'], pool, need, seed, exclude)
         strategy = s
@@ -469,11 +472,12 @@ def queue_ids(db:Project, name:str='learn', # one of `QUEUES`
 def queue_rule(db:Project)->str:
     "What orders the `learn` queue now, in words: the project's chosen strategy, or the loop's rule at this point"
     if (s := db.meta('strategy')): return f"the project's strategy, {s}"
-    n_pos = _n_pos(db)
-    s, need = loop_strategy(n_pos, db.latest_run(scored=True) is not None)
-    short = ', '.join(f'{o} ({int(v)} positives)' for o,v,k in zip(db.labels, n_pos, need) if k)
+    n_pos, n = _n_pos(db)
+    s, need = loop_strategy(n_pos, db.latest_run(scored=True) is not None, n)
+    short = ', '.join(f'{o} ({int(v)} positives in {n} labels)' for o,v,k in zip(db.labels, n_pos, need) if k)
     return {'cold': f"the cold start from the priors: no model yet, and {short} short of {MIN_POS} positives",
-            'search': f"active search for {short}, short of {MIN_POS} positives"}.get(s, f"{s}: every label has {MIN_POS} positives or more")
+            'search': f"active search for {short}, short of {MIN_POS} positives and of {SEARCH_SHARE:.0%} of the labels"
+           }.get(s, f"{s}: every label has {MIN_POS} positives, or positives in {SEARCH_SHARE:.0%} of the labels or more")
 
 @call_parse
 def al_queue(project:str='.', # project folder

@@ -124,7 +124,7 @@ def simulate_arrays(x_pool, y_pool, # pool embeddings [N, D] and true labels [N,
                 name, ex = specs[s]
                 if name=='loop':   # the queue's rule: search for the labels short of positives, a label with none ranked by its prior
                     npos = y_pool[lab].sum(0)
-                    name, need = loop_strategy(npos, True)
+                    name, need = loop_strategy(npos, True, len(lab))
                     if name=='search':
                         pr = h.predict(xp[un])
                         for j in np.flatnonzero(npos==0): pr[:,j] = 0.5 if np.isnan(pri[un,j]).all() else _rank(pri[un,j])

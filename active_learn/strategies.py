@@ -10,10 +10,10 @@ from fastcore.script import CliError
 
 # %% auto #0
 __all__ = ['DEFAULT_STRATEGY', 'DEFAULT_EXPLORE', 'DEFAULT_RARE_BOOST', 'STRATEGIES', 'MC_STRATEGIES', 'EMB_STRATEGIES',
-           'MIN_POS', 'SEARCH_EXPLORE', 'binary_entropy', 'least_confidence', 'margin', 'entropy', 'uncertainty',
-           'balanced_entropy', 'bald_labels', 'bald', 'balanced_bald', 'kcenter_greedy', 'typiclust', 'badge_embedding',
-           'badge', 'stratified', 'active_search', 'strategy_spec', 'rare_weights', 'select_batch', 'loop_strategy',
-           'oof_probs', 'label_error_scores']
+           'MIN_POS', 'SEARCH_EXPLORE', 'SEARCH_SHARE', 'binary_entropy', 'least_confidence', 'margin', 'entropy',
+           'uncertainty', 'balanced_entropy', 'bald_labels', 'bald', 'balanced_bald', 'kcenter_greedy', 'typiclust',
+           'badge_embedding', 'badge', 'stratified', 'active_search', 'strategy_spec', 'rare_weights', 'select_batch',
+           'loop_strategy', 'oof_probs', 'label_error_scores']
 
 # %% ../nbs/05_strategies.ipynb #eced4aca
 def _check_probs(probs)->np.ndarray:
@@ -354,14 +354,19 @@ def select_batch(n:int, # batch size
 
 # %% ../nbs/05_strategies.ipynb #6f6be8e1
 MIN_POS, SEARCH_EXPLORE = 40, 0.25   # positives of a label before the loop stops searching for more; the random share of a search batch (`benchmarks/rare_start.py`)
+SEARCH_SHARE = 0.05   # a label whose positives are this share of the labels is not rare: no search for it (`benchmarks/rare_share.py`)
 
 def loop_strategy(n_pos, # [L] labeled positives of each label (train and validation)
                   has_model:bool, # a model has scored the pool
+                  n_labeled:int=None, # images labeled (train and validation); None: the share plays no part
                   min_pos:int=MIN_POS, # positives a label needs before the loop aims at the model
+                  share:float=None, # ... or this share of the labels (default `SEARCH_SHARE`)
                   default:str=None, # the model-improving strategy (default `DEFAULT_STRATEGY`)
                  )->tuple:
-    "(strategy, need) of the loop's next batch: 'cold' (the priors) before any model, 'search' for the labels still short of `min_pos` positives, else `default`"
-    need = np.asarray(n_pos)<min_pos
+    "(strategy, need) of the loop's next batch: 'cold' (the priors) before any model, 'search' for the labels still short of `min_pos` positives and of `share` of the labels, else `default`"
+    n_pos, share = np.asarray(n_pos), SEARCH_SHARE if share is None else share
+    need = n_pos<min_pos
+    if n_labeled: need &= (n_pos==0) | (n_pos<share*n_labeled)
     if not need.any(): return default or DEFAULT_STRATEGY, need
     return ('search' if has_model else 'cold'), need
 

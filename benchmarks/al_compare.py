@@ -46,6 +46,7 @@ import numpy as np, pandas as pd
 from active_learn.core import Project
 from active_learn.strategies import DEFAULT_STRATEGY, DEFAULT_EXPLORE, DEFAULT_RARE_BOOST
 from active_learn.queues import pretrained_embeddings
+from active_learn.priors import label_priors
 from active_learn.realistic import make_realistic
 from active_learn.simulate import simulate_arrays, vs_random, plot_curves, _truth
 
@@ -87,8 +88,8 @@ def build(dest:Path, n_patients:int, seed:int, difficulty:str):
     if not (proj/'labels.db').exists(): subprocess.run([str(BIN/'al-ingest'), str(dest/'dicom'), '--project', str(proj)], check=True)
     return proj, truth
 
-def arrays(proj, truth, thin=None, seed=0):
-    "(pool x, pool y, eval x, eval y, labels, seconds to embed): eval = test and valid patients; `thin` keeps a label's pool positives at a share"
+def arrays(proj, truth, thin=None, seed=0, priors=False):
+    "(pool x, pool y, eval x, eval y, labels, seconds to embed, pool priors or None): eval = test and valid patients; `thin` keeps a label's pool positives at a share"
     db = Project(proj); labels = db.labels
     t = _truth(db, truth)
     sp = dict(db.execute('select id, split from images')); t = t[t.image_id.isin(sp)]
@@ -98,11 +99,13 @@ def arrays(proj, truth, thin=None, seed=0):
     x = np.asarray(emb, np.float32)[np.searchsorted(ids, t.image_id.to_numpy())]
     ev = t.image_id.map(sp).isin(['test','valid']).to_numpy()
     xp, yp = x[~ev], t[labels].to_numpy(int)[~ev]
+    pp = label_priors(db, t.image_id.to_numpy()[~ev]) if priors else None   # what the loop's cold start ranks by
     if thin:
         j = labels.index(thin[0]); pos, neg = np.where(yp[:,j]==1)[0], np.where(yp[:,j]==0)[0]
         keep_pos = np.random.default_rng(seed).choice(pos, max(2, int(round(thin[1]*len(neg)/(1-thin[1])))), replace=False)
         keep = np.sort(np.concatenate([neg, keep_pos])); xp, yp = xp[keep], yp[keep]
-    return xp, yp, x[ev], t[labels].to_numpy(int)[ev], labels, secs
+        if pp is not None: pp = pp[keep]
+    return xp, yp, x[ev], t[labels].to_numpy(int)[ev], labels, secs, pp
 
 def main():
     ap = argparse.ArgumentParser()
@@ -123,7 +126,7 @@ def main():
     old = pd.read_csv(a.extend) if a.extend else pd.DataFrame(columns=['dataset','strategy','repeat'])
     for name,seed,diff,thin in [o for o in DATA if o[0] in a.data.split(',')]:
         proj, truth = build(out/f'{diff}{seed}', a.n_patients, seed, diff)
-        xp, yp, xe, ye, labels, secs = arrays(proj, truth, thin)
+        xp, yp, xe, ye, labels, secs, pp = arrays(proj, truth, thin, priors=any(o.partition('@')[0]=='loop' for o in strategies))
         t0 = time.time()
         # a strategy's curve of a repeat depends only on that repeat's seeds, not on the strategies run beside it: the repeats an
         # earlier run has of a strategy are kept, and only the missing ones are run, which gives what one whole run would
@@ -134,7 +137,7 @@ def main():
         todo = [s for s in strategies if len(have[s])<a.repeats]
         first = min([len(have[s]) for s in todo], default=a.repeats)
         df = simulate_arrays(xp, yp, xe, ye, labels=labels, strategies=todo, seed_size=20, batch=20, rounds=a.rounds, repeats=a.repeats,
-                             first_repeat=first, seed=0, rare_boost=a.rare_boost) if todo else o.iloc[:0]
+                             first_repeat=first, seed=0, rare_boost=a.rare_boost, prior=pp) if todo else o.iloc[:0]
         keep = o[(o.repeat<a.repeats) & ~(o.strategy.isin(todo) & (o.repeat>=first)) & ~((o.strategy=='full') & o.repeat.isin(df.repeat))]
         df = pd.concat([keep, df], ignore_index=True).sort_values(['repeat','strategy','round'], kind='stable', ignore_index=True)
         kept = (len(keep[keep.strategy!='full'])//(a.rounds+1))

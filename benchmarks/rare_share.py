@@ -43,7 +43,7 @@ def common(name, shares, repeats, out):
         r |= {f'pos100_{o}': df[(df.strategy=='loop') & (df.n_labels==100)][f'pos_{o}'].mean() for o in labels}
         rows.append(r)
         print(f"{name:18s} share {s:<5}: mean AUC area loop-random {r['mean_diff']:+.4f} ± {r['mean_se']:.4f} "
-              f"({', '.join(f'{o} {r[o+"_diff"]:+.4f} ± {r[o+"_se"]:.4f}' for o in labels)})", flush=True)
+              "(" + ', '.join(f"{o} {r[o+'_diff']:+.4f} ± {r[o+'_se']:.4f}" for o in labels) + ")", flush=True)
     return rows
 
 def rare(d:Path, shares, repeats, out):
