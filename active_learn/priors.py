@@ -97,9 +97,9 @@ def prior_picks(scores, # [N, L] prior scores of the candidates, one column per 
 def label_priors(db:Project, ids, # image ids
                  labels=None, # labels (default: the project's)
                 )->np.ndarray:
-    "[N, L] prior scores of images `ids` for each label, NaN for a label with no prior in `PRIORS`"
+    "[N, L] prior scores of images `ids`, in their order, for each label, NaN for a label with no prior in `PRIORS`"
     labels = db.labels if labels is None else labels
-    ps = prior_scores(db, ids)
+    ps = prior_scores(db, ids).reindex(np.asarray(ids, dtype=np.int64))   # rows follow `ids`, not the table's order
     return np.stack([ps[PRIORS[o]].to_numpy(float) if o in PRIORS else np.full(len(ps), np.nan) for o in labels], 1)
 
 def cold_start(db:Project, n:int, # how many ids
