@@ -82,13 +82,15 @@ def cluster_map(client, # `distributed.Client`
                 init=None, # called once per worker process, before the first `f` (e.g. a module's `_init_worker`)
                 initargs:tuple=(), # its arguments
                 name=lambda o: o[0], # what to call an item in an error message
+                max_retries:int=3, # times a task the cluster cancelled (a worker lost) is submitted again
                ):
     "Ordered `f(*item)` over `items` on a Dask cluster, with at most `n_inflight` tasks in flight"
     from distributed import as_completed
+    from concurrent.futures import CancelledError
     from active_learn.cluster import _call  # by module name, so that workers import it rather than unpickle a copy (and its lock)
     token = secrets.token_hex(8)
     args, = client.scatter([tuple(initargs)], broadcast=True, hash=False)
-    ac, it, idx, res, names = as_completed(loop=client.loop), iter(items), {}, {}, {}
+    ac, it, idx, res, names, tries = as_completed(loop=client.loop), iter(items), {}, {}, {}, {}
     i = nxt = 0
     try:
         while True:
@@ -101,6 +103,13 @@ def cluster_map(client, # `distributed.Client`
             while nxt not in res:
                 fut = next(ac); k = idx.pop(fut.key)
                 try: res[k] = fut.result()
+                except CancelledError as e:
+                    # a worker lost while its result was gathered: Dask may cancel the task rather than run it again; the
+                    # tasks only read and score files, so running one again is safe
+                    tries[k] = tries.get(k, 0)+1
+                    if tries[k]>max_retries: raise ProjectError(f"A Dask task failed on {name(names[k])}: cancelled {tries[k]} times: {e}") from None
+                    fut = client.submit(_call, f, init, token, args, *names[k], pure=False)
+                    idx[fut.key] = k; ac.add(fut); continue
                 except Exception as e: raise ProjectError(f"A Dask task failed on {name(names[k])}: {type(e).__name__}: {e}") from None
                 fut.release()
             names.pop(nxt); yield res.pop(nxt); nxt += 1
