@@ -60,11 +60,12 @@ def rare(d:Path, shares, repeats, out):
         r = dict(set=d.name, share=s)
         for o in labs:
             r |= {f'pos100_{o}_{k}': f.loc[(k,100), 'pos_'+o] for k in ('loop','random')}
+            r |= {f'pos100_{o}_{k}_se': f.loc[(k,100), 'pos_'+o+'_se'] for k in ('loop','random')}
             r |= {f'ap200_{o}_{k}': f.loc[(k,200), 'ap_'+o] for k in ('loop','random')}
             r |= {f'ap200_{o}_loop_se': lp[(lp.strategy=='loop') & (lp.n_labels==200)]['ap_'+o].sem()}
         rows.append(r)
         print(f"{d.name:18s} share {s:<5}: " + '; '.join(
-            f"{o} first 100 loop {r[f'pos100_{o}_loop']:.1f} vs random {r[f'pos100_{o}_random']:.1f}, "
+            f"{o} first 100 loop {r[f'pos100_{o}_loop']:.1f} ± {r[f'pos100_{o}_loop_se']:.1f} vs random {r[f'pos100_{o}_random']:.1f} ± {r[f'pos100_{o}_random_se']:.1f}, "
             f"AP@200 loop {r[f'ap200_{o}_loop']:.3f} ± {r[f'ap200_{o}_loop_se']:.3f} vs random {r[f'ap200_{o}_random']:.3f}" for o in labs), flush=True)
     return rows
 
