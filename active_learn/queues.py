@@ -217,7 +217,7 @@ def next_batch(db, n:int=50, # how many ids
         if not len(pool) or n<=0: return []
         n_pos, n_lab = _n_pos(db)
         s, need = loop_strategy(n_pos, run is not None, n_lab)
-        if s=='cold': return cold_start(db, n, SEARCH_EXPLORE, seed, exclude)
+        if s=='cold': return cold_start(db, n, COLD_EXPLORE, seed, exclude)
         if s=='search': return _search(db, n, run['id'], pool, need, seed, exclude)
         strategy = s
     strategy, explore = strategy_spec(strategy, explore)

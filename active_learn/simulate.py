@@ -88,6 +88,7 @@ def simulate_arrays(x_pool, y_pool, # pool embeddings [N, D] and true labels [N,
                     head=LightHead, # callable(seed=) -> object with fit/predict/mc_predict
                     verbose:bool=False, # print each round
                     prior=None, # [N, L] prior scores of the pool (`priors.label_priors`; NaN: no prior), for `loop`
+                    cold_explore:float=None, # the random share of `loop`'s first batch (default: its `@share` if it has one, else `COLD_EXPLORE`)
                    )->pd.DataFrame: # one row per strategy, repeat and round, plus 'full' rows
     "Fast-mode simulation: for each repeat and strategy, label `seed_size` then `rounds` batches of `batch`, scoring AUC and AP each round"
     y_pool, y_eval = np.asarray(y_pool).reshape(len(x_pool), -1), np.asarray(y_eval).reshape(len(x_eval), -1)
@@ -113,7 +114,8 @@ def simulate_arrays(x_pool, y_pool, # pool embeddings [N, D] and true labels [N,
         for s in strategies:
             lab = list(seed_set); t0 = time.time()
             if specs[s][0]=='loop':   # the queue's cold start: the priors in turns, then a random share
-                k = seed_size - int(round(specs[s][1]*seed_size))
+                ce = cold_explore if cold_explore is not None else specs[s][1] if '@' in s else COLD_EXPLORE
+                k = seed_size - int(round(ce*seed_size))
                 lab = prior_picks(pri, k, seed=seed+rep).tolist()
                 lab += [int(i) for i in np.random.default_rng(seed+rep+1).permutation(len(xp)) if int(i) not in set(lab)][:seed_size-len(lab)]
             for r in range(rounds+1):
@@ -290,6 +292,7 @@ def simulate(project, # project folder
              eval_splits=None, # splits evaluated on, never selected from (default: test and valid in fast mode, test in full mode, which trains on valid)
              explore:float=DEFAULT_EXPLORE, # exploration share of each batch (a strategy's own: name@share)
              rare_boost:float=DEFAULT_RARE_BOOST, # rare-label positive boost
+             cold_explore:float=None, # fast mode: the random share of `loop`'s first batch (`simulate_arrays`)
              T:int=20, # MC-dropout passes for BALD
              seed:int=0, # base random seed
              size:int=512, # fast mode: long side of the frozen features' input, `input_shape(size)`, the model's own
@@ -320,7 +323,7 @@ def simulate(project, # project folder
         emb = np.asarray(emb, np.float32)
         df = simulate_arrays(emb[[e[i] for i in tp.image_id]], tp[labels].to_numpy(int), emb[[e[i] for i in te.image_id]],
                              te[labels].to_numpy(int), labels=labels, strategies=strategies, seed_size=seed_size, batch=batch,
-                             rounds=rounds, repeats=repeats, explore=explore, rare_boost=rare_boost, T=T, seed=seed, verbose=verbose,
+                             rounds=rounds, repeats=repeats, explore=explore, rare_boost=rare_boost, T=T, seed=seed, verbose=verbose, cold_explore=cold_explore,
                              prior=label_priors(db, tp.image_id.to_numpy()) if any(_spec(o, explore)[0]=='loop' for o in strategies) else None)
     else: df = _simulate_full(db, tp, te, labels, strategies, seed_size, batch, rounds, repeats, explore, seed, train_kwargs or {}, verbose)
     df.to_csv(out/'simulation.csv', index=False)

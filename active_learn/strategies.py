@@ -10,10 +10,10 @@ from fastcore.script import CliError
 
 # %% auto #0
 __all__ = ['DEFAULT_STRATEGY', 'DEFAULT_EXPLORE', 'DEFAULT_RARE_BOOST', 'STRATEGIES', 'MC_STRATEGIES', 'EMB_STRATEGIES',
-           'MIN_POS', 'SEARCH_EXPLORE', 'SEARCH_SHARE', 'binary_entropy', 'least_confidence', 'margin', 'entropy',
-           'uncertainty', 'balanced_entropy', 'bald_labels', 'bald', 'balanced_bald', 'kcenter_greedy', 'typiclust',
-           'badge_embedding', 'badge', 'stratified', 'active_search', 'strategy_spec', 'rare_weights', 'select_batch',
-           'loop_strategy', 'oof_probs', 'label_error_scores']
+           'MIN_POS', 'SEARCH_EXPLORE', 'SEARCH_SHARE', 'COLD_EXPLORE', 'binary_entropy', 'least_confidence', 'margin',
+           'entropy', 'uncertainty', 'balanced_entropy', 'bald_labels', 'bald', 'balanced_bald', 'kcenter_greedy',
+           'typiclust', 'badge_embedding', 'badge', 'stratified', 'active_search', 'strategy_spec', 'rare_weights',
+           'select_batch', 'loop_strategy', 'oof_probs', 'label_error_scores']
 
 # %% ../nbs/05_strategies.ipynb #eced4aca
 def _check_probs(probs)->np.ndarray:
@@ -355,6 +355,7 @@ def select_batch(n:int, # batch size
 # %% ../nbs/05_strategies.ipynb #6f6be8e1
 MIN_POS, SEARCH_EXPLORE = 40, 0.25   # positives of a label before the loop stops searching for more; the random share of a search batch (`benchmarks/rare_start.py`)
 SEARCH_SHARE = 0.05   # a label whose positives are this share of the labels is not rare: no search for it (`benchmarks/rare_share.py`)
+COLD_EXPLORE = 0.25   # the random share of the loop's first batch, before any model (`benchmarks/results/cold_start_rule.md`)
 
 def loop_strategy(n_pos, # [L] labeled positives of each label (train and validation)
                   has_model:bool, # a model has scored the pool
