@@ -9,26 +9,20 @@ For each share, in fast mode (20 seed labels, 9 rounds of 20, 10 repeats):
 
     python benchmarks/cold_start.py --shares 0.25,0.5,1.0 --common normal-9,hard-8 --rare /work/rare/demo-41 [--repeats 10]
 """
-import argparse, sys
+import sys
 from pathlib import Path
-import numpy as np, pandas as pd
+import pandas as pd
 sys.path.insert(0, str(Path(__file__).parent))
-from active_learn.simulate import simulate, simulate_arrays, vs_random
-from al_compare import DATA, build, arrays
+from active_learn.simulate import simulate
+from rare_share import cli, common_set, areas
 
 def common(name, shares, repeats, out):
-    _, seed, diff, thin = next(o for o in DATA if o[0]==name)
-    proj, truth = build(out/f'{diff}{seed}', 110, seed, diff)
-    xp, yp, xe, ye, labels, _, pp = arrays(proj, truth, thin, priors=True)
-    kw = dict(labels=labels, seed_size=20, batch=20, rounds=9, repeats=repeats, seed=0, prior=pp)
-    rnd = simulate_arrays(xp, yp, xe, ye, strategies=['random'], **kw)
+    "One row per share: the loop's area under the mean-AUC curve minus random's on common set `name`"
+    run, labels, rnd = common_set(name, repeats, out)
     rows = []
     for c in shares:
-        df = pd.concat([rnd, simulate_arrays(xp, yp, xe, ye, strategies=['loop'], cold_explore=c, **kw).query("strategy!='full'")])
-        r = dict(set=name, cold_explore=c)
-        for col in ['auc_mean', *[f'auc_{o}' for o in labels]]:
-            v = vs_random(df, col).set_index('strategy').loc['loop']
-            r |= {f'{col[4:]}_diff': v['diff'], f'{col[4:]}_se': v['se']}
+        df = pd.concat([rnd, run('loop', cold_explore=c).query("strategy!='full'")])
+        r = dict(set=name, cold_explore=c) | areas(df, labels)
         rows.append(r)
         print(f"{name:18s} cold {c:<4}: mean AUC area loop-random {r['mean_diff']:+.4f} ± {r['mean_se']:.4f} ("
               + ', '.join(f"{o} {r[o+'_diff']:+.4f} ± {r[o+'_se']:.4f}" for o in labels) + ")", flush=True)
@@ -58,20 +52,4 @@ def rare(d:Path, shares, repeats, out):
             for o in labs), flush=True)
     return rows
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument('--shares', default='0.25,0.5,1.0', help='the first is the one the others are compared with on rare sets')
-    ap.add_argument('--common', default='')
-    ap.add_argument('--rare', default='')
-    ap.add_argument('--repeats', type=int, default=10)
-    ap.add_argument('--out', default='/tmp/al_compare')
-    ap.add_argument('--csv', help='write the rows here')
-    a = ap.parse_args()
-    shares, out = [float(o) for o in a.shares.split(',')], Path(a.out)
-    out.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for o in filter(None, a.rare.split(',')): rows += rare(Path(o), shares, a.repeats, out)
-    for o in filter(None, a.common.split(',')): rows += common(o, shares, a.repeats, out)
-    if a.csv: pd.DataFrame(rows).to_csv(a.csv, index=False)
-
-if __name__=='__main__': main()
+if __name__=='__main__': cli(common, rare, '0.25,0.5,1.0')   # the first share is the one the others are compared with on rare sets

@@ -17,29 +17,39 @@ For each share, in fast mode (`simulate_arrays`, 20 labels a batch, 9 rounds aft
 
     python benchmarks/rare_share.py --shares inf,0.2,0.1,0.05 --common normal-9,hard-8 --rare /work/rare/demo-41 [--repeats 10]
 """
-import argparse, sys, time
+import argparse, sys
 from pathlib import Path
-import numpy as np, pandas as pd
+import pandas as pd
 sys.path.insert(0, str(Path(__file__).parent))
 import active_learn.strategies as strategies
 from active_learn.simulate import simulate, simulate_arrays, vs_random, found
 from al_compare import DATA, build, arrays
 
-def common(name, shares, repeats, out):
-    "One row per share: the loop's area under the mean-AUC curve minus random's on common set `name`"
+def common_set(name, repeats, out)->tuple:
+    "(run, labels, random's curves) of common set `name`, built as `al_compare` builds it: `run(strategy, **kw)` simulates one strategy"
     _, seed, diff, thin = next(o for o in DATA if o[0]==name)
     proj, truth = build(out/f'{diff}{seed}', 110, seed, diff)
     xp, yp, xe, ye, labels, _, pp = arrays(proj, truth, thin, priors=True)
-    kw = dict(labels=labels, seed_size=20, batch=20, rounds=9, repeats=repeats, seed=0, prior=pp)
-    rnd = simulate_arrays(xp, yp, xe, ye, strategies=['random'], **kw)
+    run = lambda s, **kw: simulate_arrays(xp, yp, xe, ye, strategies=[s], labels=labels, seed_size=20, batch=20, rounds=9,
+                                          repeats=repeats, seed=0, prior=pp, **kw)
+    return run, labels, run('random')
+
+def areas(df, labels)->dict:
+    "The loop's area under the mean and each label's AUC curve minus random's, paired over repeats, and its SE"
+    r = {}
+    for col in ['auc_mean', *[f'auc_{o}' for o in labels]]:
+        v = vs_random(df, col).set_index('strategy').loc['loop']
+        r |= {f'{col[4:]}_diff': v['diff'], f'{col[4:]}_se': v['se']}
+    return r
+
+def common(name, shares, repeats, out):
+    "One row per share: the loop's area under the mean-AUC curve minus random's on common set `name`"
+    run, labels, rnd = common_set(name, repeats, out)
     rows = []
     for s in shares:
         strategies.SEARCH_SHARE = s
-        df = pd.concat([rnd, simulate_arrays(xp, yp, xe, ye, strategies=['loop'], **kw).query("strategy!='full'")])
-        r = dict(set=name, share=s)
-        for col in ['auc_mean', *[f'auc_{o}' for o in labels]]:
-            v = vs_random(df, col).set_index('strategy').loc['loop']
-            r |= {f'{col[4:]}_diff': v['diff'], f'{col[4:]}_se': v['se']}
+        df = pd.concat([rnd, run('loop').query("strategy!='full'")])
+        r = dict(set=name, share=s) | areas(df, labels)
         r |= {f'pos100_{o}': df[(df.strategy=='loop') & (df.n_labels==100)][f'pos_{o}'].mean() for o in labels}
         rows.append(r)
         print(f"{name:18s} share {s:<5}: mean AUC area loop-random {r['mean_diff']:+.4f} ± {r['mean_se']:.4f} "
@@ -69,9 +79,10 @@ def rare(d:Path, shares, repeats, out):
             f"AP@200 loop {r[f'ap200_{o}_loop']:.3f} ± {r[f'ap200_{o}_loop_se']:.3f} vs random {r[f'ap200_{o}_random']:.3f}" for o in labs), flush=True)
     return rows
 
-def main():
+def cli(common, rare, shares:str):
+    "Parse the command line and run `rare` on each rare set, then `common` on each common set, with each share; rows to --csv"
     ap = argparse.ArgumentParser()
-    ap.add_argument('--shares', default='inf,0.2,0.1,0.05')
+    ap.add_argument('--shares', default=shares)
     ap.add_argument('--common', default='')
     ap.add_argument('--rare', default='')
     ap.add_argument('--repeats', type=int, default=10)
@@ -85,4 +96,4 @@ def main():
     for o in filter(None, a.common.split(',')): rows += common(o, shares, a.repeats, out)
     if a.csv: pd.DataFrame(rows).to_csv(a.csv, index=False)
 
-if __name__=='__main__': main()
+if __name__=='__main__': cli(common, rare, 'inf,0.2,0.1,0.05')
