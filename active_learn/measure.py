@@ -196,12 +196,13 @@ def union_probs(probs)->np.ndarray:
 # %% ../nbs/05a_measure.ipynb #a29w0002
 def _poisson_var(z, # per drawn row, its term already divided by π
                  pi, # per drawn row, its inclusion probability
-                 units=None)->float: # per drawn row, its sampling unit: a unit's rows are drawn together, with one π
-    "Poisson sampling's variance estimate of Σ z over the drawn rows: Σ over units of (1 − π)·(its z summed)²"
+                 units=None, # per drawn row, its sampling unit: a unit's rows are drawn together, with one π
+                 z2=None)->float: # a second term per drawn row: their covariance (default `z`: the variance)
+    "Poisson sampling's variance estimate of Σ z over the drawn rows: Σ over units of (1 − π)·(its z summed)², or the covariance with Σ z2"
     if not len(z): return 0.
     u = np.arange(len(z)) if units is None else pd.factorize(np.asarray(units))[0]
     zu,pu = np.bincount(u, z),np.bincount(u, pi)/np.bincount(u)
-    return float(((1-pu)*zu*zu).sum())
+    return float(((1-pu)*zu*(zu if z2 is None else np.bincount(u, z2))).sum())
 
 def assisted_rate(a, b, # numerator and denominator indicators per hold-out row (recall: y·d and y); only the drawn rows' values are read
                   fa, fb, # what the model expects a and b to be, for every hold-out row (recall: f·[f≥t] and f)
@@ -216,9 +217,11 @@ def assisted_rate(a, b, # numerator and denominator indicators per hold-out row 
     A,B = fa.sum()+(w*ra).sum(),fb.sum()+(w*rb).sum()
     k,n = int((a[s]*b[s]).sum()),int(b[s].sum())
     if n==0 or B<=0: return dict(value=None, lo=None, hi=None, k=k, n=n)
-    R,v = min(max(A/B, 0), 1),1/pi-1
-    Rc = min(max(R - (R*(v*fb*(1-fb)).sum() - (v*fa*(1-fb)).sum())/(B*max(fb.sum(), 1e-12)), 0), 1)
-    var = _poisson_var(w*(ra-R*rb), pi[s], None if units is None else np.asarray(units)[s])/B**2
+    R,u = min(max(A/B, 0), 1),None if units is None else np.asarray(units)[s]
+    e = w*(ra-R*rb)   # the ratio's linearised residual
+    # its second-order bias, (R·V(B̂) − C(Â, B̂))/B² = −C(Â − R·B̂, B̂)/B², from the draw's own residuals: it holds for uncalibrated scores too
+    Rc = min(max(R + _poisson_var(e, pi[s], u, w*rb)/B**2, 0), 1)
+    var = _poisson_var(e, pi[s], u)/B**2
     wb = w*b[s]
     # every row drawn for sure: the hold-out's own figure, no sampling error; var 0 otherwise: every drawn case agrees, Kish's n
     ne = np.inf if (pi>=1).all() else Rc*(1-Rc)/var if var>0 and 0<Rc<1 else wb.sum()**2/(wb**2).sum()
