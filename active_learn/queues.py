@@ -10,7 +10,7 @@ import numpy as np, pandas as pd
 from fastcore.all import *
 from .core import *
 from .strategies import *
-from .priors import cold_start, prior_scores, PRIORS
+from .priors import cold_start, label_priors
 from .measure import proposal, inclusion_probs, study_key
 from .runtime import onnx_export, ort_session
 
@@ -185,15 +185,11 @@ def _n_pos(db)->tuple:
     return pos, n
 
 def _search(db, n, rid, pool, need, seed, exclude)->list:
-    "Active search for the labels of `need`, on run `rid`'s probabilities; a label it left untrained (NaN) or never scored ranks by its prior"
+    "Active search for the labels of `need`, on run `rid`'s probabilities (`search_scores`: a label the run left untrained (NaN) ranks by its prior)"
     rng = np.random.default_rng(seed)
     ids, probs = db.run_probs(rid, pool)
     if not len(ids): return cold_start(db, n, SEARCH_EXPLORE, seed, exclude)   # a run that scored none of today's pool
-    probs = np.array(probs, dtype=np.float64)
-    if np.isnan(probs).any():
-        ps = prior_scores(db, ids)
-        for j,o in enumerate(db.labels):
-            if np.isnan(probs[:,j]).any(): probs[:,j] = ps[PRIORS[o]].rank(pct=True).values if o in PRIORS else 0.5
+    probs = search_scores(probs, label_priors(db, ids))
     k = n - int(round(SEARCH_EXPLORE*n))
     picks = ids[select_batch(k, 'search', probs=probs, need=need, explore=0, seed=seed)].tolist()
     return _mix_random(db, picks, pool, n, SEARCH_EXPLORE, rng, exclude)

@@ -70,8 +70,6 @@ def _spec(s:str, explore:float)->tuple:
     name,_,ex = s.partition('@')
     return ('loop', float(ex) if ex else SEARCH_EXPLORE) if name=='loop' else strategy_spec(s, explore)
 
-def _rank(a)->np.ndarray: return pd.Series(a).rank(pct=True).to_numpy()
-
 def simulate_arrays(x_pool, y_pool, # pool embeddings [N, D] and true labels [N, L]
                     x_eval, y_eval, # evaluation embeddings and labels (never selected from)
                     labels=None, # label names (default l0, l1, ...)
@@ -128,8 +126,7 @@ def simulate_arrays(x_pool, y_pool, # pool embeddings [N, D] and true labels [N,
                     npos = y_pool[lab].sum(0)
                     name, need = loop_strategy(npos, True, len(lab))
                     if name=='search':
-                        pr = h.predict(xp[un])
-                        for j in np.flatnonzero(npos==0): pr[:,j] = 0.5 if np.isnan(pri[un,j]).all() else _rank(pri[un,j])
+                        pr = search_scores(h.predict(xp[un]), pri[un], npos)
                         pos = select_batch(batch, 'search', probs=pr, need=need, explore=ex, seed=seed*1000+rep*100+r)
                         lab += un[pos].tolist(); continue
                     ex = DEFAULT_EXPLORE

@@ -10,10 +10,11 @@ from fastcore.script import CliError
 
 # %% auto #0
 __all__ = ['DEFAULT_STRATEGY', 'DEFAULT_EXPLORE', 'DEFAULT_RARE_BOOST', 'STRATEGIES', 'MC_STRATEGIES', 'EMB_STRATEGIES',
-           'MIN_POS', 'SEARCH_EXPLORE', 'SEARCH_SHARE', 'COLD_EXPLORE', 'binary_entropy', 'least_confidence', 'margin',
-           'entropy', 'uncertainty', 'balanced_entropy', 'bald_labels', 'bald', 'balanced_bald', 'kcenter_greedy',
-           'typiclust', 'badge_embedding', 'badge', 'stratified', 'active_search', 'strategy_spec', 'rare_weights',
-           'select_batch', 'loop_strategy', 'oof_probs', 'label_error_scores']
+           'MIN_POS', 'SEARCH_EXPLORE', 'SEARCH_SHARE', 'COLD_EXPLORE', 'SEARCH_PRIOR', 'binary_entropy',
+           'least_confidence', 'margin', 'entropy', 'uncertainty', 'balanced_entropy', 'bald_labels', 'bald',
+           'balanced_bald', 'kcenter_greedy', 'typiclust', 'badge_embedding', 'badge', 'stratified', 'active_search',
+           'strategy_spec', 'rare_weights', 'select_batch', 'loop_strategy', 'search_scores', 'oof_probs',
+           'label_error_scores']
 
 # %% ../nbs/05_strategies.ipynb #eced4aca
 def _check_probs(probs)->np.ndarray:
@@ -370,6 +371,28 @@ def loop_strategy(n_pos, # [L] labeled positives of each label (train and valida
     if n_labeled: need &= (n_pos==0) | (n_pos<share*n_labeled)
     if not need.any(): return default or DEFAULT_STRATEGY, need
     return ('search' if has_model else 'cold'), need
+
+# %% ../nbs/05_strategies.ipynb #5ea9c402
+SEARCH_PRIOR = 0.   # the prior's weight in a searched label's ranking once it has positives (`benchmarks/results/search_prior_rule.md`)
+
+def _pct_rank(a)->np.ndarray: return pd.Series(a).rank(pct=True).to_numpy()
+
+def search_scores(probs, # [N, L] the model's probabilities of the candidates (NaN: a label it left untrained)
+                  prior, # [N, L] their prior scores (NaN: a label without a prior)
+                  n_pos=None, # [L] positives each label has (default: some for every label)
+                  weight:float=None, # the prior's weight once a label has positives (default `SEARCH_PRIOR`)
+                 )->np.ndarray: # [N, L]
+    "What active search ranks by: a label without positives or a model by its prior's rank (0.5 without one), else its model's probability, mixed with the prior's rank by `weight`"
+    p, pr = np.array(probs, dtype=np.float64), np.asarray(prior, dtype=np.float64).reshape(np.shape(probs))
+    w = SEARCH_PRIOR if weight is None else weight
+    if not 0<=w<=1: raise ValueError(f"The prior's weight must be in [0, 1], got {w}")
+    n_pos = np.ones(p.shape[1]) if n_pos is None else np.asarray(n_pos)
+    for j in range(p.shape[1]):
+        has = not np.isnan(pr[:,j]).all()
+        if n_pos[j]==0 or np.isnan(p[:,j]).any(): p[:,j] = _pct_rank(pr[:,j]) if has else 0.5
+        elif has and w>0: p[:,j] = (1-w)*_pct_rank(p[:,j]) + w*_pct_rank(pr[:,j])
+    return p
+
 
 # %% ../nbs/05_strategies.ipynb #a5558f3c
 def oof_probs(emb, # [N, D] embeddings of labeled images
