@@ -15,6 +15,8 @@ lets many populations be drawn; `--scores` measures the same on a real network's
 Seeds 100-104 (five populations, 50 draws each): `05a_measure` and the design choices were made on seeds 0-1 (the Hájek
 design) and 0-9 (the assisted estimator, its bias correction and interval: `--seeds 0,...,9 --out .../evaluation-tuning`);
 `assisted_recall`'s interval also on the real scores of `CHOSEN_ON`.
+Seeds 200-204 (`--seeds 200,201,202,203,204 --out .../evaluation-report2`) are the fresh report of the bias correction
+estimated from the draw (`results/bias_rule.md`), as `holdout_scores-real-55.csv` and `-real-56.csv` are among real scores.
 
     python benchmarks/evaluation.py [--draws 50] [--seeds 100,101,102,103,104] [--boot 0] [--auc 0.88] [--mix 0.8]
                                     [--estimator assisted|wilson|hajek] [--out PREFIX]
