@@ -4,8 +4,8 @@
 labels it counts include the ones it picked for their promise (the priors' cold start, the search), so on a rare set the
 cold start alone passes the test and the loop never searches (`results/search_prior_rule.md`). Here the loop is replayed
 with the test on the labels drawn without regard to promise only: the cold start's random share, the search batches'
-random share and the stratified batches (`v1`), against the loop as it is (`v0`, which reproduces `simulate_arrays`'s
-`loop` exactly), with `SEARCH_PRIOR` β. The product's queue does not record how a label was drawn, so this is a replay
+random share and the stratified batches (`v1`); the same within a budget of the first 100 labels only, stratified after
+(`v2`); against the loop as it is (`v0`, which reproduces `simulate_arrays`'s `loop` exactly), with `SEARCH_PRIOR` β. The product's queue does not record how a label was drawn, so this is a replay
 of `simulate_arrays`'s loop branch, not a product setting; it measures whether such a record would be worth keeping.
 
     python benchmarks/unbiased_share.py --rare demo-41,demo-42,real-56 --common normal-9,hard-8 [--repeats 6]
@@ -24,7 +24,7 @@ from al_compare import DATA, build, arrays
 from rare_share import areas
 
 def loop_arrays(x_pool, y_pool, x_eval, y_eval, labels, prior, repeats=6, seed=0, seed_size=20, batch=20, rounds=9, mode='v0'):
-    "`simulate_arrays`'s loop for `mode` 'v0' (as it is) or 'v1' (the share test on the labels drawn without regard to promise)"
+    "`simulate_arrays`'s loop for `mode` 'v0' (as it is), 'v1' (the share test on the labels drawn without regard to promise) or 'v2' (v1 within the first 100 labels)"
     y_pool, y_eval = np.asarray(y_pool).reshape(len(x_pool), -1), np.asarray(y_eval).reshape(len(x_eval), -1)
     pri = np.asarray(prior, np.float64).reshape(y_pool.shape)
     mu, sd = x_pool.mean(0), x_pool.std(0)+1e-6
@@ -45,7 +45,7 @@ def loop_arrays(x_pool, y_pool, x_eval, y_eval, labels, prior, repeats=6, seed=0
             if mode=='v0': name, need = loop_strategy(npos, True, len(lab))
             else:
                 u = np.array(unb)
-                need = (npos<MIN_POS) & ((npos==0) | (y_pool[np.array(lab)[u]].sum(0)<SEARCH_SHARE*u.sum()))
+                need = (npos<MIN_POS) & ((npos==0) | (y_pool[np.array(lab)[u]].sum(0)<SEARCH_SHARE*u.sum())) & (mode=='v1' or len(lab)<100)
                 name = 'search' if need.any() else 'stratified'
             if name=='search':
                 nsearch += 1
@@ -65,7 +65,7 @@ def rare_arrays(name):
     return (emb[[e[i] for i in tp.image_id]], tp[db.labels].to_numpy(int), emb[[e[i] for i in te.image_id]], te[db.labels].to_numpy(int),
             db.labels, label_priors(db, tp.image_id.to_numpy()))
 
-RUNS = (('v0', 0.), ('v1', 0.), ('v1', 1.))
+RUNS = (('v0', 0.), ('v1', 0.), ('v1', 1.), ('v2', 1.))
 
 def rare(names, repeats):
     for s in names:
@@ -92,6 +92,8 @@ def common(names, repeats, out=Path('/tmp/al_compare')):
 if __name__=='__main__':
     ap = argparse.ArgumentParser()
     ap.add_argument('--rare', default=''); ap.add_argument('--common', default=''); ap.add_argument('--repeats', type=int, default=6)
+    ap.add_argument('--runs', default=None, help='mode:β pairs, e.g. v2:1,v1:1 (default: all of RUNS)')
     a = ap.parse_args()
+    if a.runs: RUNS = tuple((m, float(b)) for m,b in (o.split(':') for o in a.runs.split(',')))
     rare(list(filter(None, a.rare.split(','))), a.repeats)
     common(list(filter(None, a.common.split(','))), a.repeats)
