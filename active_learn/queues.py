@@ -189,7 +189,7 @@ def _search(db, n, rid, pool, need, seed, exclude)->list:
     rng = np.random.default_rng(seed)
     ids, probs = db.run_probs(rid, pool)
     if not len(ids): return cold_start(db, n, SEARCH_EXPLORE, seed, exclude)   # a run that scored none of today's pool
-    probs = search_scores(probs, label_priors(db, ids))
+    probs = search_scores(probs, lambda: label_priors(db, ids))   # the priors read only for a label that needs them
     k = n - int(round(SEARCH_EXPLORE*n))
     picks = ids[select_batch(k, 'search', probs=probs, need=need, explore=0, seed=seed)].tolist()
     return _mix_random(db, picks, pool, n, SEARCH_EXPLORE, rng, exclude)

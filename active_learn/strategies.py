@@ -378,15 +378,16 @@ SEARCH_PRIOR = 0.   # the prior's weight in a searched label's ranking once it h
 def _pct_rank(a)->np.ndarray: return pd.Series(a).rank(pct=True).to_numpy()
 
 def search_scores(probs, # [N, L] the model's probabilities of the candidates (NaN: a label it left untrained)
-                  prior, # [N, L] their prior scores (NaN: a label without a prior)
+                  prior, # [N, L] their prior scores (NaN: a label without a prior), or a function that returns them, called only when needed
                   n_pos=None, # [L] positives each label has (default: some for every label)
                   weight:float=None, # the prior's weight once a label has positives (default `SEARCH_PRIOR`)
                  )->np.ndarray: # [N, L]
     "What active search ranks by: a label without positives or a model by its prior's rank (0.5 without one), else its model's probability, mixed with the prior's rank by `weight`"
-    p, pr = np.array(probs, dtype=np.float64), np.asarray(prior, dtype=np.float64).reshape(np.shape(probs))
-    w = SEARCH_PRIOR if weight is None else weight
+    p, w = np.array(probs, dtype=np.float64), SEARCH_PRIOR if weight is None else weight
     if not 0<=w<=1: raise ValueError(f"The prior's weight must be in [0, 1], got {w}")
     n_pos = np.ones(p.shape[1]) if n_pos is None else np.asarray(n_pos)
+    if w==0 and not ((n_pos==0) | np.isnan(p).any(0)).any(): return p   # every label by its model: the priors are not read
+    pr = np.asarray(prior() if callable(prior) else prior, dtype=np.float64).reshape(p.shape)
     for j in range(p.shape[1]):
         has = not np.isnan(pr[:,j]).all()
         if n_pos[j]==0 or np.isnan(p[:,j]).any(): p[:,j] = _pct_rank(pr[:,j]) if has else 0.5
