@@ -10,11 +10,11 @@ from fastcore.script import CliError
 
 # %% auto #0
 __all__ = ['DEFAULT_STRATEGY', 'DEFAULT_EXPLORE', 'DEFAULT_RARE_BOOST', 'STRATEGIES', 'MC_STRATEGIES', 'EMB_STRATEGIES',
-           'MIN_POS', 'SEARCH_EXPLORE', 'SEARCH_SHARE', 'COLD_EXPLORE', 'SEARCH_PRIOR', 'binary_entropy',
+           'MIN_POS', 'SEARCH_EXPLORE', 'SEARCH_SHARE', 'COLD_EXPLORE', 'RARE_WINDOW', 'SEARCH_PRIOR', 'binary_entropy',
            'least_confidence', 'margin', 'entropy', 'uncertainty', 'balanced_entropy', 'bald_labels', 'bald',
            'balanced_bald', 'kcenter_greedy', 'typiclust', 'badge_embedding', 'badge', 'stratified', 'active_search',
-           'strategy_spec', 'rare_weights', 'select_batch', 'loop_strategy', 'search_scores', 'oof_probs',
-           'label_error_scores']
+           'strategy_spec', 'rare_weights', 'select_batch', 'loop_strategy', 'declared', 'search_scores',
+           'prior_weights', 'oof_probs', 'label_error_scores']
 
 # %% ../nbs/05_strategies.ipynb #eced4aca
 def _check_probs(probs)->np.ndarray:
@@ -357,6 +357,7 @@ def select_batch(n:int, # batch size
 MIN_POS, SEARCH_EXPLORE = 40, 0.25   # positives of a label before the loop stops searching for more; the random share of a search batch (`benchmarks/rare_start.py`)
 SEARCH_SHARE = 0.05   # a label whose positives are this share of the labels is not rare: no search for it (`benchmarks/rare_share.py`)
 COLD_EXPLORE = 0.25   # the random share of the loop's first batch, before any model (`benchmarks/results/cold_start_rule.md`)
+RARE_WINDOW = 100   # labels within which a label the project declares rare is searched for whatever its share (`benchmarks/results/declared_rare_rule.md`)
 
 def loop_strategy(n_pos, # [L] labeled positives of each label (train and validation)
                   has_model:bool, # a model has scored the pool
@@ -364,13 +365,21 @@ def loop_strategy(n_pos, # [L] labeled positives of each label (train and valida
                   min_pos:int=MIN_POS, # positives a label needs before the loop aims at the model
                   share:float=None, # ... or this share of the labels (default `SEARCH_SHARE`)
                   default:str=None, # the model-improving strategy (default `DEFAULT_STRATEGY`)
+                  rare=None, # [L] bools: labels the project declares rare, searched for within the first `RARE_WINDOW` labels while short of `min_pos`, whatever their share
                  )->tuple:
     "(strategy, need) of the loop's next batch: 'cold' (the priors) before any model, 'search' for the labels still short of `min_pos` positives and of `share` of the labels, else `default`"
     n_pos, share = np.asarray(n_pos), SEARCH_SHARE if share is None else share
     need = n_pos<min_pos
-    if n_labeled: need &= (n_pos==0) | (n_pos<share*n_labeled)
+    if n_labeled: need &= (n_pos==0) | (n_pos<share*n_labeled) | declared(rare, n_labeled, len(n_pos))
     if not need.any(): return default or DEFAULT_STRATEGY, need
     return ('search' if has_model else 'cold'), need
+
+def declared(rare, # [L] bools, or None: labels the project declares rare
+             n_labeled:int, # images labeled (train and validation)
+             n:int, # labels in the schema
+            )->np.ndarray: # [L] bools
+    "The labels the loop treats as rare now, whatever their share: those declared, while fewer than `RARE_WINDOW` images are labeled"
+    return np.zeros(n, bool) if rare is None or n_labeled>=RARE_WINDOW else np.asarray(rare, bool).reshape(n)
 
 # %% ../nbs/05_strategies.ipynb #5ea9c402
 SEARCH_PRIOR = 0.   # the prior's weight in a searched label's ranking once it has positives (`benchmarks/results/search_prior_rule.md`)
@@ -380,19 +389,27 @@ def _pct_rank(a)->np.ndarray: return pd.Series(a).rank(pct=True).to_numpy()
 def search_scores(probs, # [N, L] the model's probabilities of the candidates (NaN: a label it left untrained)
                   prior, # [N, L] their prior scores (NaN: a label without a prior), or a function that returns them, called only when needed
                   n_pos=None, # [L] positives each label has (default: some for every label)
-                  weight:float=None, # the prior's weight once a label has positives (default `SEARCH_PRIOR`)
+                  weight=None, # the prior's weight once a label has positives, one for all labels or [L] (default `SEARCH_PRIOR`)
                  )->np.ndarray: # [N, L]
     "What active search ranks by: a label without positives or a model by its prior's rank (0.5 without one), else its model's probability, mixed with the prior's rank by `weight`"
-    p, w = np.array(probs, dtype=np.float64), SEARCH_PRIOR if weight is None else weight
-    if not 0<=w<=1: raise ValueError(f"The prior's weight must be in [0, 1], got {w}")
+    p = np.array(probs, dtype=np.float64)
+    w = np.broadcast_to(np.asarray(SEARCH_PRIOR if weight is None else weight, dtype=np.float64), p.shape[1:])
+    if not ((0<=w)&(w<=1)).all(): raise ValueError(f"The prior's weight must be in [0, 1], got {weight}")
     n_pos = np.ones(p.shape[1]) if n_pos is None else np.asarray(n_pos)
-    if w==0 and not ((n_pos==0) | np.isnan(p).any(0)).any(): return p   # every label by its model: the priors are not read
+    if not w.any() and not ((n_pos==0) | np.isnan(p).any(0)).any(): return p   # every label by its model: the priors are not read
     pr = np.asarray(prior() if callable(prior) else prior, dtype=np.float64).reshape(p.shape)
     for j in range(p.shape[1]):
         has = not np.isnan(pr[:,j]).all()
         if n_pos[j]==0 or np.isnan(p[:,j]).any(): p[:,j] = _pct_rank(pr[:,j]) if has else 0.5
-        elif has and w>0: p[:,j] = (1-w)*_pct_rank(p[:,j]) + w*_pct_rank(pr[:,j])
+        elif has and w[j]>0: p[:,j] = (1-w[j])*_pct_rank(p[:,j]) + w[j]*_pct_rank(pr[:,j])
     return p
+
+def prior_weights(rare, # [L] bools, or None: labels the project declares rare
+                  n_labeled:int, # images labeled (train and validation)
+                  n:int, # labels in the schema
+                 )->np.ndarray: # [L]
+    "The prior's weight in each label's search ranking: 1 for a declared rare label within the first `RARE_WINDOW` labels, else `SEARCH_PRIOR`"
+    return np.where(declared(rare, n_labeled, n), 1., SEARCH_PRIOR)
 
 
 # %% ../nbs/05_strategies.ipynb #a5558f3c
