@@ -264,6 +264,7 @@ def al_label(project:str='.', # project folder
              behind_proxy:str=None, # address of a reverse proxy whose X-Forwarded-For names the client (default: none is trusted, the lockouts count the address that connects)
              read_timeout:float=30, # seconds a client may take to send a request, headers and body, before it is disconnected
              like:str=None, # image ids the reader already knows (e.g. 12,40): start on the unlabeled images most like them, the `like` queue
+             rare:str=None, # labels rare in the project's images, comma-separated (e.g. biopsy_tool,mag_view), kept in the project: the loop searches for them in its first 100 labels whatever their share; '' declares none
             ):
     "Serve the keyboard labeling app of a project"
     import uvicorn
@@ -274,8 +275,9 @@ def al_label(project:str='.', # project folder
     for o in (tls_cert, tls_key):
         if o and not Path(o).is_file(): raise ProjectError(f"No such file: {o}")
     check_name(annotator, '--annotator')
-    from active_learn.queues import set_strategy
+    from active_learn.queues import set_strategy, set_rare
     if strategy: set_strategy(Project(project), None if strategy=='default' else strategy)
+    if rare is not None: set_rare(Project(project), rare)
     if like:   # before serving: an unknown or hold-out id stops here with what was wrong
         from active_learn.neighbours import queue_like
         print(f"{queue_like(Project(project), like, queue_size, by=annotator)} images like {like} in the like queue")

@@ -208,6 +208,7 @@ def ingest(srcs, # DICOM/image files or folders (searched recursively)
            keep_dicom=None, # folder to keep the retrieved DICOM files in (default: kept only in memory)
            fetchers:int=4, # threads retrieving from the PACS while the workers decode
            scheduler:str=None, # Dask scheduler address (default: $DASK_SCHEDULER_ADDRESS): decode on its workers, not on local processes
+           rare=None, # labels rare in these images, e.g. 'biopsy_tool,mag_view' for a screening archive (`queues.set_rare`); '' declares none, None leaves it as it is
           )->dict:
     "Add every DICOM/image file under `srcs`, and every instance a PACS finds, to `project`; returns a summary"
     t0 = time.time()
@@ -227,6 +228,9 @@ def ingest(srcs, # DICOM/image files or folders (searched recursively)
         db = create_project(path, labels or DEFAULT_LABELS, 10 if holdout_pct is None else holdout_pct,
                             20 if valid_pct is None else valid_pct, thumb_size or 512)
     _check_key(db, key)
+    if rare is not None:   # before any file: a name the schema lacks stops the run here
+        from active_learn.queues import set_rare
+        set_rare(db, rare)
     with db.conn: db.set_meta('limits', dict(max_pixels=max_pixels, max_frames=max_frames, max_bytes=max_bytes))   # the label server's zoom applies them too
     thumb_size = db.meta('thumb_size')
     db.thumbs.mkdir(mode=0o700, exist_ok=True)
@@ -298,6 +302,7 @@ def al_ingest(*src:Annotated[str, "DICOM/image files or folders to ingest (searc
               keep_dicom:str=None, # keep the DICOM files retrieved from the PACS in this folder (default: only thumbnails and metadata are kept)
               batch:int=64, # files per database transaction
               scheduler:str=None, # Dask scheduler, tcp://HOST:PORT (default: $DASK_SCHEDULER_ADDRESS; neither: local processes). The project folder and sources must be on storage the workers share
+              rare:str=None, # labels rare in these images, comma-separated (e.g. biopsy_tool,mag_view in a screening archive): the loop searches for them in its first 100 labels whatever their share; '' declares none
               **kw, # the PACS options of `pacs_search`
              ):
     "Add DICOM and image files to an active_learn project. Exit status: 0 when every file went in (or was already in), 2 when some were bad (listed in the bad_files table), 1 on an error"
@@ -305,5 +310,5 @@ def al_ingest(*src:Annotated[str, "DICOM/image files or folders to ingest (searc
     if not src and not kw.get('dicomweb'): raise CliError("al-ingest: give files or folders to ingest, or --dicomweb URL")
     s = ingest(list(src), project, labels, holdout_pct, valid_pct, thumb_size, workers, batch=batch, max_pixels=int(max_pixels*1e6),
                max_frames=max_frames, max_bytes=int(max_mb*2**20), follow_links=follow_links, keep_header=keep_header, pseudonymise=pseudonymise, keep_dicom=keep_dicom,
-               scheduler=scheduler, **pacs_search(**kw))
+               scheduler=scheduler, rare=rare, **pacs_search(**kw))
     return 2 if s['bad'] else 0

@@ -16,9 +16,9 @@ from .runtime import onnx_export, ort_session
 
 # %% auto #0
 __all__ = ['QUEUES', 'HOLDOUT_MODES', 'load_embeddings', 'spread_random', 'pretrained_embeddings', 'mc_dropout_probs',
-           'run_mc_probs', 'next_batch', 'label_errors', 'project_strategy', 'set_strategy', 'holdout_mode',
-           'set_holdout_mode', 'holdout_scores', 'draw_holdout', 'review_rows', 'refresh_queue', 'queue_ids',
-           'queue_rule', 'al_queue']
+           'run_mc_probs', 'rare_labels', 'rare_mask', 'next_batch', 'label_errors', 'project_strategy', 'set_strategy',
+           'set_rare', 'holdout_mode', 'set_holdout_mode', 'holdout_scores', 'draw_holdout', 'review_rows',
+           'refresh_queue', 'queue_ids', 'queue_rule', 'al_queue']
 
 # %% ../nbs/06b_queues.ipynb #61f9b1be
 def load_embeddings(db:Project, run_id:int=None, # run whose embeddings to read; None for the pretrained backbone's
@@ -184,12 +184,21 @@ def _n_pos(db)->tuple:
     *pos, n = db.execute(f"select {', '.join(f'coalesce(sum({o}),0)' for o in db.labels)}, count(*) from labeled where split!='test'").fetchone()
     return pos, n
 
-def _search(db, n, rid, pool, need, seed, exclude)->list:
-    "Active search for the labels of `need`, on run `rid`'s probabilities (`search_scores`: a label the run left untrained (NaN) ranks by its prior)"
+def rare_labels(db)->list:
+    "The labels the project declares rare in its images (`set_rare`), in schema order"
+    return db.meta('rare') or []
+
+def rare_mask(db)->np.ndarray|None:
+    "[L] bools of the labels declared rare, for `loop_strategy`; None when none is"
+    r = set(rare_labels(db))
+    return np.array([o in r for o in db.labels]) if r else None
+
+def _search(db, n, rid, pool, need, seed, exclude, weight=None)->list:
+    "Active search for the labels of `need`, on run `rid`'s probabilities (`search_scores`: a label the run left untrained (NaN) ranks by its prior, each label mixed with it by `weight`)"
     rng = np.random.default_rng(seed)
     ids, probs = db.run_probs(rid, pool)
     if not len(ids): return cold_start(db, n, SEARCH_EXPLORE, seed, exclude)   # a run that scored none of today's pool
-    probs = search_scores(probs, lambda: label_priors(db, ids))   # the priors read only for a label that needs them
+    probs = search_scores(probs, lambda: label_priors(db, ids), weight=weight)   # the priors read only for a label that needs them
     k = n - int(round(SEARCH_EXPLORE*n))
     picks = ids[select_batch(k, 'search', probs=probs, need=need, explore=0, seed=seed)].tolist()
     return _mix_random(db, picks, pool, n, SEARCH_EXPLORE, rng, exclude)
@@ -211,10 +220,10 @@ def next_batch(db, n:int=50, # how many ids
     if strategy is None:   # the loop: the cold start, then active search for labels short of positives, then the default
         pool, run = db.pool_ids(exclude), db.latest_run(scored=True) if run_id is None else db['runs'].get(run_id)
         if not len(pool) or n<=0: return []
-        n_pos, n_lab = _n_pos(db)
-        s, need = loop_strategy(n_pos, run is not None, n_lab)
+        (n_pos, n_lab), rare = _n_pos(db), rare_mask(db)
+        s, need = loop_strategy(n_pos, run is not None, n_lab, rare=rare)
         if s=='cold': return cold_start(db, n, COLD_EXPLORE, seed, exclude)
-        if s=='search': return _search(db, n, run['id'], pool, need, seed, exclude)
+        if s=='search': return _search(db, n, run['id'], pool, need, seed, exclude, prior_weights(rare, n_lab, len(need)))
         strategy = s
     strategy, explore = strategy_spec(strategy, explore)
     k = n - int(round(explore*n)) if strategy!='random' else n   # picked by the strategy; the rest at random
@@ -336,6 +345,16 @@ def set_strategy(db, spec:str|None, # a strategy, optionally with a random share
         if spec: db.set_meta('strategy', spec)
         else: db['meta'].delete_where("key='strategy'")
     return project_strategy(db)
+
+def set_rare(db, labels, # label names, a list or comma-separated; None or '' declares none
+            )->list: # the labels now declared
+    "Declare which labels are rare in the project's images: the loop searches for them in its first `RARE_WINDOW` labels, whatever their share; an unknown name changes nothing"
+    names = [o.strip() for o in (labels.split(',') if isinstance(labels, str) else labels or []) if o.strip()]
+    if (bad := sorted(set(names)-set(db.labels))): raise ProjectError(f"Unknown label(s) {bad} to declare rare; this project's labels are {db.labels}")
+    with db.conn:
+        if names: db.set_meta('rare', [o for o in db.labels if o in names])
+        else: db['meta'].delete_where("key='rare'")
+    return rare_labels(db)
 
 # `adjudicate` is not materialised: the labeling app reads it straight from the `open_conflicts` view; `like` is `neighbours.queue_like`'s
 QUEUES = tuple(str_enum('Queue', 'learn', 'holdout', 'review', 'confident', 'adjudicate', 'like'))
@@ -468,11 +487,13 @@ def queue_ids(db:Project, name:str='learn', # one of `QUEUES`
 def queue_rule(db:Project)->str:
     "What orders the `learn` queue now, in words: the project's chosen strategy, or the loop's rule at this point"
     if (s := db.meta('strategy')): return f"the project's strategy, {s}"
-    n_pos, n = _n_pos(db)
-    s, need = loop_strategy(n_pos, db.latest_run(scored=True) is not None, n)
+    (n_pos, n), rare = _n_pos(db), rare_mask(db)
+    s, need = loop_strategy(n_pos, db.latest_run(scored=True) is not None, n, rare=rare)
     short = ', '.join(f'{o} ({int(v)} positives in {n} labels)' for o,v,k in zip(db.labels, n_pos, need) if k)
+    now = [o for o,k in zip(db.labels, declared(rare, n, len(need)) & need) if k]
+    why = f"; {', '.join(now)} declared rare: searched for by the priors in the first {RARE_WINDOW} labels, whatever the share" if now and s=='search' else ''
     return {'cold': f"the cold start from the priors: no model yet, and {short} short of {MIN_POS} positives",
-            'search': f"active search for {short}, short of {MIN_POS} positives and of {SEARCH_SHARE:.0%} of the labels"
+            'search': f"active search for {short}, short of {MIN_POS} positives and of {SEARCH_SHARE:.0%} of the labels{why}"
            }.get(s, f"{s}: every label has {MIN_POS} positives, or positives in {SEARCH_SHARE:.0%} of the labels or more")
 
 @call_parse

@@ -87,6 +87,7 @@ def simulate_arrays(x_pool, y_pool, # pool embeddings [N, D] and true labels [N,
                     verbose:bool=False, # print each round
                     prior=None, # [N, L] prior scores of the pool (`priors.label_priors`; NaN: no prior), for `loop`
                     cold_explore:float=None, # the random share of `loop`'s first batch (default: its `@share` if it has one, else `COLD_EXPLORE`)
+                    rare=None, # [L] bools: labels declared rare, for `loop` (`strategies.loop_strategy`); None: none
                    )->pd.DataFrame: # one row per strategy, repeat and round, plus 'full' rows
     "Fast-mode simulation: for each repeat and strategy, label `seed_size` then `rounds` batches of `batch`, scoring AUC and AP each round"
     y_pool, y_eval = np.asarray(y_pool).reshape(len(x_pool), -1), np.asarray(y_eval).reshape(len(x_eval), -1)
@@ -124,9 +125,9 @@ def simulate_arrays(x_pool, y_pool, # pool embeddings [N, D] and true labels [N,
                 name, ex = specs[s]
                 if name=='loop':   # the queue's rule: search for the labels short of positives, a label with none ranked by its prior
                     npos = y_pool[lab].sum(0)
-                    name, need = loop_strategy(npos, True, len(lab))
+                    name, need = loop_strategy(npos, True, len(lab), rare=rare)
                     if name=='search':
-                        pr = search_scores(h.predict(xp[un]), pri[un], npos)
+                        pr = search_scores(h.predict(xp[un]), pri[un], npos, prior_weights(rare, len(lab), len(npos)))
                         pos = select_batch(batch, 'search', probs=pr, need=need, explore=ex, seed=seed*1000+rep*100+r)
                         lab += un[pos].tolist(); continue
                     ex = DEFAULT_EXPLORE
@@ -290,6 +291,7 @@ def simulate(project, # project folder
              explore:float=DEFAULT_EXPLORE, # exploration share of each batch (a strategy's own: name@share)
              rare_boost:float=DEFAULT_RARE_BOOST, # rare-label positive boost
              cold_explore:float=None, # fast mode: the random share of `loop`'s first batch (`simulate_arrays`)
+             rare=None, # fast mode: label names `loop` treats as declared rare (default: the project's, `queues.set_rare`; [] none)
              T:int=20, # MC-dropout passes for BALD
              seed:int=0, # base random seed
              size:int=512, # fast mode: long side of the frozen features' input, `input_shape(size)`, the model's own
@@ -321,6 +323,7 @@ def simulate(project, # project folder
         df = simulate_arrays(emb[[e[i] for i in tp.image_id]], tp[labels].to_numpy(int), emb[[e[i] for i in te.image_id]],
                              te[labels].to_numpy(int), labels=labels, strategies=strategies, seed_size=seed_size, batch=batch,
                              rounds=rounds, repeats=repeats, explore=explore, rare_boost=rare_boost, T=T, seed=seed, verbose=verbose, cold_explore=cold_explore,
+                             rare=np.isin(labels, rare_labels(db) if rare is None else list(rare)),
                              prior=label_priors(db, tp.image_id.to_numpy()) if any(_spec(o, explore)[0]=='loop' for o in strategies) else None)
     else: df = _simulate_full(db, tp, te, labels, strategies, seed_size, batch, rounds, repeats, explore, seed, train_kwargs or {}, verbose)
     df.to_csv(out/'simulation.csv', index=False)
