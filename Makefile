@@ -38,7 +38,7 @@ demo: $(STAMP)
 RARE ?= demo-rare
 demo-rare: $(STAMP)
 	$(BIN)/al-demo $(RARE) --n-patients 320 --seed 7 --p-tool 0.025 --p-mag 0.025 --size 1024
-	$(BIN)/al-ingest $(RARE)/dicom --project $(RARE)/project
+	$(BIN)/al-ingest $(RARE)/dicom --project $(RARE)/project --rare biopsy_tool,mag_view
 	$(BIN)/al-demo-label --project $(RARE)/project --truth $(RARE)/demo_truth.csv --splits test
 	$(BIN)/al-queue --project $(RARE)/project
 	$(BIN)/al-demo-label --project $(RARE)/project --truth $(RARE)/demo_truth.csv --queue learn --n 100
