@@ -491,7 +491,7 @@ def queue_rule(db:Project)->str:
     s, need = loop_strategy(n_pos, db.latest_run(scored=True) is not None, n, rare=rare)
     short = ', '.join(f'{o} ({int(v)} positives in {n} labels)' for o,v,k in zip(db.labels, n_pos, need) if k)
     now = [o for o,k in zip(db.labels, declared(rare, n, len(need)) & need) if k]
-    why = f"; {', '.join(now)} declared rare: searched for by the priors in the first {RARE_WINDOW} labels, whatever the share" if now and s=='search' else ''
+    why = f"; {', '.join(now)} declared rare: searched for in the first {RARE_WINDOW} labels, whatever the share" if now and s=='search' else ''
     return {'cold': f"the cold start from the priors: no model yet, and {short} short of {MIN_POS} positives",
             'search': f"active search for {short}, short of {MIN_POS} positives and of {SEARCH_SHARE:.0%} of the labels{why}"
            }.get(s, f"{s}: every label has {MIN_POS} positives, or positives in {SEARCH_SHARE:.0%} of the labels or more")

@@ -367,7 +367,7 @@ def loop_strategy(n_pos, # [L] labeled positives of each label (train and valida
                   default:str=None, # the model-improving strategy (default `DEFAULT_STRATEGY`)
                   rare=None, # [L] bools: labels the project declares rare, searched for within the first `RARE_WINDOW` labels while short of `min_pos`, whatever their share
                  )->tuple:
-    "(strategy, need) of the loop's next batch: 'cold' (the priors) before any model, 'search' for the labels still short of `min_pos` positives and of `share` of the labels, else `default`"
+    "(strategy, need) of the loop's next batch: 'cold' (the priors) before any model, 'search' for the labels still short of `min_pos` positives and of `share` of the labels (a declared `rare` one whatever its share, early on), else `default`"
     n_pos, share = np.asarray(n_pos), SEARCH_SHARE if share is None else share
     need = n_pos<min_pos
     if n_labeled: need &= (n_pos==0) | (n_pos<share*n_labeled) | declared(rare, n_labeled, len(n_pos))
