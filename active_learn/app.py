@@ -275,9 +275,9 @@ def al_label(project:str='.', # project folder
     for o in (tls_cert, tls_key):
         if o and not Path(o).is_file(): raise ProjectError(f"No such file: {o}")
     check_name(annotator, '--annotator')
-    from active_learn.queues import set_strategy, set_rare
+    from active_learn.queues import set_strategy
     if strategy: set_strategy(Project(project), None if strategy=='default' else strategy)
-    if rare is not None: set_rare(Project(project), rare)
+    if rare is not None: Project(project).set_rare(rare)
     if like:   # before serving: an unknown or hold-out id stops here with what was wrong
         from active_learn.neighbours import queue_like
         print(f"{queue_like(Project(project), like, queue_size, by=annotator)} images like {like} in the like queue")

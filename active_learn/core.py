@@ -223,6 +223,24 @@ def create_project(path, # folder of the project; created if missing
     db.close()
     return Project(path)
 
+# %% ../nbs/00_core.ipynb #r4re0002
+@patch
+def rare_labels(self:Project)->list:
+    "The labels the project declares rare in its images (`set_rare`), in schema order"
+    return self.meta('rare') or []
+
+@patch
+def set_rare(self:Project, labels, # label names, a list or comma-separated; None or '' declares none
+            )->list: # the labels now declared
+    "Declare which labels are rare in the project's images; an unknown name is refused and changes nothing"
+    names = [o.strip() for o in (labels.split(',') if isinstance(labels, str) else labels or []) if o.strip()]
+    if (bad := sorted(set(names)-set(self.labels))): raise ProjectError(f"Unknown label(s) {bad} to declare rare; this project's labels are {self.labels}")
+    with self.conn:
+        if names: self.set_meta('rare', [o for o in self.labels if o in names])
+        else: self['meta'].delete_where("key='rare'")
+    return self.rare_labels()
+
+
 # %% ../nbs/00_core.ipynb #791711d4
 def split_of(patient_id:str, # the patient
              seed:int=42, # seed of the hash

@@ -208,7 +208,7 @@ def ingest(srcs, # DICOM/image files or folders (searched recursively)
            keep_dicom=None, # folder to keep the retrieved DICOM files in (default: kept only in memory)
            fetchers:int=4, # threads retrieving from the PACS while the workers decode
            scheduler:str=None, # Dask scheduler address (default: $DASK_SCHEDULER_ADDRESS): decode on its workers, not on local processes
-           rare=None, # labels rare in these images, e.g. 'biopsy_tool,mag_view' for a screening archive (`queues.set_rare`); '' declares none, None leaves it as it is
+           rare=None, # labels rare in these images, e.g. 'biopsy_tool,mag_view' for a screening archive (`Project.set_rare`); '' declares none, None leaves it as it is
           )->dict:
     "Add every DICOM/image file under `srcs`, and every instance a PACS finds, to `project`; returns a summary"
     t0 = time.time()
@@ -229,8 +229,7 @@ def ingest(srcs, # DICOM/image files or folders (searched recursively)
                             20 if valid_pct is None else valid_pct, thumb_size or 512)
     _check_key(db, key)
     if rare is not None:   # before any file: a name the schema lacks stops the run here
-        from active_learn.queues import set_rare
-        set_rare(db, rare)
+        db.set_rare(rare)
     with db.conn: db.set_meta('limits', dict(max_pixels=max_pixels, max_frames=max_frames, max_bytes=max_bytes))   # the label server's zoom applies them too
     thumb_size = db.meta('thumb_size')
     db.thumbs.mkdir(mode=0o700, exist_ok=True)

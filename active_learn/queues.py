@@ -16,9 +16,9 @@ from .runtime import onnx_export, ort_session
 
 # %% auto #0
 __all__ = ['QUEUES', 'HOLDOUT_MODES', 'load_embeddings', 'spread_random', 'pretrained_embeddings', 'mc_dropout_probs',
-           'run_mc_probs', 'rare_labels', 'rare_mask', 'next_batch', 'label_errors', 'project_strategy', 'set_strategy',
-           'set_rare', 'holdout_mode', 'set_holdout_mode', 'holdout_scores', 'draw_holdout', 'review_rows',
-           'refresh_queue', 'queue_ids', 'queue_rule', 'al_queue']
+           'run_mc_probs', 'rare_mask', 'next_batch', 'label_errors', 'project_strategy', 'set_strategy',
+           'holdout_mode', 'set_holdout_mode', 'holdout_scores', 'draw_holdout', 'review_rows', 'refresh_queue',
+           'queue_ids', 'queue_rule', 'al_queue']
 
 # %% ../nbs/06b_queues.ipynb #61f9b1be
 def load_embeddings(db:Project, run_id:int=None, # run whose embeddings to read; None for the pretrained backbone's
@@ -184,13 +184,9 @@ def _n_pos(db)->tuple:
     *pos, n = db.execute(f"select {', '.join(f'coalesce(sum({o}),0)' for o in db.labels)}, count(*) from labeled where split!='test'").fetchone()
     return pos, n
 
-def rare_labels(db)->list:
-    "The labels the project declares rare in its images (`set_rare`), in schema order"
-    return db.meta('rare') or []
-
 def rare_mask(db)->np.ndarray|None:
-    "[L] bools of the labels declared rare, for `loop_strategy`; None when none is"
-    r = set(rare_labels(db))
+    "[L] bools of the labels the project declares rare (`Project.set_rare`), for `loop_strategy`; None when none is"
+    r = set(db.rare_labels())
     return np.array([o in r for o in db.labels]) if r else None
 
 def _search(db, n, rid, pool, need, seed, exclude, weight=None)->list:
@@ -345,16 +341,6 @@ def set_strategy(db, spec:str|None, # a strategy, optionally with a random share
         if spec: db.set_meta('strategy', spec)
         else: db['meta'].delete_where("key='strategy'")
     return project_strategy(db)
-
-def set_rare(db, labels, # label names, a list or comma-separated; None or '' declares none
-            )->list: # the labels now declared
-    "Declare which labels are rare in the project's images: the loop searches for them in its first `RARE_WINDOW` labels, whatever their share; an unknown name changes nothing"
-    names = [o.strip() for o in (labels.split(',') if isinstance(labels, str) else labels or []) if o.strip()]
-    if (bad := sorted(set(names)-set(db.labels))): raise ProjectError(f"Unknown label(s) {bad} to declare rare; this project's labels are {db.labels}")
-    with db.conn:
-        if names: db.set_meta('rare', [o for o in db.labels if o in names])
-        else: db['meta'].delete_where("key='rare'")
-    return rare_labels(db)
 
 # `adjudicate` is not materialised: the labeling app reads it straight from the `open_conflicts` view; `like` is `neighbours.queue_like`'s
 QUEUES = tuple(str_enum('Queue', 'learn', 'holdout', 'review', 'confident', 'adjudicate', 'like'))

@@ -291,7 +291,7 @@ def simulate(project, # project folder
              explore:float=DEFAULT_EXPLORE, # exploration share of each batch (a strategy's own: name@share)
              rare_boost:float=DEFAULT_RARE_BOOST, # rare-label positive boost
              cold_explore:float=None, # fast mode: the random share of `loop`'s first batch (`simulate_arrays`)
-             rare=None, # fast mode: label names `loop` treats as declared rare (default: the project's, `queues.set_rare`; [] none)
+             rare=None, # fast mode: label names `loop` treats as declared rare (default: the project's, `Project.set_rare`; [] none)
              T:int=20, # MC-dropout passes for BALD
              seed:int=0, # base random seed
              size:int=512, # fast mode: long side of the frozen features' input, `input_shape(size)`, the model's own
@@ -323,7 +323,7 @@ def simulate(project, # project folder
         df = simulate_arrays(emb[[e[i] for i in tp.image_id]], tp[labels].to_numpy(int), emb[[e[i] for i in te.image_id]],
                              te[labels].to_numpy(int), labels=labels, strategies=strategies, seed_size=seed_size, batch=batch,
                              rounds=rounds, repeats=repeats, explore=explore, rare_boost=rare_boost, T=T, seed=seed, verbose=verbose, cold_explore=cold_explore,
-                             rare=np.isin(labels, rare_labels(db) if rare is None else list(rare)),
+                             rare=np.isin(labels, db.rare_labels() if rare is None else list(rare)),
                              prior=label_priors(db, tp.image_id.to_numpy()) if any(_spec(o, explore)[0]=='loop' for o in strategies) else None)
     else: df = _simulate_full(db, tp, te, labels, strategies, seed_size, batch, rounds, repeats, explore, seed, train_kwargs or {}, verbose)
     df.to_csv(out/'simulation.csv', index=False)
