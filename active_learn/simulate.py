@@ -303,6 +303,7 @@ def simulate(project, # project folder
     for o in strategies: _spec(o, explore)   # a typo fails before any embedding or training
     db = Project(project)
     labels = db.labels
+    if rare is not None and (bad := sorted(set(rare)-set(labels))): raise ProjectError(f"Unknown label(s) {bad} to treat as rare; this project's labels are {labels}")
     eval_splits = eval_splits or (('test','valid') if mode=='fast' else ('test',))
     t = _truth(db, truth)
     sp = {r['id']:r['split'] for r in db['images'].rows_where(select='id, split')}
